@@ -44,4 +44,10 @@ d = { 'settings': { 'branch': 'main',
                               'fhai_nb.core._infer_kind': ('core.html#_infer_kind', 'fhai_nb/core.py'),
                               'fhai_nb.core._looks_numeric': ('core.html#_looks_numeric', 'fhai_nb/core.py'),
                               'fhai_nb.core.check_target': ('core.html#check_target', 'fhai_nb/core.py'),
-                              'fhai_nb.core.split_site': ('core.html#split_site', 'fhai_nb/core.py')}}}
+                              'fhai_nb.core.split_site': ('core.html#split_site', 'fhai_nb/core.py')},
+            'fhai_nb.data': { 'fhai_nb.data._hd_feature': ('data.html#_hd_feature', 'fhai_nb/data.py'),
+                              'fhai_nb.data._hd_schema': ('data.html#_hd_schema', 'fhai_nb/data.py'),
+                              'fhai_nb.data._read_hd_file': ('data.html#_read_hd_file', 'fhai_nb/data.py'),
+                              'fhai_nb.data.heart_disease_frame': ('data.html#heart_disease_frame', 'fhai_nb/data.py'),
+                              'fhai_nb.data.load_heart_disease': ('data.html#load_heart_disease', 'fhai_nb/data.py'),
+                              'fhai_nb.data.read_heart_disease_file': ('data.html#read_heart_disease_file', 'fhai_nb/data.py')}}}
