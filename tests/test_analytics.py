@@ -1,0 +1,182 @@
+"Federated analytics equal pooled ones; the small-cell rule refuses what it must; preprocessing matches pooled fits."
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+from fhai_nb.core import Federation, Site, Schema, Aggregate, FhaiError, DisclosureError
+from fhai_nb.analytics import (collect_profiles, pool_moments, federated_describe, federated_histogram, federated_value_counts,
+                               federated_missingness, FederatedPreprocessor, suppress_cells)
+
+
+def _fed(frames, target="y", **kw):
+    "A federation with one site per frame, all rows in train (so the pooled reference is easy)."
+    df = pd.concat([f.assign(site=f"s{i}") for i, f in enumerate(frames)], ignore_index=True)
+    return Federation.from_frame(df, "site", target, test_size=0.0, **kw), df
+
+
+@st.composite
+def site_frames(draw):
+    "Random numeric frames split into 2..6 sites of random sizes, with values across several magnitudes."
+    n_sites = draw(st.integers(2, 6))
+    sizes = draw(st.lists(st.integers(5, 40), min_size=n_sites, max_size=n_sites))
+    seed = draw(st.integers(0, 2**31 - 1))
+    loc = draw(st.floats(-1e4, 1e4)); scale = draw(st.floats(1e-3, 1e3))
+    rng = np.random.default_rng(seed)
+    frames = []
+    for n in sizes:
+        y = np.r_[0, 1, rng.integers(0, 2, n - 2)]
+        shift = rng.normal(0, scale)
+        frames.append(pd.DataFrame(dict(x=rng.normal(loc + shift, scale, n), z=rng.exponential(1.0, n) * scale, b=rng.integers(0, 2, n), y=y)))
+    return frames
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(site_frames(), st.integers(0, 1))
+def test_federated_moments_equal_pooled(frames, ddof):
+    fed, df = _fed(frames)
+    m = pool_moments(collect_profiles(fed, min_rows=1), ddof=ddof)
+    for c in ["x", "z", "b"]:
+        np.testing.assert_allclose(m.loc[c, "mean"], df[c].mean(), rtol=1e-9, atol=1e-9 * (1 + abs(df[c]).max()))
+        np.testing.assert_allclose(m.loc[c, "var"], df[c].var(ddof=ddof), rtol=1e-8, atol=1e-12 * (1 + df[c].abs().max()) ** 2)
+        assert m.loc[c, "count"] == len(df)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(site_frames())
+def test_federated_standardisation_equals_pooled(frames):
+    fed, df = _fed(frames)
+    pre = FederatedPreprocessor(min_rows=1).fit(fed)
+    Z = pd.concat([pre.transform(s.local_frame(), site=s.name) for s in fed])
+    X = df[["x", "z", "b"]]
+    ref = (X - X.mean()) / X.std(ddof=0)
+    np.testing.assert_allclose(Z[["x", "z", "b"]].to_numpy(), ref.to_numpy(), rtol=1e-7, atol=1e-7)
+    # sklearn's StandardScaler on the pooled rows is the same reference
+    from sklearn.preprocessing import StandardScaler
+    np.testing.assert_allclose(Z[["x", "z", "b"]].to_numpy(), StandardScaler().fit_transform(X), rtol=1e-7, atol=1e-7)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(6, 30), min_size=2, max_size=5), st.floats(0.0, 0.5), st.integers(0, 10_000))
+def test_federated_imputation_and_missingness_equal_pooled(sizes, p_missing, seed):
+    rng = np.random.default_rng(seed)
+    frames = []
+    for n in sizes:
+        x = rng.normal(50, 10, n)
+        x[rng.random(n) < p_missing] = np.nan
+        x[0] = 1.0  # at least one observed value per site
+        frames.append(pd.DataFrame(dict(x=x, y=np.r_[0, 1, rng.integers(0, 2, n - 2)])))
+    fed, df = _fed(frames)
+    pre = FederatedPreprocessor(scale=None, min_rows=1, add_indicator=True).fit(fed)
+    np.testing.assert_allclose(pre.statistics().loc["x", "fill"], df.x.mean(), rtol=1e-10)
+    mt = federated_missingness(fed, min_rows=1)
+    np.testing.assert_allclose(mt.loc["pooled", "x"], df.x.isna().mean(), rtol=1e-12, atol=1e-12)
+    Z = pd.concat([pre.transform(s.local_frame(), site=s.name) for s in fed])
+    assert not Z.isna().any().any()
+    if df.x.isna().any(): assert Z.x_missing.sum() == df.x.isna().sum()
+
+
+def test_numerically_stable_for_large_offsets():
+    "Chan's pooling keeps full precision where the naive sum-of-squares formula loses it."
+    rng = np.random.default_rng(0)
+    frames = [pd.DataFrame(dict(x=1e9 + rng.normal(0, 1, 50), y=[0, 1] * 25)) for _ in range(4)]
+    fed, df = _fed(frames)
+    m = pool_moments(collect_profiles(fed))
+    np.testing.assert_allclose(m.loc["x", "var"], df.x.var(ddof=0), rtol=1e-6)
+
+
+def test_query_over_fewer_than_k_rows_is_refused():
+    rng = np.random.default_rng(1)
+    frames = [pd.DataFrame(dict(x=rng.normal(size=n), y=np.r_[0, 1, rng.integers(0, 2, n - 2)])) for n in (20, 8)]
+    fed, _ = _fed(frames)
+    with pytest.raises(DisclosureError, match=r"site 's1' refuses 'profile': it would summarise 8 row\(s\), fewer than the minimum of 10"):
+        federated_describe(fed, min_rows=10)
+    with pytest.raises(DisclosureError, match="fewer than the minimum of 10"):
+        FederatedPreprocessor(min_rows=10).fit(fed)
+    # k is configurable: with k = 5 the same query is answered
+    assert federated_describe(fed).loc["x", "count"] == 28
+
+
+def test_column_with_fewer_than_k_values_is_suppressed_not_leaked():
+    x = np.r_[np.arange(20.0), [1.0, 2.0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan]]
+    df = pd.DataFrame(dict(site=["a"] * 20 + ["b"] * 8, x=x, y=[0, 1] * 14))
+    fed = Federation.from_frame(df, "site", "y", test_size=0.0)
+    by = federated_describe(fed, by_site=True)
+    assert np.isnan(by.loc[("b", "x"), "mean"]) and by.loc[("b", "x"), "suppressed"]
+    assert np.isnan(by.loc[("b", "x"), "count"]) and np.isnan(by.loc[("b", "x"), "missing"])  # count would reveal 2 values
+    assert federated_describe(fed).loc["x", "count"] == 20  # pooled over the sites that may release
+
+
+def test_small_cells_shown_as_suppressed():
+    c = suppress_cells([0, 1, 30, 40])
+    assert c[0] == 0 and np.isnan(c[1]) and np.isnan(c[2]) and c[3] == 40  # 1 hidden, and 30 hidden so 1 cannot be recovered
+    df = pd.DataFrame(dict(site=["a"] * 30 + ["b"] * 30, cat=["u"] * 27 + ["v"] * 3 + ["u"] * 15 + ["v"] * 15, y=[0, 1] * 30))
+    fed = Federation.from_frame(df, "site", "y", test_size=0.0)
+    t = federated_value_counts(fed, "cat")
+    a = t[t.site == "a"].set_index("value")
+    assert a.suppressed.all() and a["count"].isna().all() and set(a.shown) == {"<5"}
+    assert "3" not in set(t.shown)
+    b = t[t.site == "b"].set_index("value")
+    assert b.loc["v", "count"] == 15
+
+
+def test_histogram_shared_bins_sum_to_pooled():
+    rng = np.random.default_rng(3)
+    frames = [pd.DataFrame(dict(x=rng.normal(m, 5, 200), y=[0, 1] * 100)) for m in (40, 50, 60)]
+    fed, df = _fed(frames)
+    h = federated_histogram(fed, "x", bins=6)
+    p = h[h.site == "pooled"]
+    edges = np.r_[p.left.to_numpy(), p.right.iloc[-1]]
+    ref = np.histogram(np.clip(df.x, edges[0], edges[-1]), edges)[0]
+    ok = ~p.suppressed.to_numpy()
+    np.testing.assert_array_equal(p["count"].to_numpy()[ok], ref[ok])
+    assert edges[0] <= df.x.min() and edges[-1] >= df.x.max()
+
+
+def test_coordinator_functions_reject_rows():
+    fed, df = _fed([pd.DataFrame(dict(x=np.arange(10.0), y=[0, 1] * 5))] * 2)
+    with pytest.raises(FhaiError, match="takes a list of Aggregate objects"):
+        pool_moments(df)
+    with pytest.raises(FhaiError, match="only Aggregate objects"):
+        pool_moments([df])
+
+
+def test_bad_inputs_named():
+    fed, df = _fed([pd.DataFrame(dict(x=np.arange(10.0), c=list("abababcbab"), y=[0, 1] * 5))] * 2)
+    with pytest.raises(FhaiError, match=r"\['bmi'\] are not features"):
+        federated_describe(fed, ["bmi"])
+    with pytest.raises(FhaiError, match="categorical"):
+        federated_histogram(fed, "c")
+    with pytest.raises(FhaiError, match="min_rows must be an integer >= 1"):
+        federated_describe(fed, min_rows=0)
+    with pytest.raises(FhaiError, match="impute must be 'mean' or None"):
+        FederatedPreprocessor(impute="median")
+    pre = FederatedPreprocessor(scale="site").fit(fed)
+    with pytest.raises(FhaiError, match=r"lacks column\(s\) \['c'\]"):
+        pre.transform(df.drop(columns="c"), site="s0")
+    with pytest.raises(FhaiError, match=r"column\(s\) \['x'\] hold text"):
+        pre.transform(df.assign(x="high"), site="s0")
+
+
+def test_transform_is_vectorised_and_stable():
+    rng = np.random.default_rng(0)
+    frames = [pd.DataFrame(dict(x=rng.normal(size=50), c=rng.choice(["a", "b", "c"], 50), y=[0, 1] * 25)) for _ in range(3)]
+    fed, df = _fed(frames)
+    pre = FederatedPreprocessor(drop="first").fit(fed)
+    out = pre.transform(df.iloc[:7], site="s1")
+    assert list(out.columns) == pre.feature_names_out_ == ["x", "c_b", "c_c"]
+    assert (out.dtypes == np.float64).all() and out.index.equals(df.index[:7])
+    arr = pre.transform_array(df, dtype=np.float32)
+    assert arr.dtype == np.float32 and arr.shape == (150, 3)
+
+
+def test_fit_scales_to_many_sites():
+    "2,000 sites fit in one vectorised pooling step; the result equals the pooled statistics."
+    rng = np.random.default_rng(0)
+    n_sites, n = 2000, 6
+    x = rng.normal(10, 3, n_sites * n)
+    df = pd.DataFrame(dict(site=np.repeat([f"h{i}" for i in range(n_sites)], n), x=x, y=np.tile([0, 1, 0, 1, 1, 0], n_sites)))
+    sites = [Site(str(name), g.drop(columns="site")) for name, g in df.groupby("site", sort=False)]
+    fed = Federation(sites, Schema.infer(df, "y", exclude=["site"]), check=False)
+    pre = FederatedPreprocessor().fit(fed)
+    np.testing.assert_allclose(pre.statistics().loc["x", ["center", "scale"]].to_numpy(float), [x.mean(), x.std()], rtol=1e-10)
