@@ -56,3 +56,96 @@ def test_bad_protocol():
 def test_bad_site_name():
     with pytest.raises(FhaiError, match="unknown Heart Disease site.*boston"):
         load_heart_disease(sites=["boston"])
+
+# --- one CSV per site ----------------------------------------------------------------------------------
+from fhai_nb.data import from_csvs, partition, assign_sites, HEART_DISEASE_SITES
+
+@pytest.fixture
+def csv_dir(tmp_path):
+    pooled = heart_disease_frame("flamby")
+    for s, g in pooled.groupby("site", sort=False): g.drop(columns="site").to_csv(tmp_path / f"{s}.csv", index=False)
+    return tmp_path
+
+def _va(csv_dir): return pd.read_csv(csv_dir / "va.csv")
+
+def test_from_csvs_roundtrip_matches_loader(csv_dir):
+    fed = from_csvs([csv_dir / f"{s}.csv" for s in HEART_DISEASE_SITES], "target", test_size=0.34, seed=43)
+    ref = load_heart_disease()
+    assert fed.site_names == ref.site_names
+    for a, b in zip(fed, ref):
+        pd.testing.assert_frame_equal(a.local_frame("test"), b.local_frame("test"), check_dtype=False)
+    assert fed.meta["source"] == "csv" and fed.meta["files"]["va"].endswith("va.csv")
+    named = from_csvs({"A": csv_dir / "cleveland.csv", "B": csv_dir / "va.csv"}, "target")
+    assert named.site_names == ["A", "B"]
+
+def test_csv_empty_file(csv_dir):
+    (csv_dir / "empty.csv").write_text("")
+    with pytest.raises(FhaiError, match=r"empty\.csv.*site 'empty'.*is empty"):
+        from_csvs([csv_dir / "cleveland.csv", csv_dir / "empty.csv"], "target")
+    (csv_dir / "header.csv").write_text("age,sex,target\n")
+    with pytest.raises(FhaiError, match=r"header\.csv.*header but no rows"):
+        from_csvs([csv_dir / "cleveland.csv", csv_dir / "header.csv"], "target")
+
+def test_csv_columns_disagree(csv_dir):
+    _va(csv_dir).drop(columns=["chol"]).rename(columns={"age": "age_years"}).to_csv(csv_dir / "va2.csv", index=False)
+    with pytest.raises(FhaiError) as e: from_csvs([csv_dir / "cleveland.csv", csv_dir / "va2.csv"], "target")
+    msg = str(e.value)
+    assert "va2.csv" in msg and "lacks ['age', 'chol']" in msg and "extra ['age_years']" in msg and "same header" in msg
+
+def test_csv_types_disagree(csv_dir):
+    _va(csv_dir).assign(sex=lambda d: d.sex.map({1.0: "M", 0.0: "F"})).to_csv(csv_dir / "va_sex.csv", index=False)
+    with pytest.raises(FhaiError) as e: from_csvs([csv_dir / "cleveland.csv", csv_dir / "va_sex.csv"], "target")
+    msg = str(e.value)
+    assert "'sex' is numeric at site(s) ['cleveland'] but text at site(s) ['va_sex']" in msg and "va_sex.csv" in msg
+
+def test_csv_text_in_numeric_column(csv_dir):
+    d = _va(csv_dir).astype({"chol": object}); d.loc[:4, "chol"] = "pending"
+    d.to_csv(csv_dir / "va_pending.csv", index=False)
+    with pytest.raises(FhaiError) as e: from_csvs([csv_dir / "cleveland.csv", csv_dir / "va_pending.csv"], "target")
+    msg = str(e.value)
+    assert "'chol'" in msg and "va_pending.csv" in msg and "['pending']" in msg and "na_values=['pending']" in msg
+    fed = from_csvs([csv_dir / "cleveland.csv", csv_dir / "va_pending.csv"], "target", na_values=["pending"])
+    assert int(fed["va_pending"].local_frame("all").chol.isna().sum()) == 5
+
+def test_csv_other_bad_inputs(csv_dir):
+    with pytest.raises(FhaiError, match="not found"): from_csvs([csv_dir / "cleveland.csv", csv_dir / "nope.csv"], "target")
+    with pytest.raises(FhaiError, match="one file per site"): from_csvs(str(csv_dir / "cleveland.csv"), "target")
+    with pytest.raises(FhaiError, match="target column 'died'"): from_csvs([csv_dir / "cleveland.csv"], "died")
+    (csv_dir / "sub").mkdir(); (csv_dir / "sub" / "va.csv").write_text((csv_dir / "va.csv").read_text())
+    with pytest.raises(FhaiError, match="mapping"): from_csvs([csv_dir / "va.csv", csv_dir / "sub" / "va.csv"], "target")
+
+def test_csv_bad_target_leaves_nothing(csv_dir):
+    _va(csv_dir).assign(target=lambda d: d.target * 2).to_csv(csv_dir / "va_t.csv", index=False)
+    with pytest.raises(FhaiError, match="site 'va_t'.*binary"):
+        from_csvs([csv_dir / "cleveland.csv", csv_dir / "va_t.csv"], "target")
+
+# --- partitioners: bad input -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pooled():
+    return heart_disease_frame("flamby").drop(columns="site")
+
+def test_partition_bad_alpha(pooled):
+    for a in (0, -1, float("nan"), "big"):
+        with pytest.raises(FhaiError, match="alpha=.*positive number"): partition(pooled, "target", 4, "dirichlet", alpha=a)
+
+def test_partition_bad_n_sites(pooled):
+    for n in (0, -2, 2.5, True):
+        with pytest.raises(FhaiError, match="n_sites=.*whole number"): partition(pooled, "target", n)
+    with pytest.raises(FhaiError, match="cannot give 500 sites at least 4 rows"): partition(pooled, "target", 500)
+
+def test_partition_bad_scheme_strength_feature(pooled):
+    with pytest.raises(FhaiError, match="unknown scheme 'label'"): partition(pooled, "target", 4, "label")
+    with pytest.raises(FhaiError, match=r"strength=1.5"): partition(pooled, "target", 4, "covariate", strength=1.5)
+    with pytest.raises(FhaiError, match="feature 'bmi' not found"): partition(pooled, "target", 4, "covariate", feature="bmi")
+    with pytest.raises(FhaiError, match="target column 'y' not found"): partition(pooled, "target".replace("target", "y"), 4)
+
+def test_partition_refuses_unreachable_skew(pooled):
+    with pytest.raises(FhaiError, match=r"raise alpha \(now 0.01\)"): partition(pooled, "target", 40, "dirichlet", alpha=0.01)
+    with pytest.raises(FhaiError, match=r"lower strength"):
+        partition(pooled.assign(score=pooled.target), "target", 4, "covariate", feature="score", strength=1.0)
+
+def test_partition_meta_and_names(pooled):
+    fed = partition(pooled, "target", 3, "quantity", alpha=1.0, seed=2, site_names=["a", "b", "c"])
+    assert fed.site_names == ["a", "b", "c"] and fed.meta["scheme"] == "quantity" and fed.meta["alpha"] == 1.0
+    with pytest.raises(FhaiError, match="site_names has 2 names"): partition(pooled, "target", 3, site_names=["a", "b"])

@@ -1,0 +1,78 @@
+"Property-based tests of the partitioners (hypothesis)."
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings, strategies as st, HealthCheck
+from fhai_nb.core import FhaiError
+from fhai_nb.data import assign_sites, partition, SCHEMES
+
+def _frame(n, prev, seed):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"row_id": np.arange(n), "x1": rng.normal(size=n), "x2": rng.normal(size=n),
+                         "y": (rng.uniform(size=n) < prev).astype(int)})
+
+SET = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+@SET
+@given(n=st.integers(20, 400), prev=st.floats(0.1, 0.9), n_sites=st.integers(1, 12), scheme=st.sampled_from(SCHEMES),
+       alpha=st.floats(0.05, 100), strength=st.floats(0, 1), seed=st.integers(0, 2**31 - 1))
+def test_every_row_in_exactly_one_site(n, prev, n_sites, scheme, alpha, strength, seed):
+    df = _frame(n, prev, seed)
+    try:
+        fed = partition(df, "y", n_sites, scheme, alpha=alpha, strength=strength, seed=seed, exclude=["row_id"])
+    except FhaiError as e:  # a refusal must say why
+        assert any(w in str(e) for w in ("cannot give", "rarer class", "kept producing")), str(e)
+        return
+    ids = np.concatenate([s.local_frame("all").row_id.to_numpy() for s in fed])
+    assert len(ids) == n and np.array_equal(np.sort(ids), np.arange(n))  # each row once, none lost
+    assert len(fed) == n_sites
+    for s in fed:
+        d = s.local_frame("all")
+        assert len(d) >= 4 and d.y.nunique() == 2  # no empty or one-class site
+        pd.testing.assert_frame_equal(d.sort_values("row_id").reset_index(drop=True)[["row_id", "x1", "x2", "y"]],
+                                      df.set_index("row_id").loc[np.sort(d.row_id)].reset_index()[["row_id", "x1", "x2", "y"]])
+
+@SET
+@given(n=st.integers(10, 300), n_sites=st.integers(1, 10), scheme=st.sampled_from(SCHEMES), seed=st.integers(0, 10**6))
+def test_assignment_is_deterministic_and_in_range(n, n_sites, scheme, seed):
+    df = _frame(n, 0.4, seed)
+    try: a = assign_sites(df, "y", n_sites, scheme, seed=seed, min_site_rows=1, min_per_class=0, exclude=["row_id"])
+    except FhaiError as e:
+        assert "cannot give" in str(e) or "kept producing" in str(e); return
+    b = assign_sites(df, "y", n_sites, scheme, seed=seed, min_site_rows=1, min_per_class=0, exclude=["row_id"])
+    assert a.shape == (n,) and np.array_equal(a, b)
+    assert a.min() >= 0 and a.max() < n_sites and len(np.unique(a)) == n_sites
+
+def _label_tv(a, y, k):
+    p = y.mean()
+    return np.mean([abs(y[a == j].mean() - p) for j in range(k)])
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), prev=st.floats(0.2, 0.8), n_sites=st.integers(3, 10))
+def test_dirichlet_skew_grows_as_alpha_falls(seed, prev, n_sites):
+    df = _frame(3000, prev, seed)
+    y = df.y.to_numpy()
+    tv = {}
+    for alpha in (100.0, 1.0, 0.1):
+        tv[alpha] = np.mean([_label_tv(assign_sites(df, "y", n_sites, "dirichlet", alpha, seed=seed + r,
+                                                    min_site_rows=1, min_per_class=0, exclude=["row_id"]), y, n_sites)
+                             for r in range(5)])
+    assert tv[100.0] < tv[1.0] < tv[0.1]
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), n_sites=st.integers(2, 8))
+def test_covariate_strength_orders_sites(seed, n_sites):
+    df = _frame(2000, 0.5, seed)
+    a1 = assign_sites(df, "y", n_sites, "covariate", feature="x1", strength=1.0, seed=seed, exclude=["row_id"])
+    means = [df.x1[a1 == k].mean() for k in range(n_sites)]
+    assert all(df.x1[a1 == k].max() <= df.x1[a1 == k + 1].min() for k in range(n_sites - 1)) and means == sorted(means)
+    a0 = assign_sites(df, "y", n_sites, "covariate", feature="x1", strength=0.0, seed=seed, exclude=["row_id"])
+    spread = lambda a: np.ptp([df.x1[a == k].mean() for k in range(n_sites)])
+    assert spread(a0) < spread(assign_sites(df, "y", n_sites, "covariate", feature="x1", strength=0.5, seed=seed, exclude=["row_id"])) < spread(a1)
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), n_sites=st.integers(2, 8))
+def test_quantity_skew_grows_as_alpha_falls(seed, n_sites):
+    df = _frame(2000, 0.5, seed)
+    cv = lambda alpha: np.mean([np.bincount(assign_sites(df, "y", n_sites, "quantity", alpha, seed=seed + r, exclude=["row_id"]),
+                                            minlength=n_sites).std() for r in range(5)])
+    assert cv(100.0) < cv(1.0) < cv(0.1)
