@@ -180,3 +180,64 @@ def test_fit_scales_to_many_sites():
     fed = Federation(sites, Schema.infer(df, "y", exclude=["site"]), check=False)
     pre = FederatedPreprocessor().fit(fed)
     np.testing.assert_allclose(pre.statistics().loc["x", ["center", "scale"]].to_numpy(float), [x.mean(), x.std()], rtol=1e-10)
+
+
+# ---- harmonisation report ----
+from fhai_nb.analytics import harmonisation_report, convert_units, recode_categories, apply_unit_fixes
+
+
+def test_harmonisation_finds_synthetic_unit_drift_and_fix_removes_it():
+    from fhai_nb.synthetic import synthetic_federation
+    drift = {3: {"creatinine": "umol/L"}, 5: {"temperature": "degF"}, 6: {"glucose": "mmol/L"}, 1: {"haemoglobin": "g/L"}}
+    fed = synthetic_federation(8, seed=4, case_mix=0.5, unit_drift=drift)
+    rep = harmonisation_report(fed)
+    units = rep[rep.check == "unit"]
+    want = {(f"hospital_{i:02d}", c) for i, d in drift.items() for c in d}
+    assert set(zip(units.site, units.column)) == want
+    assert (units.severity == "error").all()
+    fixed = apply_unit_fixes(fed, rep)
+    assert not (harmonisation_report(fixed).check == "unit").any()
+    d = federated_describe(fixed, ["creatinine"], by_site=True)["mean"]
+    assert 0.5 < d.loc[("hospital_03", "creatinine")] / d.drop(("hospital_03", "creatinine")).median() < 2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_harmonisation_no_false_unit_findings_under_case_mix(seed):
+    from fhai_nb.synthetic import synthetic_federation
+    fed = synthetic_federation(8, seed=seed, case_mix=1.0, size_skew=1.0, mcar=0.2)
+    assert not (harmonisation_report(fed).check == "unit").any()
+
+
+def test_harmonisation_type_and_vocabulary_mismatch():
+    rng = np.random.default_rng(0)
+    def frame(n, sex, text=False):
+        x = rng.normal(5, 1, n)
+        return pd.DataFrame(dict(x=[f"{v:.2f}" for v in x] if text else x, sex=rng.choice(sex, n), y=np.r_[0, 1, rng.integers(0, 2, n - 2)]))
+    sites = [Site("a", frame(40, ["m", "f"])), Site("b", frame(40, ["m", "f"])), Site("c", frame(40, ["M", "F"])), Site("d", frame(40, ["m", "f"], text=True))]
+    schema = Schema.infer(pd.concat([s.local_frame() for s in sites[:3]]), "y")
+    fed = Federation(sites, schema, check=False)  # a federation whose site d was never checked
+    rep = harmonisation_report(fed)
+    t = rep[rep.check == "type"]
+    assert list(zip(t.site, t.column)) == [("d", "x")] and "stored as text" in t.what.iloc[0]
+    v = rep[(rep.check == "vocabulary") & (rep.column == "sex")]
+    assert len(v) == 2 and all("c" in s for s in v.site)
+    fixed = recode_categories(fed, "c", "sex", {"M": "m", "F": "f"})
+    assert not ((harmonisation_report(fixed).check == "vocabulary")).any()
+
+
+def test_harmonisation_small_and_refusing_sites():
+    rng = np.random.default_rng(1)
+    df = pd.concat([pd.DataFrame(dict(h=h, x=rng.normal(size=n), y=np.r_[0, 1, rng.integers(0, 2, n - 2)])) for h, n in (("a", 200), ("b", 220), ("c", 6))])
+    fed = Federation.from_frame(df, "h", "y", test_size=0.2)
+    rep = harmonisation_report(fed)
+    r = rep[rep.site == "c"]
+    assert (r.check == "small site").any() and (r.severity == "error").any()  # c's 4 training rows refuse to answer
+
+
+def test_convert_units_bad_input():
+    from fhai_nb.synthetic import synthetic_federation
+    fed = synthetic_federation(3, seed=0, n_rows=50)
+    with pytest.raises(FhaiError, match="factor must be a finite non-zero number"):
+        convert_units(fed, "hospital_00", "creatinine", 0.0)
+    with pytest.raises(FhaiError, match="needs a categorical feature"):
+        recode_categories(fed, "hospital_00", "creatinine", {1: 2})
