@@ -175,3 +175,21 @@ def test_bad_hospital_specs():
     with pytest.raises(FhaiError, match="not both"): synthetic_federation(None, hospitals=[HospitalSpec()], mcar=0.1)
     with pytest.raises(FhaiError, match="unique"): synthetic_federation(None, hospitals=[HospitalSpec("a"), HospitalSpec("a")])
     with pytest.raises(FhaiError, match="n_sites=2 but 1"): synthetic_federation(2, hospitals=[HospitalSpec()])
+
+def test_extreme_dials_over_many_sites_stay_valid():
+    specs = hospital_specs(10_000, seed=3, case_mix=2.0, size_skew=3.0, prevalence_shift=3.0, concept_shift=3.0)
+    assert max(abs(s.acuity_shift) for s in specs) <= 5 and min(s.n for s in specs) >= 4
+
+def test_column_never_recorded_anywhere_is_refused():
+    with pytest.raises(FhaiError, match=r"\['wbc'\] would be missing at every site"):
+        synthetic_federation(2, n_rows=50, never_recorded={0: ["wbc"], 1: ["wbc", "lactate"]})
+
+def test_hospital_table_lists_knobs():
+    from fhai_nb.synthetic import hospital_table
+    fed = synthetic_federation(3, seed=1, n_rows=100, case_mix=0.5, mcar=0.1, unit_drift={1: {"lactate": "mg/dL"}},
+                               never_recorded={2: ["sbp"]})
+    t = hospital_table(fed)
+    assert list(t.site) == fed.site_names and (t.n == 100).all()
+    assert t.units[1] == "lactate in mg/dL" and t.never_recorded[2] == "sbp" and t.mcar[0] == "12 columns at 10%"
+    pd.testing.assert_frame_equal(t, hospital_table(hospital_specs(3, seed=1, n_rows=100, case_mix=0.5, mcar=0.1,
+                                                                   unit_drift={1: {"lactate": "mg/dL"}}, never_recorded={2: ["sbp"]})))
