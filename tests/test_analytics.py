@@ -241,3 +241,38 @@ def test_convert_units_bad_input():
         convert_units(fed, "hospital_00", "creatinine", 0.0)
     with pytest.raises(FhaiError, match="needs a categorical feature"):
         recode_categories(fed, "hospital_00", "creatinine", {1: 2})
+
+
+def test_flamby_per_center_normalisation_matches_torch():
+    "FLamby's protocol: each centre z-scores train and test with its own training mean and torch's unbiased std + 1e-9."
+    torch = pytest.importorskip("torch")
+    from fhai_nb.data import load_heart_disease
+    fed = load_heart_disease("flamby")
+    pre = FederatedPreprocessor(impute=None, scale="site", one_hot=False, ddof=1, eps=1e-9).fit(fed)
+    names = fed.schema.names
+    assert pre.feature_names_out_ == names and len(names) == 13
+    for s in fed:
+        tr = torch.tensor(s.local_frame("train")[names].to_numpy(), dtype=torch.float64)
+        mean, std = tr.mean(0), tr.std(0)  # torch.std is unbiased by default
+        for split in ("train", "test"):
+            X = torch.tensor(s.local_frame(split)[names].to_numpy(), dtype=torch.float64)
+            ref = ((X - mean) / (std + 1e-9)).numpy()
+            ref[:, (std == 0).numpy()] = 0.0  # zero-variance columns (Switzerland's chol) become 0
+            got = pre.transform(s.local_frame(split), site=s.name).to_numpy()
+            np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
+    assert np.all(pre.transform(fed["switzerland"].local_frame("test"), site="switzerland")["chol"] == 0)
+
+
+def test_categorical_dtype_and_object_columns_encode_alike():
+    rng = np.random.default_rng(2)
+    cats = ["low", "mid", "high"]
+    frames = [pd.DataFrame(dict(x=rng.normal(size=40), c=pd.Categorical(rng.choice(cats, 40), categories=cats), y=[0, 1] * 20)) for _ in range(3)]
+    fed, df = _fed(frames)
+    pre = FederatedPreprocessor(add_indicator=True).fit(fed)
+    probe = pd.DataFrame(dict(x=[0.0, np.nan, 1.0, 2.0], c=["mid", None, "high", "unseen"]))
+    as_cat = probe.assign(c=pd.Categorical(probe.c, categories=["high", "unseen", "mid"]))  # other category order, an extra one
+    a, b = pre.transform(probe), pre.transform(as_cat)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.loc[3, [f"c_{v}" for v in ["high", "low", "mid"]]].sum() == 0  # unseen category: all zeros
+    assert a.loc[1, "x"] == 0 and "x_missing" not in a.columns  # imputed with the federated mean (0 after scaling); no indicator:
+    # x had no missing training values, so the fitted output columns stay as fitted
