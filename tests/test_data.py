@@ -149,3 +149,11 @@ def test_partition_meta_and_names(pooled):
     fed = partition(pooled, "target", 3, "quantity", alpha=1.0, seed=2, site_names=["a", "b", "c"])
     assert fed.site_names == ["a", "b", "c"] and fed.meta["scheme"] == "quantity" and fed.meta["alpha"] == 1.0
     with pytest.raises(FhaiError, match="site_names has 2 names"): partition(pooled, "target", 3, site_names=["a", "b"])
+
+def test_csv_text_code_column_declared_with_dtype(tmp_path):
+    for nm, w, yv in [("w1", ["12", "14", "12", "ICU", "14", "12"], [0, 1, 0, 1, 1, 0]),
+                      ("w2", ["14", "ICU", "12", "12", "14", "ICU"], [1, 0, 0, 1, 0, 1])]:
+        pd.DataFrame(dict(ward=w, age=[50, 60, 70, 80, 55, 65], died=yv)).to_csv(tmp_path / f"{nm}.csv", index=False)
+    with pytest.raises(FhaiError, match=r"dtype=\{'ward': str\}"): from_csvs([tmp_path / "w1.csv", tmp_path / "w2.csv"], "died")
+    fed = from_csvs([tmp_path / "w1.csv", tmp_path / "w2.csv"], "died", dtype={"ward": str})
+    assert fed.schema["ward"].kind == "categorical" and fed.schema["ward"].categories == ("12", "14", "ICU")

@@ -193,3 +193,7 @@ def test_hospital_table_lists_knobs():
     assert t.units[1] == "lactate in mg/dL" and t.never_recorded[2] == "sbp" and t.mcar[0] == "12 columns at 10%"
     pd.testing.assert_frame_equal(t, hospital_table(hospital_specs(3, seed=1, n_rows=100, case_mix=0.5, mcar=0.1,
                                                                    unit_drift={1: {"lactate": "mg/dL"}}, never_recorded={2: ["sbp"]})))
+
+def test_bad_seed():
+    for s in (-1, 2 ** 64, 1.5, "0"):
+        with pytest.raises(FhaiError, match="seed="): synthetic_federation(2, seed=s, n_rows=50)
