@@ -1,0 +1,119 @@
+"FederatedClassifier, baselines and compare: sklearn shape, agreement with the engine, bad input."
+import copy
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from fhai_nb.core import FhaiError
+from fhai_nb.data import load_heart_disease
+from fhai_nb.strategies import FedAvg, FedProx
+from fhai_nb.engine import run_federated
+from fhai_nb.estimator import (FederatedClassifier, PooledClassifier, LocalClassifier, pool_rows_non_private, compare,
+                               summarise, plot_comparison, pooled_baseline, local_baselines)
+
+@pytest.fixture(scope="module")
+def heart(): return load_heart_disease("flamby")
+
+@pytest.fixture(scope="module")
+def fitted(heart): return FederatedClassifier(rounds=3, seed=1).fit(heart)
+
+def test_sklearn_shape(fitted):
+    p = fitted.get_params()
+    assert p["rounds"] == 3 and p["seed"] == 1
+    c = clone(fitted)
+    assert not hasattr(c, "params_") and c.get_params()["rounds"] == 3
+    assert fitted.set_params(rounds=4) is fitted and fitted.rounds == 4
+    fitted.set_params(rounds=3)
+    for a in ("history_", "model_", "params_", "preprocessor_", "feature_names_in_", "n_features_in_", "classes_"):
+        assert hasattr(fitted, a), a
+
+def test_same_numbers_as_engine(heart, fitted):
+    h = run_federated(heart, "logreg", "fedavg", 3, seed=1)
+    pd.testing.assert_frame_equal(h.frame, fitted.history_.frame)
+
+def test_strategy_object_not_mutated(heart):
+    s = FedProx(mu=0.1)
+    before = copy.deepcopy(s.__dict__)
+    FederatedClassifier(strategy=s, rounds=2).fit(heart)
+    assert s.__dict__.keys() == before.keys() and s.n_samples == before["n_samples"]
+
+def test_predict_proba_raw_frame(heart, fitted):
+    df = heart["hungary"].local_frame("test")
+    p = fitted.predict_proba(df)
+    assert p.shape == (len(df), 2) and np.allclose(p.sum(1), 1)
+    # column order of the raw frame does not matter
+    assert np.allclose(fitted.predict_proba(df[df.columns[::-1]]), p)
+
+def test_evaluate_matches_history(heart, fitted):
+    ev = fitted.evaluate(heart).pivot(index="site", columns="metric", values="value")
+    fin = fitted.history_.final("test")
+    for s in heart.site_names:
+        assert ev.loc[s, "accuracy"] == pytest.approx(fin.loc[s, "accuracy"], abs=1e-9)
+        assert ev.loc[s, "brier"] == pytest.approx(fin.loc[s, "brier"], abs=1e-6)
+
+def test_pooled_is_labelled_and_pools(heart):
+    f = pool_rows_non_private(heart)
+    assert len(f) == 1 and f[0].n_train == 486 and f[0].n_test == 254 and "NON-PRIVATE" in f.name
+    assert "NON-PRIVATE" in pool_rows_non_private.__doc__ and "NON-PRIVATE" in PooledClassifier.__doc__
+
+def test_pooled_equals_engine_on_pooled_site(heart):
+    pc = pooled_baseline(heart, epochs=2, batch_size=16, lr=0.01, seed=3)
+    h = run_federated(pool_rows_non_private(heart), "logreg", "fedavg", 1, local_epochs=2, batch_size=16, lr=0.01,
+                      optimizer="adam", preprocess="site", seed=3)
+    for k in h.params: assert np.array_equal(h.params[k].numpy(), pc.params_[k].numpy())
+
+def test_local_models_are_separate(heart):
+    lc = local_baselines(heart, epochs=2, batch_size=16, lr=0.01)
+    w = {s: lc.site_params_[s]["weight"].numpy() for s in heart.site_names}
+    assert not np.allclose(w["cleveland"], w["va"])
+    # each site's own local model equals a one-site run on that site alone
+    from fhai_nb.core import Federation
+    h = run_federated(Federation([heart["va"]], heart.schema), "logreg", "fedavg", 1, local_epochs=2, batch_size=16, lr=0.01,
+                      optimizer="adam", preprocess="site", seed=0)
+    assert np.array_equal(h.params["weight"].numpy(), w["va"])
+
+def test_compare_tidy_and_summary(heart):
+    df = compare(heart, {"fedavg": FederatedClassifier(rounds=2), "local": LocalClassifier(epochs=1, batch_size=32)}, seeds=(0, 1))
+    assert list(df.columns) == ["method", "seed", "site", "metric", "value"]
+    assert set(df.site) >= set(heart.site_names) | {"weighted", "mean", "worst"}
+    s = summarise(df)
+    row = s[(s.method == "fedavg") & (s.site == "va") & (s.metric == "accuracy")].iloc[0]
+    vals = df[(df.method == "fedavg") & (df.site == "va") & (df.metric == "accuracy")].value
+    assert row["mean"] == pytest.approx(vals.mean()) and row["n_seeds"] == 2
+    # seeds change the numbers, and the same seed reproduces them
+    again = compare(heart, {"fedavg": FederatedClassifier(rounds=2)}, seeds=(0,))
+    pd.testing.assert_frame_equal(again.reset_index(drop=True), df[(df.method == "fedavg") & (df.seed == 0)].reset_index(drop=True))
+    fig = plot_comparison(df, "accuracy")
+    assert {t.name for t in fig.data} == {"fedavg", "local"}
+
+def test_personal_rows_in_compare(heart):
+    df = compare(heart, {"ditto": FederatedClassifier(strategy="ditto", rounds=2)}, seeds=(0,))
+    assert set(df.method) == {"ditto", "ditto (personal)"}
+
+@pytest.mark.parametrize("make,msg", [
+    (lambda h: FederatedClassifier().fit(h["va"].local_frame("train")), "Federation.from_frame"),
+    (lambda h: FederatedClassifier(lr=-1).fit(h), "lr must be a positive number"),
+    (lambda h: FederatedClassifier(rounds=0).fit(h), "rounds must be a positive integer"),
+    (lambda h: FederatedClassifier(strategy=FedAvg(fraction=1.0), rounds=1, batch_size=0).fit(h), "batch_size must be"),
+    (lambda h: FederatedClassifier(strategy="fedmedian2").fit(h), "unknown strategy"),
+    (lambda h: FederatedClassifier(preprocess=3).fit(h), "preprocess must be"),
+    (lambda h: FederatedClassifier().predict_proba(h["va"].local_frame("test")), "not fitted yet"),
+    (lambda h: PooledClassifier(epochs=0).fit(h), "epochs must be a positive integer"),
+    (lambda h: LocalClassifier(lr=0).fit(h), "lr must be a positive number"),
+    (lambda h: compare(h, {"a": FederatedClassifier()}, seeds=[-1]), "seeds must be"),
+    (lambda h: compare(h, {"a": FederatedClassifier()}, split="val"), "split must be"),
+    (lambda h: compare(h, []), "non-empty dict"),
+    (lambda h: summarise(pd.DataFrame()), "compare() output"),
+])
+def test_bad_input(heart, make, msg):
+    with pytest.raises(FhaiError) as e: make(heart)
+    assert msg in str(e.value)
+
+def test_predict_errors(heart, fitted):
+    df = heart["va"].local_frame("test")
+    with pytest.raises(FhaiError, match="lacks feature column"): fitted.predict_proba(df.drop(columns=["chol"]))
+    with pytest.raises(FhaiError, match="DataFrame"): fitted.predict_proba(df.to_numpy())
+    with pytest.raises(FhaiError, match="no personalised models"): fitted.predict_proba(df, site="va", personal=True)
+    site_scaled = FederatedClassifier(rounds=1, preprocess="site").fit(heart)
+    with pytest.raises(FhaiError, match="pass site="): site_scaled.predict_proba(df)
+    assert site_scaled.predict_proba(df, site="va").shape == (len(df), 2)

@@ -1,0 +1,92 @@
+"RunConfig: replay, save/load, to_python, and the errors a bad config gets."
+import json
+import pandas as pd
+import pytest
+from fhai_nb.core import FhaiError
+from fhai_nb.runs import RunConfig, Run, run, build_federation
+
+FLAMBY_PRE = {"impute": None, "scale": "site", "one_hot": False, "ddof": 1, "eps": 1e-9}
+
+def small(**kw):
+    d = dict(data={"source": "heart_disease"}, strategy="fedavg",
+             training={"rounds": 2, "local_steps": 5, "batch_size": 4, "lr": 0.01, "preprocess": FLAMBY_PRE}, seed=42)
+    d.update(kw)
+    return RunConfig(**d)
+
+def test_same_config_same_history_twice():
+    c = small(strategy="scaffold")
+    a, b = run(c), run(RunConfig.from_yaml(c.to_yaml()))
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert a.equals(b)
+
+def test_replay_with_faults_and_synthetic():
+    c = RunConfig(data={"source": "synthetic", "n_sites": 5, "seed": 2}, strategy="fedmedian",
+                  training={"rounds": 2, "batch_size": 32}, faults={"dropout": 0.2, "stragglers": 0.3}, seed=7)
+    pd.testing.assert_frame_equal(run(c).frame, run(c).frame)
+
+def test_saved_run_reloads_equal(tmp_path):
+    r = run(small(strategy="ditto", strategy_kwargs={"lam": 0.5}))
+    assert r.personal
+    r.save(tmp_path / "r")
+    back = Run.load(tmp_path / "r")
+    assert back.equals(r)
+    pd.testing.assert_frame_equal(back.frame, r.frame)
+    pd.testing.assert_frame_equal(back.log.drop(columns="seconds"), r.log.drop(columns="seconds"))
+    meta = json.loads((tmp_path / "r" / "metadata.json").read_text())
+    assert meta["versions"]["torch"] and meta["versions"]["fhai_nb"]
+
+def test_ledger_round_trip(tmp_path):
+    r = run(small(training={"rounds": 2, "lr": 0.01, "transforms": [{"name": "clip_norm", "max_norm": 0.5}]}))
+    r.save(tmp_path / "x"); assert Run.load(tmp_path / "x").equals(r)
+
+def test_to_python_reproduces():
+    c = small(strategy="fedadam", strategy_kwargs={"server_lr": 0.01}, faults={"stragglers": 0.5})
+    ns = {}
+    exec(c.to_python(), ns)
+    pd.testing.assert_frame_equal(ns["history"].frame, run(c).frame)
+
+def test_json_file_round_trip(tmp_path):
+    c = small()
+    c.to_json(tmp_path / "c.json"); c.to_yaml(tmp_path / "c.yaml")
+    assert RunConfig.from_file(tmp_path / "c.json") == c == RunConfig.from_file(tmp_path / "c.yaml")
+
+@pytest.mark.parametrize("make,msg", [
+    (lambda: RunConfig(strategy="fedprocks").validate(), "did you mean 'fedprox'"),
+    (lambda: RunConfig(strategy="fedprox", strategy_kwargs={"mu": 0.1, "momentum": 0.9}).validate(), "unknown option 'momentum' of strategy"),
+    (lambda: RunConfig(data={"source": "mimic4"}).validate(), "unknown data source 'mimic4'"),
+    (lambda: RunConfig(data={"source": "heart_disease", "protocol": "flamby", "center": 1}).validate(), "unknown option 'center'"),
+    (lambda: RunConfig(data={"protocol": "flamby"}).validate(), "'source'"),
+    (lambda: RunConfig(training={"epochs": 3}).validate(), "unknown training option 'epochs'"),
+    (lambda: RunConfig(training={"preprocess": {"scale": "pooled"}}).validate(), "scale must be"),
+    (lambda: RunConfig(training={"transforms": [{"name": "dp"}]}).validate(), "unknown transform 'dp'"),
+    (lambda: RunConfig(model={"name": "mlp", "width": 3}).validate(), "MLP has no option"),
+    (lambda: RunConfig(faults={"dropout": 1.5}).validate(), "dropout must be"),
+    (lambda: RunConfig.from_dict({"strategy": "fedavg", "rounds": 3}), "unknown config entry 'rounds'"),
+    (lambda: RunConfig(training=[1]), "training must be a dict"),
+    (lambda: RunConfig(name=""), "name must be"),
+    (lambda: RunConfig.from_file("cfg.toml"), "not found"),
+    (lambda: run(RunConfig(training={"rounds": 1, "lr": 0})), "lr must be a positive number"),
+])
+def test_bad_config(make, msg):
+    with pytest.raises(FhaiError) as e: make()
+    assert msg in str(e.value)
+
+def test_bad_run_leaves_nothing(tmp_path):
+    c = RunConfig(training={"rounds": 1, "lr": -1})
+    with pytest.raises(FhaiError): run(c)
+    r = run(small())
+    (tmp_path / "occupied").mkdir(); (tmp_path / "occupied" / "x").write_text("x")
+    with pytest.raises(FhaiError, match="not empty"): r.save(tmp_path / "occupied")
+    assert sorted(p.name for p in (tmp_path / "occupied").iterdir()) == ["x"]
+
+def test_build_federation_sources(tmp_path):
+    from fhai_nb.data import heart_disease_frame
+    df = heart_disease_frame("flamby")
+    paths = {}
+    for s, g in df.groupby("site"):
+        paths[s] = str(tmp_path / f"{s}.csv"); g.drop(columns="site").to_csv(paths[s], index=False)
+    f = build_federation({"source": "csv", "paths": paths, "target": "target"})
+    assert sorted(f.site_names) == sorted(paths)
+    p = build_federation({"source": "partition", "heart_disease": "flamby", "n_sites": 3, "scheme": "iid", "seed": 0})
+    assert len(p) == 3
+    with pytest.raises(FhaiError, match="exactly one of"): build_federation({"source": "partition", "n_sites": 3})
