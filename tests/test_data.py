@@ -72,8 +72,10 @@ def test_from_csvs_roundtrip_matches_loader(csv_dir):
     fed = from_csvs([csv_dir / f"{s}.csv" for s in HEART_DISEASE_SITES], "target", test_size=0.34, seed=43)
     ref = load_heart_disease()
     assert fed.site_names == ref.site_names
-    for a, b in zip(fed, ref):
-        pd.testing.assert_frame_equal(a.local_frame("test"), b.local_frame("test"), check_dtype=False)
+    srt = lambda d: d.sort_values(list(d.columns)).reset_index(drop=True)
+    for a, b in zip(fed, ref):  # the same rows in each split (the loader keeps file order, from_frame the shuffled order)
+        pd.testing.assert_frame_equal(srt(a.local_frame("test")), srt(b.local_frame("test")), check_dtype=False)
+        pd.testing.assert_frame_equal(srt(a.local_frame("train")), srt(b.local_frame("train")), check_dtype=False)
     assert fed.meta["source"] == "csv" and fed.meta["files"]["va"].endswith("va.csv")
     named = from_csvs({"A": csv_dir / "cleveland.csv", "B": csv_dir / "va.csv"}, "target")
     assert named.site_names == ["A", "B"]
@@ -157,3 +159,21 @@ def test_csv_text_code_column_declared_with_dtype(tmp_path):
     with pytest.raises(FhaiError, match=r"dtype=\{'ward': str\}"): from_csvs([tmp_path / "w1.csv", tmp_path / "w2.csv"], "died")
     fed = from_csvs([tmp_path / "w1.csv", tmp_path / "w2.csv"], "died", dtype={"ward": str})
     assert fed.schema["ward"].kind == "categorical" and fed.schema["ward"].categories == ("12", "14", "ICU")
+
+def test_flamby_split_matches_flamby_rule_row_for_row():
+    "Re-derive FLamby's split (indices over np.arange(n), train_size=0.66 and test_size=1-0.66, membership keeps file order)."
+    from sklearn.model_selection import train_test_split
+    from fhai_nb.data import read_heart_disease_file
+    fed = load_heart_disease()
+    for site in HEART_DISEASE_SITES:
+        raw = read_heart_disease_file(site).drop(columns=["slope", "ca", "thal"]).dropna().reset_index(drop=True)
+        y = (raw.num > 0).astype(int)
+        strat = y if y.nunique() > 1 and y.value_counts().min() > 2 else None
+        _, te = train_test_split(np.arange(len(raw)), test_size=1.0 - 0.66, train_size=0.66, random_state=43, shuffle=True, stratify=strat)
+        is_test = np.isin(np.arange(len(raw)), te)
+        for split, mask in (("train", ~is_test), ("test", is_test)):
+            got = fed[site].local_frame(split)
+            np.testing.assert_array_equal(got[["age", "trestbps", "chol", "thalach", "oldpeak"]].to_numpy(),
+                                          raw.loc[mask, ["age", "trestbps", "chol", "thalach", "oldpeak"]].to_numpy())
+            np.testing.assert_array_equal(got.target.to_numpy(), y[mask].to_numpy())
+            np.testing.assert_array_equal(got.cp_4.to_numpy(), (raw.loc[mask, "cp"] == 4).astype(float).to_numpy())
