@@ -104,7 +104,10 @@ def test_column_with_fewer_than_k_values_is_suppressed_not_leaked():
     by = federated_describe(fed, by_site=True)
     assert np.isnan(by.loc[("b", "x"), "mean"]) and by.loc[("b", "x"), "suppressed"]
     assert np.isnan(by.loc[("b", "x"), "count"]) and np.isnan(by.loc[("b", "x"), "missing"])  # count would reveal 2 values
-    assert federated_describe(fed).loc["x", "count"] == 20  # pooled over the sites that may release
+    pooled = federated_describe(fed)
+    assert pooled.loc["x", "count"] == 20  # pooled over the sites that may release
+    assert pooled.loc["x", "missing"] == 8  # b's 6 missing and 2 withheld values: not in any pooled statistic
+    assert federated_missingness(fed).loc["pooled", "x"] == 8 / 28
 
 
 def test_small_cells_shown_as_suppressed():
@@ -276,3 +279,20 @@ def test_categorical_dtype_and_object_columns_encode_alike():
     assert a.loc[3, [f"c_{v}" for v in ["high", "low", "mid"]]].sum() == 0  # unseen category: all zeros
     assert a.loc[1, "x"] == 0 and "x_missing" not in a.columns  # imputed with the federated mean (0 after scaling); no indicator:
     # x had no missing training values, so the fitted output columns stay as fitted
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(8, 30), min_size=2, max_size=5), st.integers(0, 10_000))
+def test_one_hot_union_vocabulary_equals_pooled_dummies(sizes, seed):
+    "One-hot with the union vocabulary equals pd.get_dummies on the pooled rows, including categories only one site uses."
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i, n in enumerate(sizes):
+        cats = ["a", "b", "c"] + ([f"only_{i}"] if i % 2 == 0 else [])
+        frames.append(pd.DataFrame(dict(x=rng.normal(size=n), c=rng.choice(cats, n), y=np.r_[0, 1, rng.integers(0, 2, n - 2)])))
+    fed, df = _fed(frames)
+    pre = FederatedPreprocessor(scale=None, min_rows=1).fit(fed)
+    Z = pd.concat([pre.transform(s.local_frame(), site=s.name) for s in fed])
+    ref = pd.get_dummies(df.c, prefix="c", dtype=float)
+    assert pre.feature_names_out_ == ["x", *ref.columns]
+    np.testing.assert_array_equal(Z[ref.columns].to_numpy(), ref.to_numpy())
