@@ -124,8 +124,12 @@ def test_unequal_sites_and_short_batches_exact():
     sizes = [5, 9, 1, 14]
     xs = [rng.standard_normal((n, 3)).astype(np.float32) for n in sizes]
     ys = [(rng.random(n) < 0.5).astype(np.float32) for n in sizes]
-    plans = [vectorised.local_batches(0, 1, i, n, 4, epochs=2) for i, n in enumerate(sizes)]
-    idx, mask = vectorised.stack_plans([np.stack([np.pad(b, (0, 4 - len(b)), constant_values=-1) for b in p]) for p in plans])
+    from fhai_nb.engine import batch_plan, site_plan
+    pidx, pmask, psteps = batch_plan(0, 1, np.arange(4), sizes, 4, epochs=2)
+    padded = [site_plan(pidx, pmask, psteps, i) for i in range(4)]
+    plans = [[b[b >= 0] for b in p] for p in padded]
+    idx, mask = vectorised.stack_plans(padded)  # re-stacking per-site plans gives the engine's plan back
+    assert np.array_equal(mask, pmask) and np.array_equal(idx[mask], pidx[pmask])
     X, Y, _ = vectorised.stack_arrays(xs, ys)
     lin = torch.nn.Linear(3, 1)
     p0 = {k: v.detach().unsqueeze(0).repeat(4, *[1] * v.dim()) for k, v in lin.named_parameters()}
