@@ -152,6 +152,16 @@ def test_bad_inputs_named():
         federated_histogram(fed, "c")
     with pytest.raises(FhaiError, match="min_rows must be an integer >= 1"):
         federated_describe(fed, min_rows=0)
+    with pytest.raises(FhaiError, match="bins must be a positive integer"):
+        federated_histogram(fed, "x", bins=0)
+    with pytest.raises(FhaiError, match="range must be"):
+        federated_histogram(fed, "x", range="quantiles")
+    with pytest.raises(FhaiError, match="high > low"):
+        federated_histogram(fed, "x", range=(3, 1))
+    with pytest.raises(FhaiError, match="scale must be"):
+        FederatedPreprocessor(scale="robust")
+    with pytest.raises(FhaiError, match="drop must be 'first' or None"):
+        FederatedPreprocessor(drop="last")
     with pytest.raises(FhaiError, match="impute must be 'mean' or None"):
         FederatedPreprocessor(impute="median")
     pre = FederatedPreprocessor(scale="site").fit(fed)
