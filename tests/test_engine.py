@@ -359,3 +359,9 @@ def test_other_bad_settings(fed3, tmp_path):
     _refuses(fed3, r"executor must be", tmp_path, executor="gpu")
     _refuses(fed3, r"unknown strategy 'fedsgd'", tmp_path, strategy="fedsgd")
     _refuses(fed3, r"local_steps must be a positive integer", tmp_path, local_steps=0)
+
+
+def test_a_run_stopped_between_evaluations_still_reports_its_final_model():
+    fed = toy(2, n=60)
+    h = run_federated(fed, "logreg", "fedavg", rounds=10, eval_every=5, should_stop=lambda: True, **SEQ)
+    assert h.rounds == 1 and set(h.frame[h.frame.split == "test"]["round"]) == {1}
