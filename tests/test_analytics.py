@@ -306,3 +306,16 @@ def test_one_hot_union_vocabulary_equals_pooled_dummies(sizes, seed):
     ref = pd.get_dummies(df.c, prefix="c", dtype=float)
     assert pre.feature_names_out_ == ["x", *ref.columns]
     np.testing.assert_array_equal(Z[ref.columns].to_numpy(), ref.to_numpy())
+
+
+def test_preprocessor_skip_small_sites():
+    rng = np.random.default_rng(5)
+    frames = [pd.DataFrame(dict(x=rng.normal(3, 2, n), y=np.r_[0, 1, rng.integers(0, 2, n - 2)])) for n in (60, 50, 4)]
+    fed, df = _fed(frames)
+    with pytest.raises(DisclosureError, match="site 's2' refuses"):
+        FederatedPreprocessor(scale="site").fit(fed)
+    pre = FederatedPreprocessor(scale="site", skip_small=True).fit(fed)
+    assert pre.skipped_sites_ == ["s2"]
+    big = pd.concat(frames[:2])
+    z = pre.transform(frames[2], site="s2").x.to_numpy()
+    np.testing.assert_allclose(z, (frames[2].x - big.x.mean()) / big.x.std(ddof=0), rtol=1e-10)

@@ -97,3 +97,15 @@ def test_many_sites_heatmap():
     fed = synthetic_federation(20, seed=0, n_rows=60)
     f = plot_feature(fed, "age", bins=8)
     assert f.data[0].type == "heatmap" and len(f.to_json()) < 30_000
+
+
+def test_small_sites_refused_or_skipped(pool):
+    from fhai_nb.core import DisclosureError
+    fed = partition(pool, "readmit_30d", 4, "quantity", alpha=0.3, seed=0, min_site_rows=4)
+    tiny = [s.name for s in fed if s.n_train < 5]
+    assert tiny
+    with pytest.raises(DisclosureError, match=f"site {tiny[0]!r} refuses"):
+        heterogeneity_report(fed)
+    r = heterogeneity_report(fed, skip_small=True)
+    assert r.attrs["skipped_sites"] == tiny and r.set_index("site").loc[tiny, "label_js"].isna().all()
+    assert 0 <= non_iid_score(fed, skip_small=True) <= 1
