@@ -101,9 +101,11 @@ def test_many_sites_heatmap():
 
 def test_small_sites_refused_or_skipped(pool):
     from fhai_nb.core import DisclosureError
-    fed = partition(pool, "readmit_30d", 4, "quantity", alpha=0.3, seed=0, min_site_rows=4)
+    pos, neg = pool[pool.readmit_30d == 1], pool[pool.readmit_30d == 0]
+    df = pd.concat([pool.iloc[:400].assign(h="a"), pool.iloc[400:800].assign(h="b"), pd.concat([pos.iloc[-3:], neg.iloc[-3:]]).assign(h="c")])
+    fed = Federation.from_frame(df, "h", "readmit_30d", test_size=0.2, seed=0)
     tiny = [s.name for s in fed if s.n_train < 5]
-    assert tiny
+    assert tiny == ["c"]
     with pytest.raises(DisclosureError, match=f"site {tiny[0]!r} refuses"):
         heterogeneity_report(fed)
     r = heterogeneity_report(fed, skip_small=True)
