@@ -25,3 +25,9 @@ export: venv
 
 clean-nbs: venv
 	$(BIN)/nbdev-clean
+
+# The speed benchmark (issue 4): fhai_nb vectorised vs sequential vs Flower's simulation engine, workloads W1-W4 and
+# the scaling plot; results in benchmarks/results/. Flower runs in a loopback-only network namespace (needs root or
+# user namespaces); BENCH_ARGS=--skip-flower leaves it out.
+bench: venv
+	$(BIN)/python -m fhai_nb.bench $(BENCH_ARGS)
