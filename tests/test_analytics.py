@@ -319,3 +319,13 @@ def test_preprocessor_skip_small_sites():
     big = pd.concat(frames[:2])
     z = pre.transform(frames[2], site="s2").x.to_numpy()
     np.testing.assert_allclose(z, (frames[2].x - big.x.mean()) / big.x.std(ddof=0), rtol=1e-10)
+
+
+def test_constant_column_becomes_zero_despite_rounding():
+    "0.1 is not exact in binary: site means of a constant 0.1 column differ from 0.1 by rounding; the output is still 0."
+    frames = [pd.DataFrame(dict(x=np.full(n, 0.1), z=np.arange(n, dtype=float), y=[0, 1] * (n // 2))) for n in (30, 46, 12)]
+    fed, df = _fed(frames)
+    for scale in ("federated", "site"):
+        pre = FederatedPreprocessor(scale=scale, ddof=1, eps=1e-9).fit(fed)
+        for s in fed:
+            assert np.all(pre.transform(s.local_frame(), site=s.name).x == 0.0)
