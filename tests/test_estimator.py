@@ -117,3 +117,39 @@ def test_predict_errors(heart, fitted):
     site_scaled = FederatedClassifier(rounds=1, preprocess="site").fit(heart)
     with pytest.raises(FhaiError, match="pass site="): site_scaled.predict_proba(df)
     assert site_scaled.predict_proba(df, site="va").shape == (len(df), 2)
+
+# ---- FLamby recipe ----
+from fhai_nb.estimator import flamby_rounds, flamby_methods, flamby_benchmark, flamby_table, markdown_table, FLAMBY_STRATEGIES
+
+def test_flamby_recipe_values():
+    assert flamby_rounds() == 15 and flamby_rounds(epochs=100) == 30
+    m = flamby_methods()
+    assert m["Cyclic"].lr == 0.01 and m["FedAdagrad"].strategy.server_lr == 0.316228 and m["FedProx"].strategy.mu == 0.01
+    assert all(m[k].local_steps == 100 and m[k].batch_size == 4 and m[k].optimizer == "sgd" for k in FLAMBY_STRATEGIES)
+    pre = m["FedAvg"].preprocess
+    assert (pre.scale, pre.ddof, pre.eps, pre.impute, pre.one_hot) == ("site", 1, 1e-9, None, False)
+
+def test_flamby_benchmark_small(heart):
+    df = flamby_benchmark(heart, seeds=(42,), strategies=["FedAvg", "Cyclic"])
+    t = flamby_table(df)
+    assert {"FedAvg", "Cyclic", "Cyclic (FLamby code: Cleveland only)", "Pooled (NON-PRIVATE)",
+            "Pooled (NON-PRIVATE), FLamby evaluation", "Local 0 (cleveland)", "Local (own site)"} <= set(t.index)
+    # FLamby's pooled-evaluation quirk changes the numbers of the same model
+    a = df[(df.method == "Pooled (NON-PRIVATE)") & (df.metric == "accuracy")].value.to_numpy()
+    b = df[(df.method == "Pooled (NON-PRIVATE), FLamby evaluation") & (df.metric == "accuracy")].value.to_numpy()
+    assert not np.allclose(a, b)
+    # the local model of site 0 scored on site 0 equals the own-site row for site 0
+    own = df[(df.method == "Local (own site)") & (df.site == "cleveland")].set_index("metric").value
+    l0 = df[(df.method == "Local 0 (cleveland)") & (df.site == "cleveland")].set_index("metric").value
+    pd.testing.assert_series_equal(own, l0)
+    assert "| FedAvg |" in markdown_table(t)
+
+@pytest.mark.parametrize("make,msg", [
+    (lambda h: flamby_methods(strategies=["FedSGD"]), "unknown FLamby strategy"),
+    (lambda h: flamby_benchmark(h, seeds=()), "seeds must be"),
+    (lambda h: flamby_benchmark(h.sites[0].local_frame("train")), "Federation.from_frame"),
+    (lambda h: flamby_table(pd.DataFrame({"a": [1]})), "flamby_benchmark"),
+])
+def test_flamby_bad_input(heart, make, msg):
+    with pytest.raises(FhaiError) as e: make(heart)
+    assert msg in str(e.value)
