@@ -329,3 +329,20 @@ def test_constant_column_becomes_zero_despite_rounding():
         pre = FederatedPreprocessor(scale=scale, ddof=1, eps=1e-9).fit(fed)
         for s in fed:
             assert np.all(pre.transform(s.local_frame(), site=s.name).x == 0.0)
+
+
+def test_preprocessor_json_round_trip():
+    import json
+    rng = np.random.default_rng(9)
+    frames = [pd.DataFrame(dict(x=np.where(rng.random(40) < 0.2, np.nan, rng.normal(size=40)),
+                                c=pd.Categorical(rng.choice([1.0, 2.0, 3.0], 40), categories=[1.0, 2.0, 3.0]), y=[0, 1] * 20)) for _ in range(3)]
+    df = pd.concat([f.assign(site=f"s{i}") for i, f in enumerate(frames)], ignore_index=True)
+    fed = Federation.from_frame(df, "site", "y", test_size=0.0)  # numeric codes as a categorical feature (like Heart Disease's cp)
+    for kw in (dict(add_indicator=True, drop="first"), dict(scale="site", ddof=1, eps=1e-9)):
+        pre = FederatedPreprocessor(**kw).fit(fed)
+        back = FederatedPreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
+        assert back.get_params() == pre.get_params() and back.feature_names_out_ == pre.feature_names_out_
+        for s in fed:
+            np.testing.assert_array_equal(back.transform_array(s.local_frame(), s.name), pre.transform_array(s.local_frame(), s.name))
+    with pytest.raises(FhaiError, match="needs the dict"):
+        FederatedPreprocessor.from_dict({"nope": 1})
