@@ -111,3 +111,20 @@ def test_small_sites_refused_or_skipped(pool):
     r = heterogeneity_report(fed, skip_small=True)
     assert r.attrs["skipped_sites"] == tiny and r.set_index("site").loc[tiny, "label_js"].isna().all()
     assert 0 <= non_iid_score(fed, skip_small=True) <= 1
+
+
+def test_proportional_filling_minimises_divergence():
+    "Filling hidden cells in proportion to the pooled distribution gives the smallest JS of any allocation of the hidden mass."
+    from fhai_nb.heterogeneity import _js_bits
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        K = rng.integers(3, 8)
+        q = rng.dirichlet(np.ones(K))
+        row = rng.integers(0, 50, K).astype(float)
+        hidden = rng.random(K) < 0.4
+        if not hidden.any() or hidden.all(): continue
+        mass = rng.integers(2, 20)
+        filled = row.copy(); filled[hidden] = mass * q[hidden] / q[hidden].sum()
+        other = row.copy(); other[hidden] = mass * rng.dirichlet(np.ones(hidden.sum()))
+        js = lambda r: _js_bits((r / r.sum())[None], q)[0]
+        assert js(filled) <= js(other) + 1e-12
