@@ -365,3 +365,32 @@ def test_a_run_stopped_between_evaluations_still_reports_its_final_model():
     fed = toy(2, n=60)
     h = run_federated(fed, "logreg", "fedavg", rounds=10, eval_every=5, should_stop=lambda: True, **SEQ)
     assert h.rounds == 1 and set(h.frame[h.frame.split == "test"]["round"]) == {1}
+
+
+def test_custom_transforms_site_and_server_sides_and_ledger():
+    from fhai_nb.engine import Transform
+    from fhai_nb.core import Update
+    seen = []
+
+    class SiteNoise(Transform):
+        name = "site_noise"
+        def site(self, u, ctx):
+            seen.append((ctx.round, ctx.site, ctx.site_index))
+            z = float(ctx.rng.normal())  # seeded per (seed, transform, round, site)
+            ctx.ledger.append(dict(round=ctx.round, site=ctx.site, z=z))
+            return Update(u.site, u.n_samples, {k: v + 0.0 * z for k, v in u.params.items()}, u.metrics, u.extras)
+
+    class Freeze(Transform):
+        name = "freeze"
+        def server(self, updates, ctx):
+            assert ctx.n_updates == len(updates)
+            return [Update(u.site, u.n_samples, {k: v * 0 for k, v in u.params.items()}) for u in updates]
+
+    fed = toy(3, n=40, seed=1)
+    h = run_federated(fed, "logreg", "fedavg", rounds=2, transforms=[SiteNoise(), Freeze()], **SEQ)
+    init = LogisticRegression().init(5, seed=0)
+    for k, v in init.named_parameters(): assert torch.equal(h.params[k], v.detach())  # the server side zeroed every delta
+    assert sorted(seen) == [(r, s, i) for r in (1, 2) for i, s in enumerate(fed.site_names)]
+    assert list(h.ledger.columns) == ["round", "site", "z"] and len(h.ledger) == 6
+    again = run_federated(fed, "logreg", "fedavg", rounds=2, transforms=[SiteNoise(), Freeze()], **SEQ)
+    pd.testing.assert_frame_equal(h.ledger, again.ledger)
