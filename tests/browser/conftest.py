@@ -1,0 +1,92 @@
+"Fixtures for browser tests: real Voila and JupyterLab servers on 127.0.0.1, driven by Debian's headless Chromium via Playwright."
+import os, shutil, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("FHAI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None: raise RuntimeError(f"server exited with {proc.returncode}; see its log")
+        try:
+            with urllib.request.urlopen(url, timeout=2): return
+        except urllib.error.HTTPError as e:
+            if e.code < 500: return
+        except OSError: pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()  # Voila and Jupyter shut their kernels down on SIGTERM
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+
+def _env():
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    return env
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium), as scripts/test.sh does")
+    return CHROMIUM
+
+@pytest.fixture
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+@pytest.fixture
+def voila_server(tmp_path):
+    "A Voila server over the packaged dashboards (no pre-heated kernels, so the page really runs the notebook)."
+    from fhai_nb.playground import voila_command
+    port = free_port()
+    log = open(tmp_path / "voila.log", "w")
+    proc = subprocess.Popen(voila_command(port=port, pool_size=0, show_tracebacks=True), stdout=log, stderr=subprocess.STDOUT,
+                            env=_env(), cwd=tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/voila/static/", proc)
+        yield base
+    finally:
+        stop(proc); log.close()
+        shutil.copy(tmp_path / "voila.log", ARTIFACTS / "voila.log") if ARTIFACTS.exists() else None
+
+@pytest.fixture
+def lab_server(tmp_path):
+    "A JupyterLab server over a copy of the tutorial notebooks, with the app exposed to the page for driving commands."
+    nbdir = tmp_path / "nbs"
+    shutil.copytree(ROOT / "nbs" / "tutorials", nbdir)
+    port = free_port()
+    log = open(tmp_path / "lab.log", "w")
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
+           "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+           f"--ServerApp.root_dir={nbdir}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env = _env(); env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "jupyter_config"); env["JUPYTERLAB_WORKSPACES_DIR"] = str(tmp_path / "ws")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=nbdir)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/api", proc)
+        yield base
+    finally:
+        stop(proc); log.close()

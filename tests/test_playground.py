@@ -1,0 +1,68 @@
+"The assembled playground, the dashboard notebooks and the Voila serve helper (headless; the browser tests live in tests/browser)."
+import json, os, socket, subprocess, time, urllib.request
+import pytest
+from fhai_nb.core import FhaiError
+from fhai_nb.playground import (Playground, HeterogeneityExplorer, WhyFederate, DASHBOARDS, dashboards_dir, voila_command, serve,
+                                wait_for_server)
+from fhai_nb.widgets import Experiment, FederationState, TrainingState
+
+def test_playground_panels_share_one_experiment():
+    app = Playground(Experiment(training=TrainingState(rounds=3), mode="sync"), warm=False)
+    ex = app.experiment
+    assert app.federation_panel.state is ex.federation and app.training_panel.state is ex.training
+    assert app.run_panel.experiment is ex and app.results_panel.session is ex.session
+    app.federation_panel.n_sites.value = 3
+    app.training_panel.rounds.value = 4
+    app.run_panel.run_button.click()
+    assert ex.run.status == "done" and ex.run.round == 4 and len(ex.run.site_names) == 3
+    assert "<tbody>" in app.results_panel.table.value
+    code = app.code_panel.show()
+    assert "load_heart_disease(sites=['cleveland', 'hungary', 'switzerland'])" in code and "rounds=4" in code
+
+def test_warm_up_thread_finishes():
+    app = Playground(warm=True)
+    app.warm_thread.join(120)
+    assert not app.warm_thread.is_alive()
+
+def test_heterogeneity_explorer_reports_and_follows_controls():
+    h = HeterogeneityExplorer()
+    assert "top_feature" in h.report.value and h.state.source == "synthetic"
+    before = h.report.value
+    h.panel.n_sites.value = 3
+    assert h.report.value != before and h.report.value.count("hospital_0") == 3
+
+def test_why_federate_compares_three_methods():
+    w = WhyFederate(rounds=5, seeds=(0,), mode="sync")
+    w.button.click()
+    assert w.result is not None and set(w.result.method) == {"FedAvg", "pooled (non-private)", "local only"}
+    assert "switzerland" in w.table.value and len(w.plot.data) == 3
+
+def test_dashboards_are_thin_and_carry_no_outputs_or_widget_state():
+    for name in DASHBOARDS:
+        nb = json.loads((dashboards_dir() / f"{name}.ipynb").read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert len(code) <= 3, name
+        assert all(not c.get("outputs") for c in code), name
+        assert "widgets" not in nb["metadata"], name
+        src = "\n".join("".join(c["source"]) for c in code)
+        assert "from fhai_nb.playground import" in src
+
+def test_voila_command_has_workshop_settings():
+    cmd = voila_command(port=9123, pool_size=3)
+    for flag in ("--Voila.ip=127.0.0.1", "--port=9123", "--preheat_kernel=True", "--pool_size=3", "--no-browser",
+                 "--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=300"):
+        assert flag in cmd
+    with pytest.raises(FhaiError, match="pool_size"): voila_command(pool_size=-1)
+    with pytest.raises(FhaiError, match="no dashboards"): voila_command(root="/nonexistent/dir")
+
+def test_serve_starts_voila_on_loopback_and_stops():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+    proc = serve(port=port, pool_size=0, wait=False)
+    try:
+        wait_for_server(f"http://127.0.0.1:{port}", 90, proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/api/contents", timeout=10) as r:
+            body = r.read().decode()
+        assert all(f"{n}.ipynb" in body for n in DASHBOARDS)  # the tree lists the three dashboards
+    finally:
+        proc.terminate(); proc.wait(30)

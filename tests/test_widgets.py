@@ -1,0 +1,204 @@
+"Headless tests of the playground's state models and panels: no kernel, no browser (Button.click() fires handlers)."
+import base64, datetime, re
+import pandas as pd
+import pytest
+import ipywidgets as W
+from fhai_nb.core import FhaiError
+from fhai_nb.widgets import (FederationState, TrainingState, Experiment, FederationPanel, TrainingPanel, RunPanel, ResultsPanel,
+                             CodePanel, BackgroundRunner, playground_code, Call, Var, PlotView)
+
+def test_moving_sites_slider_updates_state_and_preview():
+    p = FederationPanel()
+    assert p.state.federation.site_names == ["cleveland", "hungary", "switzerland", "va"]
+    before = p.state.version
+    p.n_sites.value = 2  # what dragging the slider does
+    assert p.state.n_sites == 2 and p.state.version > before
+    assert p.state.federation.site_names == ["cleveland", "hungary"]
+    assert "2 sites" in p.summary.value and "switzerland" not in p.summary.value
+    assert list(p.preview.data[0].x) == ["cleveland", "hungary"]  # per-site prevalence bars follow
+    assert "Non-IID score" in p.score.value
+
+def test_heterogeneity_knob_moves_noniid_score_and_preview():
+    p = FederationPanel(FederationState(source="synthetic", n_sites=4, site_size=400))
+    calm = p.state.score
+    p.prevalence.value = 2.0  # per-site outcome prevalence shift
+    assert p.state.score > calm + 0.01, (calm, p.state.score)
+    prev = list(p.preview.data[0].y)
+    assert max(prev) - min(prev) > 0.05  # the sites' prevalences now differ visibly
+    p.view.value = "creatinine"  # a feature's per-site distribution
+    assert len(p.preview.data) == 4 and p.preview.figure.layout.title.text.startswith("creatinine")
+
+def test_partition_and_alpha_controls():
+    s = FederationState(partition="dirichlet", n_sites=4, alpha=100.0)
+    assert len(s.federation) == 4 and s.error == ""
+    iid_like = s.score
+    s.alpha = 0.5
+    assert s.score > iid_like + 0.01
+
+def test_site_too_small_to_release_its_distributions_is_a_message():
+    p = FederationPanel(FederationState(partition="dirichlet", n_sites=6, alpha=0.3))
+    assert p.state.federation is not None and "refuses" in p.state.warning and "fewer than the minimum of 5" in p.message.value
+
+def test_synthetic_controls_only_shown_for_synthetic():
+    p = FederationPanel(preview=False)
+    assert p.synthetic_box.layout.display == "none" and p.csv_box.layout.display == "none"
+    p.source.value = "synthetic"
+    assert p.synthetic_box.layout.display is None and p.partition.layout.display == "none"
+
+def test_strategy_hyperparameters_follow_strategy():
+    t = TrainingPanel()
+    assert t.mu.layout.display == "none"
+    t.strategy.value = "fedprox"
+    assert t.mu.layout.display is None and t.server_lr.layout.display == "none"
+    t.mu.value = 0.1
+    assert t.state.mu == pytest.approx(0.1)
+    assert "FedProx(mu=0.1)" in t.state.code()
+
+def _run(rounds=20, **fed):
+    ex = Experiment(FederationState(**fed), TrainingState(rounds=rounds), mode="sync")
+    panel = RunPanel(ex)
+    panel.run_button.click()
+    return ex, panel
+
+def test_run_produces_history_plot_and_results():
+    ex, panel = _run()
+    r = ex.run
+    assert r.status == "done", r.message
+    assert r.round == r.rounds == 20
+    assert sorted(r.history.frame["round"].unique()) == list(range(1, 21))
+    assert [t.name for t in panel.plot.data] == ["All sites (weighted)", "cleveland", "hungary", "switzerland", "va"]
+    assert all(len(t.x) == 20 for t in panel.plot.data)
+    assert panel.progress.value == panel.progress.max == 20
+    assert "data-status='done'" in panel.status.value
+    res = ResultsPanel(ex.session)
+    tab = ex.session.table()
+    assert len(tab) == 1 and tab.loc[0, "strategy"] == "FedAvg" and 0.5 < tab.loc[0, "auroc_weighted"] <= 1
+    comp = ex.session.comparison
+    assert set(comp.method) == {"federated (FedAvg)", "pooled (non-private)", "local only"}
+    assert "pooled (non-private)" in res.comparison.value
+    assert [t.name for t in res.bars.data] == ["federated (FedAvg)", "pooled (non-private)", "local only"]
+    assert len(res.calibration.data) >= 2  # the diagonal and at least one site
+    assert "<tbody>" in res.table.value
+    csv = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", res.download.value).group(1)).decode()
+    assert pd.read_csv(pd.io.common.StringIO(csv)).shape[0] == 1
+
+def test_session_table_keeps_every_run():
+    ex, panel = _run(rounds=3)
+    ex.training.strategy = "fedprox"
+    panel.run_button.click()
+    tab = ex.session.table()
+    assert list(tab.run) == [1, 2] and list(tab.strategy) == ["FedAvg", "FedProx"]
+
+def test_stop_stops_sync():
+    ex = Experiment(training=TrainingState(rounds=20), mode="sync", evaluate=False)
+    panel = RunPanel(ex)
+    ex.run.observe(lambda c: c["new"] == 3 and panel.stop_button.click(), names="round")  # a user pressing Stop at round 3
+    panel.run_button.click()
+    assert ex.run.status == "stopped" and ex.run.round == 3
+    assert ex.run.history.frame["round"].max() == 3
+    assert ex.session.table().loc[0, "status"] == "stopped"
+    assert "Stopped after round 3" in panel.message.value
+
+def test_stop_stops_background_thread():
+    ex = Experiment(training=TrainingState(rounds=200), mode="thread", evaluate=False)
+    panel = RunPanel(ex)
+    panel.run_button.click()
+    assert ex.runner.used_mode == "thread"
+    import time
+    t0 = time.time()
+    while ex.run.round < 2 and time.time() - t0 < 60: time.sleep(0.01)
+    panel.stop_button.click()
+    ex.runner.join(60)
+    assert ex.run.status == "stopped" and 2 <= ex.run.round < 200
+
+@pytest.mark.parametrize("fed", [dict(), dict(partition="dirichlet", n_sites=5, alpha=1.0),
+                                 dict(source="synthetic", n_sites=3, site_size=200, case_mix=1.0, unit_drift=1)],
+                         ids=["heart_disease", "heart_disease_dirichlet", "synthetic"])
+def test_show_code_reproduces_history(fed):
+    ex = Experiment(FederationState(**fed), TrainingState(rounds=4, strategy="fedprox", mu=0.05, seed=3), mode="sync", evaluate=False)
+    ex.start()
+    code = CodePanel(ex.federation, ex.training).show()
+    assert "clf.fit(fed)" in code
+    ns = {}
+    exec(code, ns)
+    pd.testing.assert_frame_equal(ns["clf"].history_.frame.reset_index(drop=True), ex.run.history.frame.reset_index(drop=True))
+
+def test_show_code_for_csv_upload_names_the_file(tmp_path):
+    df = pd.DataFrame(dict(age=range(40), sex=[0, 1] * 20, died=[0, 0, 1, 1] * 10, hospital=["a"] * 20 + ["b"] * 20))
+    st = FederationState(source="csv", csv_name="cohort.csv", csv_bytes=df.to_csv(index=False).encode(), target="died", site_col="hospital")
+    assert st.error == "" and st.federation.site_names == ["a", "b"]
+    code = playground_code(st, TrainingState(rounds=2))
+    assert "read_csv('cohort.csv')" in code
+    df.to_csv(tmp_path / "cohort.csv", index=False)
+    import os
+    cwd = os.getcwd(); os.chdir(tmp_path)
+    try: exec(code, {})
+    finally: os.chdir(cwd)
+
+# ---- bad input becomes a message in the app, not a traceback ----
+def test_csv_without_target_is_a_message():
+    p = FederationPanel(preview=False)
+    csv = b"age,sex,outcome,hospital\n50,1,0,a\n60,0,1,a\n"
+    p.upload.set_trait("value", ({"name": "mine.csv", "type": "text/csv", "size": len(csv), "content": memoryview(csv),
+                                 "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},))
+    assert p.state.source == "csv" and p.state.federation is None
+    assert "mine.csv has no column 'target'" in p.message.value and "outcome" in p.message.value
+    assert list(p.target.options) == ["age", "sex", "outcome", "hospital"]
+    ex = Experiment(p.state, mode="sync")
+    rp = RunPanel(ex); rp.run_button.click()
+    assert ex.run.status == "error" and "No federation to train" in rp.message.value
+
+def test_site_too_small_is_a_message():
+    df = pd.DataFrame(dict(age=range(23), died=[0, 1] * 11 + [0], hospital=["a"] * 20 + ["b"] * 3))
+    st = FederationState(source="csv", csv_name="x.csv", csv_bytes=df.to_csv(index=False).encode(), target="died", site_col="hospital")
+    assert st.federation is None and "site 'b' has 3 row(s), too few to split" in st.error
+    p = FederationPanel(st, preview=False)
+    assert "too few to split" in p.message.value
+
+def test_settings_the_strategy_refuses_are_a_message():
+    ex = Experiment(training=TrainingState(strategy="trimmed_mean", trim_beta=0.1, rounds=2), mode="sync")
+    panel = RunPanel(ex)
+    panel.run_button.click()
+    assert ex.run.status == "error"
+    assert "TrimmedMean" in ex.run.message and "site" in ex.run.message, ex.run.message
+    assert "Traceback" not in panel.message.value and not panel.run_button.disabled
+
+def test_heart_disease_more_sites_than_hospitals_is_a_message():
+    st = FederationState(n_sites=6)
+    assert st.federation is None and "Heart Disease has 4 hospitals" in st.error
+
+def test_unexpected_error_is_a_message_not_a_traceback(monkeypatch):
+    ex = Experiment(training=TrainingState(rounds=2), mode="sync", evaluate=False)
+    import fhai_nb.estimator as E
+    def boom(self, fed, should_stop=None): raise RuntimeError("disk on fire")
+    monkeypatch.setattr(E.FederatedClassifier, "fit", boom)
+    RunPanel(ex).run_button.click()
+    assert ex.run.status == "error" and "RuntimeError: disk on fire" in ex.run.message
+
+# ---- the pieces ----
+def test_every_interactive_widget_has_a_stable_css_class():
+    from fhai_nb.playground import Playground
+    app = Playground(warm=False)
+    seen, missing = 0, []
+    def walk(w):
+        nonlocal seen
+        for k in getattr(w, "children", ()): walk(k)
+        interactive = isinstance(w, (W.ValueWidget, W.Button, W.FileUpload)) and not isinstance(w, (W.HTML, W.Label)) \
+                      or isinstance(w, PlotView)
+        if isinstance(w, W.Accordion): interactive = True
+        if interactive:
+            seen += 1
+            if not any(c.startswith("fhai-") for c in w._dom_classes): missing.append(type(w).__name__ + ":" + str(getattr(w, "description", "")))
+    walk(app)
+    assert seen > 30 and not missing, missing
+
+def test_runner_rejects_a_second_start_and_bad_mode():
+    with pytest.raises(FhaiError, match="mode must be"): BackgroundRunner("fast")
+    ex = Experiment(training=TrainingState(rounds=100), mode="thread", evaluate=False)
+    assert ex.start()
+    assert ex.start() is False and "already in progress" in ex.run.message
+    ex.stop(); ex.runner.join(60)
+
+def test_call_renders_and_runs_the_same_thing():
+    c = Call("fhai_nb.strategies.FedProx", mu=0.25)
+    assert c.code() == "FedProx(mu=0.25)" and c().mu == 0.25
