@@ -153,3 +153,16 @@ def test_flamby_benchmark_small(heart):
 def test_flamby_bad_input(heart, make, msg):
     with pytest.raises(FhaiError) as e: make(heart)
     assert msg in str(e.value)
+
+def test_site_predictions_feed_metrics(heart, fitted):
+    from fhai_nb.metrics import site_metrics
+    sp = fitted.site_predictions(heart)
+    ev = fitted.evaluate(heart, aggregates=())
+    sm = site_metrics(sp).melt(id_vars="site", value_vars=list(ev.metric.unique()), var_name="metric", value_name="value")
+    m = ev.merge(sm, on=["site", "metric"])
+    assert len(m) == len(ev) and np.allclose(m.value_x, m.value_y, equal_nan=True)
+    lc = LocalClassifier(epochs=1, batch_size=64).fit(heart)
+    one = lc.site_predictions(heart, model_site="va")
+    assert set(one) == set(heart.site_names)
+    with pytest.raises(FhaiError, match="no local model"): lc.site_predictions(heart, model_site="mayo")
+    with pytest.raises(FhaiError, match="LocalClassifier only"): fitted.site_predictions(heart, model_site="va")
