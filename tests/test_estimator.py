@@ -166,3 +166,13 @@ def test_site_predictions_feed_metrics(heart, fitted):
     assert set(one) == set(heart.site_names)
     with pytest.raises(FhaiError, match="no local model"): lc.site_predictions(heart, model_site="mayo")
     with pytest.raises(FhaiError, match="LocalClassifier only"): fitted.site_predictions(heart, model_site="va")
+
+def test_clone_shares_callbacks_and_they_fire(heart):
+    seen = []
+    class Watcher:
+        def __call__(self, ev): seen.append(ev.round)
+    w = Watcher()
+    c = clone(FederatedClassifier(rounds=2, callbacks=[w]))
+    assert c.callbacks[0] is w
+    c.fit(heart)
+    assert seen == [1, 2]
