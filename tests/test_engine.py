@@ -394,3 +394,26 @@ def test_custom_transforms_site_and_server_sides_and_ledger():
     assert list(h.ledger.columns) == ["round", "site", "z"] and len(h.ledger) == 6
     again = run_federated(fed, "logreg", "fedavg", rounds=2, transforms=[SiteNoise(), Freeze()], **SEQ)
     pd.testing.assert_frame_equal(h.ledger, again.ledger)
+
+
+def test_preprocess_options():
+    from fhai_nb.analytics import FederatedPreprocessor
+    from fhai_nb.synthetic import synthetic_federation
+    fed = synthetic_federation(3, seed=1, n_rows=120)
+    site = run_federated(fed, "logreg", "fedavg", rounds=1, preprocess="site", executor="sequential")
+    pre = FederatedPreprocessor(scale="site").fit(fed)
+    given = run_federated(fed, "logreg", "fedavg", rounds=1, preprocess=pre, executor="sequential")
+    pd.testing.assert_frame_equal(site.frame, given.frame)
+    unfitted = FederatedPreprocessor()
+    run_federated(fed, "logreg", "fedavg", rounds=1, preprocess=unfitted, executor="sequential")
+    assert unfitted.feature_names_out_ is not None
+    with pytest.raises(FhaiError, match="preprocess must be"):
+        run_federated(fed, "logreg", "fedavg", rounds=1, preprocess="zscore")
+
+
+def test_vectorised_executor_refuses_a_model_it_cannot_reproduce():
+    fed = toy(2, n=40)
+    with pytest.raises(FhaiError, match="not supported by the vectorised executor"):
+        run_federated(fed, MLP((4,), dropout=0.5), "fedavg", rounds=1, preprocess=None, executor="vectorised")
+    h = run_federated(fed, MLP((4,), dropout=0.5), "fedavg", rounds=1, preprocess=None, executor="auto")
+    assert h.config["executor"] == "sequential"
