@@ -69,3 +69,8 @@ def test_demo_subprocess():
     for s in ("Heart Disease (FLamby protocol)", "Heart Disease (raw", "Synthetic EHR", "switzerland", "FedAvg", "local only",
               "pooled (NON-PRIVATE)", "AUROC", "Accuracy", "worst"):
         assert s in r.stdout, s
+
+def test_demo_bad_rounds_fails_before_work(capsys):
+    assert main(["demo", "--rounds", "0"]) == 2
+    cap = capsys.readouterr()
+    assert "--rounds must be a positive integer" in cap.err and "Heart Disease" not in cap.out
