@@ -128,6 +128,21 @@ def test_robust_strategies_withstand_sign_flipping_sites():
         assert attacked[name] > clean - 0.03, (name, attacked[name], clean)
 
 
+def test_robust_strategies_withstand_sign_flipping_on_synthetic_hospitals():
+    "The same on fhai_nb.synthetic's EHR-like hospitals (categorical and binary features, federated preprocessing)."
+    from fhai_nb.synthetic import synthetic_federation
+    fed = synthetic_federation(10, seed=0, n_rows=300)
+    kw = dict(rounds=10, batch_size=32, lr=0.1, seed=3, eval_every=10, executor="sequential")
+    faults = Faults(byzantine=0.2, attack="sign_flip", scale=5.0)
+    clean = _auroc(run_federated(fed, "logreg", FedAvg(), **kw))
+    attacked = {name: _auroc(run_federated(fed, "logreg", s, faults=faults, **kw))
+                for name, s in [("fedavg", FedAvg()), ("median", FedMedian()), ("trimmed", TrimmedMean(beta=0.2)), ("krum", Krum(f=2))]}
+    assert clean > 0.7
+    assert attacked["fedavg"] < clean - 0.3, attacked
+    for name in ("median", "trimmed", "krum"):
+        assert attacked[name] > clean - 0.05, (name, attacked[name], clean)
+
+
 def test_byzantine_sites_are_fixed_and_logged():
     fed = toy(10, n=60, seed=1)
     h = run_federated(fed, "logreg", "fedavg", rounds=3, faults=Faults(byzantine=0.2), seed=5, **SEQ)
