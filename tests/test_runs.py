@@ -90,3 +90,11 @@ def test_build_federation_sources(tmp_path):
     p = build_federation({"source": "partition", "heart_disease": "flamby", "n_sites": 3, "scheme": "iid", "seed": 0})
     assert len(p) == 3
     with pytest.raises(FhaiError, match="exactly one of"): build_federation({"source": "partition", "n_sites": 3})
+
+def test_loaded_run_curves_and_plot(tmp_path):
+    r = run(small())
+    r.save(tmp_path / "r"); back = Run.load(tmp_path / "r")
+    pd.testing.assert_series_equal(back.curve("loss", "train", "cleveland"), r.curve("loss", "train", "cleveland"))
+    fig = back.plot("auroc")
+    assert {t.name for t in fig.data} == {"cleveland", "hungary", "switzerland", "va", "weighted"}
+    with pytest.raises(FhaiError, match="splits:"): back.plot("auroc", "validation")
