@@ -50,3 +50,33 @@ def test_playground_in_voila(voila_server, browser, artifacts):
     page.screenshot(path=str(artifacts / "voila_playground.png"), full_page=True)
     print(f"usable page {usable:.1f} s; Run to final plot {to_plot:.2f} s")
     assert not errors, errors
+
+def test_tutorial_widgets_in_jupyterlab(lab_server, browser, artifacts):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(lab_server + "/lab/tree/01_why_federate.ipynb", timeout=180_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=180_000)
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+    # wait for the kernel, then run every cell through JupyterLab's own command
+    page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget;"
+                           " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
+                           " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=120_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    run = page.locator(".jp-OutputArea .fhai-run")
+    run.wait_for(state="attached", timeout=180_000)
+    run.scroll_into_view_if_needed()
+    page.wait_for_function("() => { const b = document.querySelector('.jp-OutputArea .fhai-run'); return b && !b.disabled; }", timeout=60_000)
+    run.click()
+    page.wait_for_selector(".jp-OutputArea .fhai-run-status [data-status='done']", timeout=180_000)
+    st = page.locator(".jp-OutputArea .fhai-run-status [data-status]").first
+    assert st.get_attribute("data-round") == st.get_attribute("data-rounds") == "20"
+    page.wait_for_function("() => { const t = document.querySelectorAll('.jp-OutputArea .fhai-live-plot .scatterlayer .trace');"
+                           " return t.length == 5 && Array.from(t).every(x => x.querySelectorAll('path.point').length == 20); }",
+                           timeout=60_000)
+    rows = page.locator(".jp-OutputArea .fhai-session-table tbody tr")
+    rows.first.wait_for(timeout=120_000)
+    assert rows.count() == 1
+    page.locator(".jp-OutputArea .fhai-run-panel").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "jupyterlab_tutorial.png"))
+    assert not [e for e in errors if "anywidget" in e or "fhai" in e], errors
