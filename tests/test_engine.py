@@ -432,3 +432,24 @@ def test_vectorised_executor_refuses_a_model_it_cannot_reproduce():
         run_federated(fed, MLP((4,), dropout=0.5), "fedavg", rounds=1, preprocess=None, executor="vectorised")
     h = run_federated(fed, MLP((4,), dropout=0.5), "fedavg", rounds=1, preprocess=None, executor="auto")
     assert h.config["executor"] == "sequential"
+
+
+def test_after_aggregate_hook_sees_old_and_new_params():
+    from fhai_nb.engine import Transform
+    calls = []
+
+    class HalfStep(Transform):
+        "Moves the global model only half way to what the strategy proposed (a stand-in for central DP noise)."
+        name = "half_step"
+        def after_aggregate(self, old, new, ctx):
+            calls.append((ctx.round, ctx.n_updates))
+            return {k: old[k] + 0.5 * (new[k] - old[k]) for k in new}
+
+    fed = toy(1, n=60)
+    h = run_federated(fed, "logreg", "fedavg", rounds=1, local_steps=1, batch_size=None, lr=0.2, transforms=[HalfStep()], seed=0, **SEQ)
+    m = LogisticRegression().init(5, seed=0)
+    X, y = site_tensors(fed, "h0")
+    g = torch.autograd.grad(bce_loss(m(X), y), list(m.parameters()))
+    for (k, p), gk in zip(m.named_parameters(), g):
+        torch.testing.assert_close(h.params[k], (p - 0.5 * 0.2 * gk).detach(), rtol=0, atol=1e-6)
+    assert calls == [(1, 1)]
