@@ -98,3 +98,17 @@ def test_loaded_run_curves_and_plot(tmp_path):
     fig = back.plot("auroc")
     assert {t.name for t in fig.data} == {"cleveland", "hungary", "switzerland", "va", "weighted"}
     with pytest.raises(FhaiError, match="splits:"): back.plot("auroc", "validation")
+
+def test_synthetic_knobs_and_hospitals_replay_and_code():
+    c = RunConfig(data={"source": "synthetic", "n_sites": 4, "seed": 3, "n_rows": 150, "case_mix": 0.5, "prevalence_shift": 0.4,
+                        "mcar": 0.1, "never_recorded": {"hospital_01": ["lactate"]}},
+                  training={"rounds": 2, "batch_size": 32}, seed=1)
+    a = run(c)
+    ns = {}; exec(c.to_python(), ns)
+    pd.testing.assert_frame_equal(ns["history"].frame, a.frame)
+    h = RunConfig(data={"source": "synthetic", "n_sites": None, "seed": 0,
+                        "hospitals": [{"name": "a", "n": 200}, {"name": "b", "n": 80, "intercept_shift": 1.0}]},
+                  training={"rounds": 1}, seed=0)
+    ns = {}; exec(h.to_python(), ns)
+    pd.testing.assert_frame_equal(ns["history"].frame, run(h).frame)
+    assert set(run(h).frame.site) >= {"a", "b"}
