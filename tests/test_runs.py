@@ -112,3 +112,21 @@ def test_synthetic_knobs_and_hospitals_replay_and_code():
     ns = {}; exec(h.to_python(), ns)
     pd.testing.assert_frame_equal(ns["history"].frame, run(h).frame)
     assert set(run(h).frame.site) >= {"a", "b"}
+
+def test_raw_heart_disease_and_csv_sources_to_python(tmp_path):
+    c = RunConfig(data={"source": "heart_disease", "protocol": "raw"}, training={"rounds": 1}, seed=0)
+    r = run(c)
+    assert r.frame.value.notna().any()
+    from fhai_nb.data import heart_disease_frame
+    df = heart_disease_frame("flamby")
+    paths = {}
+    for s, g in df.groupby("site", sort=False):
+        paths[s] = str(tmp_path / f"{s}.csv"); g.drop(columns="site").to_csv(paths[s], index=False)
+    c2 = RunConfig(data={"source": "csv", "paths": paths, "target": "target"}, training={"rounds": 1}, seed=0)
+    ns = {}; exec(c2.to_python(), ns)
+    pd.testing.assert_frame_equal(ns["history"].frame, run(c2).frame)
+    df.to_csv(tmp_path / "all.csv", index=False)
+    c3 = RunConfig(data={"source": "frame", "path": str(tmp_path / "all.csv"), "site_col": "site", "target": "target", "test_size": 0.3},
+                   training={"rounds": 1}, seed=0)
+    ns = {}; exec(c3.to_python(), ns)
+    pd.testing.assert_frame_equal(ns["history"].frame, run(c3).frame)
