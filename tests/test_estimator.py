@@ -176,3 +176,12 @@ def test_clone_shares_callbacks_and_they_fire(heart):
     assert c.callbacks[0] is w
     c.fit(heart)
     assert seen == [1, 2]
+
+def test_raw_heart_disease_with_missing_and_categories():
+    raw = load_heart_disease("raw")
+    clf = FederatedClassifier(rounds=2, batch_size=64).fit(raw)
+    df = raw["switzerland"].local_frame("test")
+    assert df[raw.schema.names].isna().any().any()  # missing values in the raw frame
+    p = clf.predict_proba(df)
+    assert p.shape == (len(df), 2) and np.isfinite(p).all()
+    assert clf.n_features_in_ == len(raw.schema.names) and len(clf.feature_names_out_) > clf.n_features_in_  # one-hot widened
