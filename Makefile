@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv lint export clean-nbs bench browsers
+.PHONY: demo test venv lint export clean-nbs bench browsers load-test
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
+# The main job: serve the dashboards (playground, heterogeneity explorer, why federate?) with workshop settings:
+# pre-heated kernels, idle kernels culled after 5 minutes, one thread per kernel. Open the printed URL; Ctrl-C stops it.
+PORT ?= 8866
+POOL_SIZE ?= 2
 demo: venv
-	$(BIN)/python -m fhai_nb.cli demo
+	$(BIN)/python -m fhai_nb.cli dashboards --port $(PORT) --pool-size $(POOL_SIZE)
 
 test: venv
 	bash scripts/test.sh
@@ -25,6 +29,14 @@ export: venv
 
 clean-nbs: venv
 	$(BIN)/nbdev-clean
+
+# Debian's chromium for the browser tests (scripts/test.sh installs it too when it is missing).
+browsers:
+	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# Not part of `make test`: 10 concurrent browser sessions on one Voila server, each completing a playground run.
+load-test: venv browsers
+	$(BIN)/python scripts/load_test.py $(LOAD_ARGS)
 
 # The speed benchmark (issue 4): fhai_nb vectorised vs sequential vs Flower's simulation engine, workloads W1-W4 and
 # the scaling plot; results in benchmarks/results/. Flower runs in a loopback-only network namespace (needs root or

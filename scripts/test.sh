@@ -21,8 +21,19 @@ echo "== nbdev-test"
 $BIN/nbdev-test --n-workers 2
 echo "== pytest"
 set +e
-$BIN/python -m pytest -q -n 2 ${PYTEST_ARGS:-} tests
+$BIN/python -m pytest -q -n 2 ${PYTEST_ARGS:-} --ignore=tests/browser tests
 rc=$?
 set -e
 [ $rc -eq 5 ] && { echo "pytest collected no tests"; exit 1; }
-exit $rc
+echo "== browser tests: Voila and JupyterLab on 127.0.0.1, driven by Debian's headless Chromium (screenshots in test-artifacts/)"
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian's chromium (Playwright's own browser download does not work here)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+set +e
+$BIN/python -m pytest -q ${PYTEST_ARGS:-} tests/browser  # serially: each test starts its own server and kernel
+brc=$?
+set -e
+[ $rc -ne 0 ] && exit $rc
+exit $brc
