@@ -130,3 +130,14 @@ def test_raw_heart_disease_and_csv_sources_to_python(tmp_path):
                    training={"rounds": 1}, seed=0)
     ns = {}; exec(c3.to_python(), ns)
     pd.testing.assert_frame_equal(ns["history"].frame, run(c3).frame)
+
+def test_early_stopping_and_personalise_configs(tmp_path):
+    c = RunConfig(training={"rounds": 4, "lr": 0.5, "early_stopping": {"metric": "loss", "split": "val", "patience": 1},
+                            "personalise": {"epochs": 1}}, seed=5)
+    r = run(c)
+    assert r.personal and "personal_test" in set(r.frame.split)
+    ns = {}; exec(c.to_python(), ns)
+    pd.testing.assert_frame_equal(ns["history"].frame, r.frame)
+    r.save(tmp_path / "p"); assert Run.load(tmp_path / "p").equals(r)
+    with pytest.raises(FhaiError, match="did you mean 'patience'"):
+        RunConfig(training={"early_stopping": {"patients": 2}}).validate()
