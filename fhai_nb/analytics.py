@@ -505,8 +505,8 @@ class FederatedPreprocessor:
         self.impute, self.scale, self.one_hot, self.ddof, self.eps = impute, scale, bool(one_hot), int(ddof), float(eps)
         self.min_rows, self.drop, self.add_indicator, self.skip_small = int(min_rows), drop, bool(add_indicator), bool(skip_small)
 
-    def get_params(self) -> dict:
-        "The constructor arguments."
+    def get_params(self, deep: bool = True) -> dict:
+        "The constructor arguments (scikit-learn's `get_params`, so `sklearn.clone` works)."
         return dict(impute=self.impute, scale=self.scale, one_hot=self.one_hot, ddof=self.ddof, eps=self.eps,
                     min_rows=self.min_rows, drop=self.drop, add_indicator=self.add_indicator, skip_small=self.skip_small)
 
