@@ -32,18 +32,10 @@ def _check_fed(fed, what: str = "fit") -> Federation:
 
 def _fit_preprocessor(preprocess, fed: Federation):
     "A freshly fitted copy of the preprocessing the user asked for (None, 'federated', 'site' or a FederatedPreprocessor)."
-    if preprocess is None:
-        cats = fed.schema.of_kind("categorical")
-        if cats: raise FhaiError(f"preprocess=None needs numeric features but {cats} are categorical; use preprocess='federated'")
-        return None
-    from fhai_nb.analytics import FederatedPreprocessor
-    if isinstance(preprocess, str):
-        if preprocess not in ("federated", "site"):
-            raise FhaiError(f"preprocess must be 'federated', 'site', None or a FederatedPreprocessor, got {preprocess!r}")
-        return FederatedPreprocessor(scale=preprocess).fit(fed)
-    if not (hasattr(preprocess, "fit") and hasattr(preprocess, "transform")):
-        raise FhaiError(f"preprocess must be 'federated', 'site', None or a FederatedPreprocessor, got {type(preprocess).__name__}")
-    return copy.deepcopy(preprocess).fit(fed)
+    from fhai_nb.engine import _make_preprocessor
+    if hasattr(preprocess, "fit") and hasattr(preprocess, "transform"):  # refit on this federation, never the user's object in place
+        return copy.deepcopy(preprocess).fit(fed)
+    return _make_preprocessor(preprocess, fed)
 
 def _features(pre, schema, df: pd.DataFrame, site: str | None):
     "Preprocessed float32 tensor of a raw frame (site side)."
