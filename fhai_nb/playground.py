@@ -144,10 +144,15 @@ def serve(port: int = 8866,  # port on 127.0.0.1
     for name, title in DASHBOARDS.items(): print(f"  {title}: {base}/voila/render/{name}.ipynb")
     proc = subprocess.Popen(cmd, env=env)
     if not wait: return proc
+    main = threading.current_thread() is threading.main_thread()
+    # a plain `kill` of this process stops Voila too (Voila then shuts its kernels down), as Ctrl-C does
+    old = signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM)) if main else None
     try: return proc.wait()
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGTERM)
         return proc.wait()
+    finally:
+        if main: signal.signal(signal.SIGTERM, old)
 
 # %% ../nbs/14_playground.ipynb #c7b20305
 class HeterogeneityExplorer(W.VBox):

@@ -66,3 +66,29 @@ def test_serve_starts_voila_on_loopback_and_stops():
         assert all(f"{n}.ipynb" in body for n in DASHBOARDS)  # the tree lists the three dashboards
     finally:
         proc.terminate(); proc.wait(30)
+
+
+def test_fhai_dashboards_stops_voila_when_killed():
+    "A plain `kill` of `fhai dashboards` (what a supervisor or a teacher's script sends) stops Voila too, not only Ctrl-C."
+    import signal, sys
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+    cli = subprocess.Popen([sys.executable, "-m", "fhai_nb.cli", "dashboards", "--port", str(port), "--pool-size", "0"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    voila = None
+    try:
+        wait_for_server(f"http://127.0.0.1:{port}", 90, cli)
+        out = subprocess.run(["pgrep", "-f", f"port={port}"], capture_output=True, text=True).stdout.split()
+        voila = [int(p) for p in out if int(p) != cli.pid]
+        assert voila, "no Voila process found"
+        cli.send_signal(signal.SIGTERM)
+        cli.wait(30)
+        deadline = time.time() + 30
+        while time.time() < deadline and any(os.path.exists(f"/proc/{p}") and open(f"/proc/{p}/stat").read().split()[2] != "Z" for p in voila):
+            time.sleep(0.2)
+        assert not any(os.path.exists(f"/proc/{p}") and open(f"/proc/{p}/stat").read().split()[2] != "Z" for p in voila), "Voila outlived fhai dashboards"
+    finally:
+        if cli.poll() is None: cli.kill()
+        for p in voila or []:
+            try: os.kill(p, signal.SIGKILL)
+            except ProcessLookupError: pass
