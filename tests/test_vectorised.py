@@ -118,8 +118,15 @@ def test_vectorised_refuses_unsupported_model(fed):
         run_federated(fed, MLP((4,), dropout=0.5), rounds=1, executor="vectorised")
 
 
-def test_unequal_sites_and_short_batches_exact():
-    "train_stacked against torch.optim.SGD site by site, with a step mask from unequal plans."
+@pytest.mark.parametrize("opt", [
+    dict(lr=0.2),
+    dict(lr=0.2, momentum=0.9, weight_decay=0.01),
+    dict(lr=0.2, momentum=0.9, nesterov=True),
+    dict(lr=0.05, optimizer="adam"),
+    dict(lr=0.05, optimizer="adam", weight_decay=0.1),
+], ids=lambda o: ",".join(f"{k}" for k in o))
+def test_unequal_sites_and_short_batches_exact(opt):
+    "train_stacked against torch.optim (SGD, momentum, Nesterov, Adam) site by site, with a step mask from unequal plans."
     rng = np.random.default_rng(5)
     sizes = [5, 9, 1, 14]
     xs = [rng.standard_normal((n, 3)).astype(np.float32) for n in sizes]
@@ -133,13 +140,18 @@ def test_unequal_sites_and_short_batches_exact():
     X, Y, _ = vectorised.stack_arrays(xs, ys)
     lin = torch.nn.Linear(3, 1)
     p0 = {k: v.detach().unsqueeze(0).repeat(4, *[1] * v.dim()) for k, v in lin.named_parameters()}
-    P, _ = vectorised.train_stacked(lin, p0, X, Y, idx, mask, 0.2)
+    kw = dict(opt)
+    lr, name = kw.pop("lr"), kw.pop("optimizer", "sgd")
+    P, loss = vectorised.train_stacked(lin, p0, X, Y, idx, mask, lr, name, **kw)
+    assert (mask.any(axis=2).sum(axis=0) == [4, 6, 2, 8]).all()  # unequal step counts: later steps are masked
     for i, (x, y, plan) in enumerate(zip(xs, ys, plans)):
         m = torch.nn.Linear(3, 1); m.load_state_dict(lin.state_dict())
-        opt = torch.optim.SGD(m.parameters(), lr=0.2)
+        ref = (torch.optim.Adam if name == "adam" else torch.optim.SGD)(m.parameters(), lr=lr, **kw)
+        losses = []
         for b in plan:
-            opt.zero_grad()
-            torch.nn.functional.binary_cross_entropy_with_logits(m(torch.from_numpy(x[b])).reshape(-1), torch.from_numpy(y[b])).backward()
-            opt.step()
+            ref.zero_grad()
+            l = torch.nn.functional.binary_cross_entropy_with_logits(m(torch.from_numpy(x[b])).reshape(-1), torch.from_numpy(y[b]))
+            l.backward(); ref.step(); losses.append(l.item())
         assert torch.allclose(P["weight"][i], m.weight.detach(), atol=1e-6)
         assert torch.allclose(P["bias"][i], m.bias.detach(), atol=1e-6)
+        assert abs(float(loss[i]) - np.mean(losses)) < 1e-6  # mean batch loss over the site's own steps only
