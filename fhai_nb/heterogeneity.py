@@ -88,22 +88,36 @@ def divergence_table(aggs: Sequence[Aggregate],  # site profiles with label coun
                  for a, t, x, r, e in zip(aggs, tot, d, js, expect)]
     return pd.DataFrame(rows, columns=["site", "variable", "n", "js", "js_raw", "expected"])
 
+def _check_label_weight(label_weight) -> float:
+    "The label's share of each site's score, checked."
+    if isinstance(label_weight, bool) or not isinstance(label_weight, (int, float, np.integer, np.floating)) or not 0 <= label_weight <= 1:
+        raise FhaiError(f"label_weight must be a number in [0, 1] (the label's share of each site's score; the features get the rest), "
+                        f"got {label_weight!r}")
+    return float(label_weight)
+
+def _site_scores(t: pd.DataFrame, aggs: Sequence[Aggregate], label_weight: float) -> tuple:
+    "From a divergence table: (sites x variables JS table, feature names, label JS, mean feature JS, each site's score)."
+    wide = t.pivot(index="site", columns="variable", values="js").reindex([a.site for a in aggs])
+    feats = [c for c in wide.columns if c != "label"]
+    lab = wide["label"].to_numpy() if "label" in wide else np.full(len(aggs), np.nan)
+    fea = wide[feats].to_numpy().mean(1) if feats else np.zeros(len(aggs))
+    lw = label_weight if "label" in wide and feats else (1.0 if "label" in wide else 0.0)
+    return wide, feats, lab, fea, lw * np.nan_to_num(lab) + (1 - lw) * fea
+
+def _weighted_total(aggs: Sequence[Aggregate], site_score: np.ndarray) -> float:
+    "The federation's score: site scores weighted by each site's share of the rows, clipped to [0, 1]."
+    n = np.array([a.n for a in aggs], dtype=float)
+    return float(np.clip((n / n.sum() * site_score).sum(), 0.0, 1.0))
+
 @coordinator
 def non_iid_from_aggregates(aggs: Sequence[Aggregate],  # site profiles (label counts + shared-bin histograms)
                             label_weight: float = 0.5,  # weight of the label divergence (the rest: mean feature divergence)
                             debias: bool = True,  # subtract the sampling-noise divergence
                            ) -> float:
     "The sample-weighted non-IID score in [0, 1] from site profiles."
-    if not 0 <= label_weight <= 1: raise FhaiError(f"label_weight must be in [0, 1], got {label_weight!r}")
+    label_weight = _check_label_weight(label_weight)
     t = divergence_table(aggs, debias)
-    if t.empty: return 0.0
-    wide = t.pivot(index="site", columns="variable", values="js").reindex([a.site for a in aggs])
-    n = np.array([a.n for a in aggs], dtype=float)
-    feats = [c for c in wide.columns if c != "label"]
-    lab = wide["label"].to_numpy() if "label" in wide else np.zeros(len(n))
-    fea = wide[feats].to_numpy().mean(1) if feats else np.zeros(len(n))
-    lw = label_weight if "label" in wide and feats else (1.0 if "label" in wide else 0.0)
-    return float(np.clip((n / n.sum() * (lw * lab + (1 - lw) * fea)).sum(), 0.0, 1.0))
+    return 0.0 if t.empty else _weighted_total(aggs, _site_scores(t, aggs, label_weight)[-1])
 
 # %% ../nbs/04_heterogeneity.ipynb #633ba36e
 def collect_distributions(fed: Federation,  # the federation
@@ -141,6 +155,7 @@ def non_iid_score(fed: Federation,  # the federation
                   skip_small: bool = False,  # score only the sites with at least min_rows rows (instead of refusing)
                  ) -> float:
     "A documented non-IID score in [0, 1]: sample-weighted JS divergence of each site's label and feature distributions from the pooled ones."
+    label_weight = _check_label_weight(label_weight)  # before any site is asked
     return non_iid_from_aggregates(collect_distributions(fed, bins, features, split, min_rows, skip_small), label_weight, debias)
 
 # %% ../nbs/04_heterogeneity.ipynb #33e5752a
@@ -150,22 +165,17 @@ def heterogeneity_from_aggregates(aggs: Sequence[Aggregate],  # site profiles (l
                                   debias: bool = True,  # subtract the sampling-noise divergence
                                  ) -> pd.DataFrame:
     "One row per site: n, share, prevalence, label and feature divergences, most divergent feature, contribution to the score."
-    t = divergence_table(aggs, debias)
-    wide = t.pivot(index="site", columns="variable", values="js").reindex([a.site for a in aggs])
+    label_weight = _check_label_weight(label_weight)
+    wide, feats, lab, fea, site_score = _site_scores(divergence_table(aggs, debias), aggs, label_weight)
     n = np.array([a.n for a in aggs], dtype=float)
-    feats = [c for c in wide.columns if c != "label"]
-    lab = wide["label"].to_numpy() if "label" in wide else np.full(len(n), np.nan)
-    fea = wide[feats].to_numpy().mean(1) if feats else np.zeros(len(n))
     top = wide[feats].idxmax(axis=1).to_numpy() if feats else [None] * len(n)
     top_js = wide[feats].max(axis=1).to_numpy() if feats else np.zeros(len(n))
     lc = [np.asarray(a.values.get("label_counts", [np.nan, np.nan]), dtype=float) for a in aggs]
     prev = np.array([c[1] / c.sum() if not np.isnan(c).any() and c.sum() else np.nan for c in lc])
-    lw = label_weight if "label" in wide and feats else (1.0 if "label" in wide else 0.0)
-    site_score = lw * np.nan_to_num(lab) + (1 - lw) * fea
     out = pd.DataFrame(dict(site=[a.site for a in aggs], n=n.astype(int), share=n / n.sum(), prevalence=prev, label_js=lab,
                             feature_js=fea, top_feature=top, top_feature_js=top_js, site_score=site_score,
                             contribution=n / n.sum() * site_score))
-    out.attrs["non_iid_score"] = float(np.clip(out.contribution.sum(), 0, 1))
+    out.attrs["non_iid_score"] = _weighted_total(aggs, site_score)
     return out
 
 def heterogeneity_report(fed: Federation,  # the federation
@@ -177,8 +187,10 @@ def heterogeneity_report(fed: Federation,  # the federation
                          skip_small: bool = False,  # report sites below min_rows as rows of NaN instead of refusing
                         ) -> pd.DataFrame:
     "Per-site heterogeneity (size, prevalence, label/feature divergence, top feature, contribution); `.attrs['non_iid_score']` holds the total."
+    label_weight = _check_label_weight(label_weight)  # before any site is asked
     out = heterogeneity_from_aggregates(collect_distributions(fed, bins, None, split, min_rows, skip_small), label_weight, debias)
-    skipped = [s for s in fed.site_names if s not in set(out.site)]
+    reported = set(out.site)
+    skipped = [s for s in fed.site_names if s not in reported]
     if skipped:  # too small to release anything: listed, with nothing but their (public) row counts
         score = out.attrs["non_iid_score"]
         n = {s.name: {"train": s.n_train, "test": s.n_test, "all": s.n_train + s.n_test}[split] for s in fed.sites}
@@ -297,13 +309,12 @@ def plot_heterogeneity(fed: Federation,  # the federation
     "Heatmap of each site's JS divergence from the pooled distribution, per variable (label first)."
     go = _go()
     aggs = collect_distributions(fed, bins, None, split, min_rows)
-    t = divergence_table(aggs, debias)
-    wide = t.pivot(index="site", columns="variable", values="js").reindex(index=fed.site_names)
+    wide, *_, site_score = _site_scores(divergence_table(aggs, debias), aggs, 0.5)
     cols = ["label"] + [c for c in fed.schema.names if c in wide.columns]
     wide = wide[cols]
     fig = go.Figure(go.Heatmap(z=wide.to_numpy(), x=cols, y=list(wide.index), colorscale="Reds", zmin=0,
                                colorbar=dict(title="JS (bits)"), hovertemplate="%{y} / %{x}: %{z:.3f}<extra></extra>"))
-    fig.update_layout(title=f"How far each site is from the pooled distribution (non-IID score {non_iid_from_aggregates(aggs, 0.5, debias):.3f})",
+    fig.update_layout(title=f"How far each site is from the pooled distribution (non-IID score {_weighted_total(aggs, site_score):.3f})",
                       **{**_LAYOUT, "height": min(700, max(280, 110 + 26 * len(wide) + 3 * max(len(c) for c in cols))),
                          "margin": dict(l=90, r=20, t=50, b=20 + 6 * max(len(c) for c in cols))})
     return fig

@@ -128,3 +128,21 @@ def test_proportional_filling_minimises_divergence():
         other = row.copy(); other[hidden] = mass * rng.dirichlet(np.ones(hidden.sum()))
         js = lambda r: _js_bits((r / r.sum())[None], q)[0]
         assert js(filled) <= js(other) + 1e-12
+
+
+def test_label_weight_outside_unit_interval_is_refused_everywhere(pool):
+    "heterogeneity_report/heterogeneity_from_aggregates once accepted label_weight=2 and reported negative site scores."
+    from fhai_nb.heterogeneity import heterogeneity_from_aggregates
+    fed = partition(pool.iloc[:600], "readmit_30d", 3, "iid", seed=0)
+    aggs = collect_distributions(fed, bins=5)
+    for bad in (2.0, -0.5, True, "0.5"):
+        with pytest.raises(FhaiError, match="label_weight must be a number in \\[0, 1\\]"):
+            heterogeneity_report(fed, label_weight=bad)
+        with pytest.raises(FhaiError, match="label_weight"):
+            heterogeneity_from_aggregates(aggs, label_weight=bad)
+        with pytest.raises(FhaiError, match="label_weight"):
+            non_iid_score(fed, label_weight=bad)
+    # the report's total and the score are one computation
+    rep = heterogeneity_from_aggregates(aggs, 0.3)
+    assert rep.attrs["non_iid_score"] == non_iid_from_aggregates(aggs, 0.3)
+    assert (rep.site_score >= 0).all()
