@@ -290,7 +290,8 @@ class RunConfig:
         from fhai_nb.strategies import _options_of
         for k in self.strategy_kwargs:
             if k not in _options_of(cls_): raise _unknown("option", k, _options_of(cls_), f"of strategy {self.strategy!r}")
-        return cls_(**self.strategy_kwargs)
+        from fhai_nb.strategies import as_strategy
+        return as_strategy(_norm(self.strategy), **self.strategy_kwargs)  # the library's names and aliases ('multikrum': m=2)
 
     def validate(self) -> RunConfig:
         """Check every name and option, and the values of the model, strategy, faults, transforms, preprocessing, early stopping
@@ -510,10 +511,13 @@ def _to_python(self: RunConfig) -> str:
     "Python source that reproduces this run with the public API; executing it defines `fed` and `history`."
     self.validate()
     imports, lines = _data_code(self.data)
-    cls_ = self.build_strategy().__class__
+    strat = self.build_strategy()
+    cls_ = type(strat)
     imports.append(f"from fhai_nb.strategies import {cls_.__name__}")
     eng = ["run_federated"]
-    args = [f"    model={self.model!r},", f"    strategy={cls_.__name__}({_kw(self.strategy_kwargs)}),"]
+    default = cls_().to_dict()  # write the options that differ from the class's defaults (an alias may set some)
+    opts = {k: v for k, v in strat.to_dict().items() if k != "name" and default.get(k) != v}
+    args = [f"    model={self.model!r},", f"    strategy={cls_.__name__}({_kw(opts)}),"]
     for k, v in self.training.items():
         if k == "preprocess" and isinstance(v, Mapping):
             imports.append("from fhai_nb.analytics import FederatedPreprocessor")

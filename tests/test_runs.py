@@ -141,3 +141,14 @@ def test_early_stopping_and_personalise_configs(tmp_path):
     r.save(tmp_path / "p"); assert Run.load(tmp_path / "p").equals(r)
     with pytest.raises(FhaiError, match="did you mean 'patience'"):
         RunConfig(training={"early_stopping": {"patients": 2}}).validate()
+
+def test_multikrum_alias_builds_multi_krum_everywhere():
+    "'multikrum' means Krum with m=2 (as strategies.as_strategy has it) in run() and in to_python(), not plain Krum."
+    c = RunConfig(data={"source": "synthetic", "n_sites": 5, "seed": 0, "n_rows": 120}, strategy="multikrum",
+                  training={"rounds": 1, "batch_size": 32}, seed=0)
+    s = c.build_strategy()
+    assert type(s).__name__ == "Krum" and s.m == 2
+    assert RunConfig(strategy="multikrum", strategy_kwargs={"m": 3}).build_strategy().m == 3
+    assert "strategy=Krum(m=2)," in c.to_python()
+    ns = {}; exec(c.to_python(), ns)
+    pd.testing.assert_frame_equal(ns["history"].frame, run(c).frame)
