@@ -311,6 +311,12 @@ def _check_int(v, name: str, lo: int) -> int:
         raise FhaiError(f"{name}={v!r}; use an integer of at least {lo}")
     return int(v)
 
+def _check_seed(seed) -> int:
+    "A seed the counter-based draws accept: an integer in [0, 2**63)."
+    seed = _check_int(seed, "seed", 0)
+    if seed >= 2 ** 63: raise FhaiError(f"seed={seed}; use an integer below 2**63")
+    return seed
+
 def _check_dial(v, name: str, hi: float) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not (0 <= v <= hi):
         raise FhaiError(f"{name}={v!r}; use a number in [0, {hi}] (0 switches the knob off)")
@@ -343,8 +349,7 @@ def hospital_specs(n_sites: int = 8,  # number of hospitals
                   ) -> list[HospitalSpec]:
     "One `HospitalSpec` per site from federation-level heterogeneity dials."
     n_sites = _check_int(n_sites, "n_sites", 1)
-    seed = _check_int(seed, "seed", 0)
-    if seed >= 2 ** 63: raise FhaiError(f"seed={seed}; use an integer below 2**63")
+    seed = _check_seed(seed)
     size_skew = _check_dial(size_skew, "size_skew", 3)
     case_mix = _check_dial(case_mix, "case_mix", 2)
     prevalence_shift = _check_dial(prevalence_shift, "prevalence_shift", 3)
@@ -376,7 +381,7 @@ def hospital_specs(n_sites: int = 8,  # number of hospitals
 def _resolve(n_sites, seed, hospitals, dials: dict) -> list[HospitalSpec]:
     "The specs to simulate: the given ones (named) or those from the dials."
     if hospitals is None: return _check_specs(hospital_specs(n_sites, seed, **dials))
-    if _check_int(seed, "seed", 0) >= 2 ** 63: raise FhaiError(f"seed={seed}; use an integer below 2**63")
+    _check_seed(seed)
     hs = list(hospitals)
     if not hs or not all(isinstance(h, HospitalSpec) for h in hs):
         raise FhaiError("hospitals must be a non-empty list of HospitalSpec")
@@ -419,6 +424,12 @@ def _frame(c: dict, y: np.ndarray, site: np.ndarray, names: Sequence[str]) -> pd
     df[SYNTH_TARGET] = y
     return df
 
+def _generate(n_sites, seed, hospitals, dials: dict) -> tuple[list[HospitalSpec], pd.DataFrame]:
+    "The specs and the pooled frame (categorical `site` column first) that both entry points build on."
+    specs = _resolve(n_sites, seed, hospitals, dials)
+    c, y, site = _simulate(specs, seed)
+    return specs, _frame(c, y, site, [s.name for s in specs])
+
 def generate_hospital_frame(n_sites: int | None = 8,  # number of hospitals (None: len(hospitals))
                             seed: int = 0,  # the seed: same seed, same patients
                             n_rows: int | Sequence[int] = 500,  # patients per site
@@ -435,10 +446,8 @@ def generate_hospital_frame(n_sites: int | None = 8,  # number of hospitals (Non
                             hospitals: Sequence[HospitalSpec] | None = None,  # explicit specs instead of the dials
                            ) -> pd.DataFrame:
     "All synthetic patients pooled in one frame with a categorical `site` column (for partitioners and analysis)."
-    specs = _resolve(n_sites, seed, hospitals, _dials(n_rows, size_skew, case_mix, prevalence_shift, concept_shift,
-                                                     mcar, mar, never_recorded, unit_drift, label_noise))
-    c, y, site = _simulate(specs, seed)
-    return _frame(c, y, site, [s.name for s in specs])
+    return _generate(n_sites, seed, hospitals, _dials(n_rows, size_skew, case_mix, prevalence_shift, concept_shift,
+                                                      mcar, mar, never_recorded, unit_drift, label_noise))[1]
 
 # %% ../nbs/02_synthetic.ipynb #f51dea82
 def synthetic_federation(n_sites: int | None = 8,  # number of hospitals (None: len(hospitals))
@@ -461,10 +470,9 @@ def synthetic_federation(n_sites: int | None = 8,  # number of hospitals (None: 
     "A `Federation` of synthetic hospitals with named heterogeneity."
     if not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
         raise FhaiError(f"test_size={test_size!r}; use a fraction in (0, 1)")
-    specs = _resolve(n_sites, seed, hospitals, _dials(n_rows, size_skew, case_mix, prevalence_shift, concept_shift,
-                                                     mcar, mar, never_recorded, unit_drift, label_noise))
-    c, y, site = _simulate(specs, seed)
-    df = _frame(c, y, site, [s.name for s in specs]).drop(columns="site")
+    dials = _dials(n_rows, size_skew, case_mix, prevalence_shift, concept_shift, mcar, mar, never_recorded, unit_drift, label_noise)
+    specs, df = _generate(n_sites, seed, hospitals, dials)
+    df = df.drop(columns="site")
     schema = synthetic_schema()
     schema.check(df, "all synthetic sites")  # once for all rows; every site is a slice of this frame
     n = np.array([s.n for s in specs])
@@ -476,8 +484,7 @@ def synthetic_federation(n_sites: int | None = 8,  # number of hospitals (None: 
         meta = dict(asdict(s), kind="synthetic", units_actual={f.name: s.units.get(f.name, f.unit) for f in SYNTH_FEATURES if f.name in UNITS})
         sites.append(Site(s.name, df.iloc[e - k:e - nt], df.iloc[e - nt:e], meta=meta))
     gen = dict(source="synthetic", seed=seed, test_size=test_size, n_sites=len(specs),
-               dials=None if hospitals is not None else _dials(n_rows, size_skew, case_mix, prevalence_shift, concept_shift,
-                                                                mcar, mar, never_recorded, unit_drift, label_noise))
+               dials=None if hospitals is not None else dials)
     return Federation(sites, schema, name=name, meta=gen, check=False)
 
 # %% ../nbs/02_synthetic.ipynb #0b7fec35
