@@ -552,15 +552,18 @@ class Experiment(T.HasTraits):
         except Exception as e:
             self.run.status, self.run.message = "error", _message(e)
             return False
+        # the controls stay live during a run: the session row and the comparison describe the settings it started with
+        self._ran = (FederationState(auto=False, **self.federation.trait_values(spec=True)), TrainingState(**self.training.trait_values()))
         self.run.begin(self.training.rounds, fed.site_names)
         self.session.comparison, self.session.reliability, self.session.message = None, None, ""
-        recipe, evaluate = self.training.baseline_recipe(), self.evaluate
+        recipe, evaluate, strategy = self.training.baseline_recipe(), self.evaluate, self.training.strategy
         def job(emit, should_stop):
             clf.set_params(callbacks=[emit])
             clf.fit(fed, should_stop=should_stop)
             clf.set_params(callbacks=())
             emit(_Trained(clf))
-            return (clf, self._results(fed, clf, recipe) if evaluate else None)
+            if not evaluate or should_stop(): return (clf, None)  # Stop means stop: no baselines trained after it
+            return (clf, self._results(fed, clf, recipe, strategy))
         self.runner.start(job, self._on_event, self.run.tick, self._on_done)
         return True
 
@@ -576,7 +579,7 @@ class Experiment(T.HasTraits):
             r.history, self.model = ev.history.history_, ev.history
             r.status = "stopped" if self.runner.should_stop() and r.round < r.rounds else "done"
             r.message = (f"Stopped after round {r.round} of {r.rounds}." if r.status == "stopped" else "")
-            self.session.add(run_record(self.federation, self.training, r))
+            self.session.add(run_record(*self._ran, r))
             r.tick()
             return
         self.run.add(ev.frame_rows, ev.round, ev.elapsed_s)
@@ -594,7 +597,7 @@ class Experiment(T.HasTraits):
             self.session.comparison, self.session.reliability = results
         self.run.tick()
 
-    def _results(self, fed, clf, recipe: dict):
+    def _results(self, fed, clf, recipe: dict, strategy: str):
         "Comparison with pooled and local-only baselines (cached per federation and recipe), and per-site calibration."
         from fhai_nb.estimator import PooledClassifier, LocalClassifier
         key = repr(sorted((k, repr(v)) for k, v in recipe.items()))
@@ -603,7 +606,7 @@ class Experiment(T.HasTraits):
             kw = {k: (v() if isinstance(v, Call) else v) for k, v in recipe.items()}
             b = self._baselines = dict(fed=fed, key=key, methods=[("pooled (non-private)", PooledClassifier(**kw).fit(fed)),
                                                                   ("local only", LocalClassifier(**kw).fit(fed))])
-        methods = [(f"federated ({STRATEGIES[self.training.strategy]})", clf)] + b["methods"]
+        methods = [(f"federated ({STRATEGIES[strategy]})", clf)] + b["methods"]
         comp = pd.concat([m.evaluate(fed, "test").assign(method=name) for name, m in methods], ignore_index=True)
         return comp[["method", "site", "metric", "value"]], site_reliability(fed, clf)
 

@@ -202,3 +202,32 @@ def test_runner_rejects_a_second_start_and_bad_mode():
 def test_call_renders_and_runs_the_same_thing():
     c = Call("fhai_nb.strategies.FedProx", mu=0.25)
     assert c.code() == "FedProx(mu=0.25)" and c().mu == 0.25
+
+# ---- a run records what it ran with, and Stop means stop ----
+def test_session_row_keeps_the_settings_the_run_started_with():
+    "Controls stay live during a run; changing one mid-run must not rewrite the row (or the comparison label) of the run in progress."
+    ex = Experiment(training=TrainingState(rounds=4, lr=0.05), mode="sync")
+    def user_changes_settings(c):
+        if c["new"] == 2: ex.training.strategy, ex.training.lr, ex.federation.auto, ex.federation.partition = "fedprox", 0.5, False, "iid"
+    ex.run.observe(user_changes_settings, names="round")
+    assert ex.start()
+    row = ex.session.table().loc[0]
+    assert (row.strategy, row.lr, row.partition) == ("FedAvg", 0.05, "As recorded"), dict(row)
+    assert "federated (FedAvg)" in set(ex.session.comparison.method)
+
+def test_stop_skips_the_baselines_and_frees_the_runner():
+    "After Stop the worker must not go on training the pooled and local-only baselines (Run would be refused meanwhile)."
+    import fhai_nb.estimator as E
+    fitted = []
+    orig = E.PooledClassifier.fit
+    def spy(self, fed, *a, **k):
+        fitted.append("pooled")
+        return orig(self, fed, *a, **k)
+    ex = Experiment(training=TrainingState(rounds=20), mode="sync", evaluate=True)
+    panel = RunPanel(ex)
+    ex.run.observe(lambda c: c["new"] == 3 and panel.stop_button.click(), names="round")
+    E.PooledClassifier.fit = spy
+    try: panel.run_button.click()
+    finally: E.PooledClassifier.fit = orig
+    assert ex.run.status == "stopped" and not ex.runner.running
+    assert fitted == [] and ex.session.comparison is None
