@@ -207,6 +207,15 @@ def _go():
 
 _LAYOUT = dict(height=320, margin=dict(l=50, r=20, t=50, b=40), template="plotly_white")
 
+def _is_categorical(fed: Federation, column: str) -> bool:
+    "Whether `column` is a categorical feature (an unknown name is refused with the list of features)."
+    return bool(_columns(fed, [column])[1])
+
+def _axis_title(fed: Federation, column: str) -> str:
+    "The column's name with its unit, for an axis."
+    unit = fed.schema[column].unit
+    return f"{column} ({unit})" if unit else column
+
 def plot_site_sizes(fed: Federation,  # the federation
                    ):
     "Bar chart of each site's training and test rows (quantity skew at a glance)."
@@ -244,7 +253,7 @@ def plot_feature(fed: Federation,  # the federation
                 ):
     "Per-site distribution of one feature: step histograms (share of the site's rows) or 100% stacked category bars."
     go = _go()
-    num, cat = _columns(fed, [column])
+    cat = _is_categorical(fed, column)
     aggs = collect_distributions(fed, bins, [column], split, min_rows)
     labels, C, n = _cells(aggs)[column]
     shown = np.where(np.isnan(C), np.nan, C / np.maximum(n, 1)[:, None])
@@ -263,7 +272,7 @@ def plot_feature(fed: Federation,  # the federation
         fig = go.Figure([go.Scatter(x=mids, y=shown[i, :-1], name=s, mode="lines", line_shape="hvh",
                                     hovertemplate=f"{s}: %{{y:.1%}}<extra></extra>")
                          for i, s in enumerate(names) if np.nansum(shown[i, :-1]) > 0])  # a site with no values has no curve
-        fig.update_layout(xaxis_title=column + (f" ({fed.schema[column].unit})" if fed.schema[column].unit else ""),
+        fig.update_layout(xaxis_title=_axis_title(fed, column),
                           yaxis=dict(tickformat=".0%", title="share of site's rows"))
     miss = shown[:, -1]
     note = ", ".join(f"{s} {m:.0%}" for s, m in zip(names, miss) if m > 0) if not cat else ""
@@ -285,7 +294,7 @@ def plot_feature_summary(fed: Federation,  # the federation
                         ):
     "Box-like summary per site (5th, 25th, 50th, 75th, 95th percentiles read from shared-bin histograms, and the mean)."
     go = _go()
-    num, cat = _columns(fed, [column])
+    cat = _is_categorical(fed, column)
     if cat: raise FhaiError(f"column {column!r} is categorical; use plot_feature for it")
     aggs = collect_distributions(fed, bins, [column], split, min_rows)
     e = np.asarray(aggs[0].values["hist_edges"][column])
@@ -297,7 +306,7 @@ def plot_feature_summary(fed: Federation,  # the federation
         fig.add_trace(go.Box(name=a.site, x=[a.site], q1=[q[1]], median=[q[2]], q3=[q[3]], lowerfence=[q[0]], upperfence=[q[4]],
                              mean=[float(a.values["mean"][j])], boxpoints=False, hoverinfo="y+name"))
     fig.update_layout(title=f"{column} by site (5-25-50-75-95th percentiles from aggregates; dashed: mean)",
-                      yaxis_title=column + (f" ({fed.schema[column].unit})" if fed.schema[column].unit else ""), showlegend=False, **_LAYOUT)
+                      yaxis_title=_axis_title(fed, column), showlegend=False, **_LAYOUT)
     return fig
 
 def plot_heterogeneity(fed: Federation,  # the federation
