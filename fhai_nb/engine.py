@@ -564,6 +564,23 @@ def _make_preprocessor(preprocess, fed: Federation):
     if getattr(preprocess, "feature_names_out_", None) is None: preprocess.fit(fed)
     return preprocess
 
+def _val_rows(fed: Federation, early_stopping, seed: int) -> list | None:
+    "Site side: each site's (validation, training) row positions when early stopping carves split='val', else None."
+    if early_stopping is None or early_stopping.split != "val": return None
+    out = []
+    for i, s in enumerate(fed.sites):
+        n = s.n_train; k = int(round(early_stopping.val_fraction * n))
+        if k < 1 or k >= n: raise FhaiError(f"site {s.name!r} has {n} training rows, too few to hold out val_fraction={early_stopping.val_fraction} for early stopping; use split='train' or a larger site")
+        perm = rng_for(seed, _VAL, i).permutation(n)
+        out.append((perm[:k], perm[k:]))
+    return out
+
+def _training_federation(fed: Federation, val: list | None) -> Federation:
+    "The federation whose training rows the model trains on: `fed` less the validation rows (site-side `with_frames`)."
+    if val is None: return fed
+    sites = [s.with_frames(s.local_frame("train").iloc[tr], s.local_frame("test")) for s, (_, tr) in zip(fed.sites, val)]
+    return Federation(sites, fed.schema, fed.name, fed.meta, check=False)
+
 def _site_arrays(site, split: str, schema, pre) -> tuple[np.ndarray, np.ndarray]:
     "Site side: features and labels of one split as float32 arrays."
     df = site.local_frame(split)
@@ -737,7 +754,8 @@ def run_federated(fed: Federation,  # the hospitals
     empty = [s.name for s in fed if s.n_train == 0]
     if empty: raise FhaiError(f"site(s) {empty} have no training rows; drop them from the federation")
     strategy.check(names)
-    pre = _make_preprocessor(preprocess, fed)
+    val = _val_rows(fed, early_stopping, seed)
+    pre = _make_preprocessor(preprocess, _training_federation(fed, val))  # validation rows stay out of the statistics too
     n_feat = len(pre.feature_names_out_) if pre is not None else len(fed.schema.names)
     module = spec.init(n_feat, seed)  # checks the output shape
     exe = _executor(executor, module)
@@ -757,11 +775,9 @@ def run_federated(fed: Federation,  # the hospitals
         X, y = _site_arrays(s, "train", fed.schema, pre)
         Xt, yt = _site_arrays(s, "test", fed.schema, pre) if s.n_test else (np.zeros((0, n_feat), np.float32), np.zeros(0, np.float32))
         Xv = yv = None
-        if early_stopping is not None and early_stopping.split == "val":
-            k = int(round(early_stopping.val_fraction * len(y)))
-            if k < 1 or k >= len(y): raise FhaiError(f"site {s.name!r} has {len(y)} training rows, too few to hold out val_fraction={early_stopping.val_fraction} for early stopping; use split='train' or a larger site")
-            perm = rng_for(seed, _VAL, i).permutation(len(y))
-            Xv, yv, X, y = X[perm[:k]], y[perm[:k]], X[perm[k:]], y[perm[k:]]
+        if val is not None:
+            iv, it = val[i]
+            Xv, yv, X, y = X[iv], y[iv], X[it], y[it]
         ytr = 1 - y if (s.name in byz and faults.attack == "label_flip") else y
         T = lambda a: None if a is None else torch.from_numpy(np.array(a, dtype=np.float32, order="C"))  # own, C-ordered copies
         data.append(SiteData(s.name, i, T(X), T(ytr), T(Xt), T(yt), T(y), T(Xv), T(yv)))

@@ -453,3 +453,27 @@ def test_after_aggregate_hook_sees_old_and_new_params():
     for (k, p), gk in zip(m.named_parameters(), g):
         torch.testing.assert_close(h.params[k], (p - 0.5 * 0.2 * gk).detach(), rtol=0, atol=1e-6)
     assert calls == [(1, 1)]
+
+
+def test_early_stopping_validation_rows_stay_out_of_the_preprocessing_statistics():
+    "split='val' carves the validation rows before the preprocessor is fitted: its centres are the training rows' means."
+    from fhai_nb.analytics import FederatedPreprocessor
+    from fhai_nb.engine import _VAL, rng_for
+    fed = toy(3, n=60, seed=2)
+    fed.sites[0].local_frame("train").loc[0:40, "x0"] += 50.0  # a few extreme rows, so which rows count shows clearly
+    pre = FederatedPreprocessor(impute=None, scale="site", one_hot=False)
+    h = run_federated(fed, "logreg", "fedavg", rounds=2, preprocess=pre, executor="sequential",
+                      early_stopping=EarlyStopping(patience=5, val_fraction=0.25))
+    assert "val" in set(h.frame.split)
+    for i, s in enumerate(fed.sites):
+        df = s.local_frame("train")
+        perm = rng_for(0, _VAL, i).permutation(len(df))
+        kept = df.iloc[perm[int(round(0.25 * len(df))):]]  # the rows the site trains on
+        center = pre.statistics(site=s.name)["center"]
+        np.testing.assert_allclose(center[fed.schema.names].to_numpy(float), kept[fed.schema.names].mean().to_numpy(), rtol=1e-9)
+        assert not np.allclose(center[fed.schema.names].to_numpy(float), df[fed.schema.names].mean().to_numpy())
+    # with split='train' nothing is carved: the statistics come from every training row
+    full = FederatedPreprocessor(impute=None, scale="site", one_hot=False)
+    run_federated(fed, "logreg", "fedavg", rounds=1, preprocess=full, executor="sequential", early_stopping=EarlyStopping(split="train"))
+    np.testing.assert_allclose(full.statistics(site="h0")["center"][fed.schema.names].to_numpy(float),
+                               fed.sites[0].local_frame("train")[fed.schema.names].mean().to_numpy(), rtol=1e-9)
