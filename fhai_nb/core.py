@@ -211,7 +211,6 @@ class Site:
         self.name, self.meta = name, dict(meta or {})
         self._train = _plain_index(train)
         self._test = _plain_index(test if test is not None else train.iloc[:0])
-        self._cache: dict = {}
 
     @property
     def n_train(self) -> int:
