@@ -477,3 +477,28 @@ def test_early_stopping_validation_rows_stay_out_of_the_preprocessing_statistics
     run_federated(fed, "logreg", "fedavg", rounds=1, preprocess=full, executor="sequential", early_stopping=EarlyStopping(split="train"))
     np.testing.assert_allclose(full.statistics(site="h0")["center"][fed.schema.names].to_numpy(float),
                                fed.sites[0].local_frame("train")[fed.schema.names].mean().to_numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("how", ["finish", "should_stop", "exception"])
+def test_thread_count_and_garbage_collector_are_restored_on_every_exit(how):
+    "The run uses one torch thread and pauses the cyclic GC; both come back however the run ends."
+    import gc
+    fed = toy(2, n=40)
+    old = torch.get_num_threads()
+    during = []
+    def cb(e):
+        during.append((torch.get_num_threads(), gc.isenabled()))
+        if how == "exception": raise RuntimeError("callback failed")
+    try:
+        torch.set_num_threads(3)
+        assert gc.isenabled()
+        kw = dict(callbacks=[cb], should_stop=(lambda: True) if how == "should_stop" else None, **SEQ)
+        if how == "exception":
+            with pytest.raises(RuntimeError, match="callback failed"): run_federated(fed, "logreg", "fedavg", rounds=3, **kw)
+        else:
+            h = run_federated(fed, "logreg", "fedavg", rounds=3, **kw)
+            assert h.rounds == (1 if how == "should_stop" else 3)
+        assert during and during[0] == (1, False)
+        assert torch.get_num_threads() == 3 and gc.isenabled()
+    finally:
+        torch.set_num_threads(old); gc.enable()
