@@ -26,7 +26,7 @@ print(json.dumps(dict(import_s=t1 - t0, build_s=t2 - t1, torch_loaded="torch" in
 
 RUN = r'''
 import time, json, statistics
-from fhai_nb.widgets import Experiment, RunPanel, _Trained
+from fhai_nb.widgets import Experiment, RunPanel
 from fhai_nb.engine import run_federated
 from fhai_nb.estimator import FederatedClassifier
 ex = Experiment(evaluate=False, mode="sync")

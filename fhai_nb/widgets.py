@@ -239,11 +239,9 @@ class FederationState(T.HasTraits):
         "Run the spec and return the federation."
         env: dict = {}
         for var, call in self.spec():
-            env[var] = self._bind_csv(call, env) if self.source == "csv" and var == "df" else call(env)
+            # the uploaded bytes stand in for pd.read_csv(<file name>)
+            env[var] = self.csv_frame() if self.source == "csv" and var == "df" else call(env)
         return env["fed"]
-
-    def _bind_csv(self, call, env):
-        return self.csv_frame()  # the uploaded bytes stand in for pd.read_csv(<file name>)
 
     def code(self) -> str:
         "Python that builds the same federation."
@@ -280,8 +278,6 @@ MODELS = {"logreg": "Logistic regression", "mlp": "MLP (one hidden layer)"}
 STRATEGIES = {"fedavg": "FedAvg", "fedprox": "FedProx", "fedadam": "FedAdam", "fedyogi": "FedYogi", "fedadagrad": "FedAdagrad",
               "scaffold": "SCAFFOLD", "fedmedian": "FedMedian", "trimmed_mean": "Trimmed mean", "krum": "Krum",
               "cyclic": "Cyclic"}
-_STRATEGY_CLASS = {"fedavg": "FedAvg", "fedprox": "FedProx", "fedadam": "FedAdam", "fedyogi": "FedYogi", "fedadagrad": "FedAdagrad",
-                   "scaffold": "Scaffold", "fedmedian": "FedMedian", "trimmed_mean": "TrimmedMean", "krum": "Krum", "cyclic": "Cyclic"}
 # strategy -> {TrainingState trait: keyword of the strategy's constructor}
 STRATEGY_PARAMS = {"fedprox": {"mu": "mu"}, "fedadam": {"server_lr": "server_lr"}, "fedyogi": {"server_lr": "server_lr"},
                    "fedadagrad": {"server_lr": "server_lr"}, "scaffold": {"server_lr": "server_lr"},
@@ -317,7 +313,8 @@ class TrainingState(T.HasTraits):
     def strategy_call(self) -> Call:
         kw = {kw: getattr(self, tr) for tr, kw in STRATEGY_PARAMS.get(self.strategy, {}).items()}
         if self.fraction != 1.0: kw["fraction"] = self.fraction
-        return Call(f"fhai_nb.strategies.{_STRATEGY_CLASS[self.strategy]}", **kw)
+        from fhai_nb.strategies import STRATEGIES as classes  # the library's registry, name -> class (numpy only: cheap)
+        return Call(f"fhai_nb.strategies.{classes[self.strategy.replace('_', '')].__name__}", **kw)
 
     def faults_call(self) -> Call | None:
         if not self.dropout and not self.byzantine: return None
@@ -520,7 +517,7 @@ def run_record(fstate: FederationState, tstate: TrainingState, rstate: RunState)
 # %% ../nbs/13_widgets.ipynb #be556200
 class _Trained:
     "Marker event: training finished (the final plot can show) and evaluation follows."
-    def __init__(self, clf): self.history = clf
+    def __init__(self, clf): self.clf = clf
 
 class Experiment(T.HasTraits):
     "A federation, training settings, the current run and the session's results, with Run and Stop."
@@ -576,7 +573,7 @@ class Experiment(T.HasTraits):
     def _on_event(self, ev) -> None:
         if isinstance(ev, _Trained):
             r = self.run
-            r.history, self.model = ev.history.history_, ev.history
+            r.history, self.model = ev.clf.history_, ev.clf
             r.status = "stopped" if self.runner.should_stop() and r.round < r.rounds else "done"
             r.message = (f"Stopped after round {r.round} of {r.rounds}." if r.status == "stopped" else "")
             self.session.add(run_record(*self._ran, r))
