@@ -340,6 +340,8 @@ def partition(df: pd.DataFrame,  # pooled rows
     "A `Federation` made by splitting a pooled frame into sites under a partitioning scheme."
     if site_names is not None and len(site_names) != n_sites:
         raise FhaiError(f"site_names has {len(site_names)} names for n_sites={n_sites}; give one per site")
+    if site_names is not None and len(set(map(str, site_names))) != len(site_names):
+        raise FhaiError(f"site_names {list(site_names)} repeat a name; give each site its own name")
     a = assign_sites(df, target, n_sites, scheme, alpha, seed, feature, strength, min_site_rows, 1, exclude=exclude)
     names = list(site_names) if site_names is not None else [f"site_{i}" for i in range(n_sites)]
     col = "__site__"

@@ -151,6 +151,8 @@ def test_partition_meta_and_names(pooled):
     fed = partition(pooled, "target", 3, "quantity", alpha=1.0, seed=2, site_names=["a", "b", "c"])
     assert fed.site_names == ["a", "b", "c"] and fed.meta["scheme"] == "quantity" and fed.meta["alpha"] == 1.0
     with pytest.raises(FhaiError, match="site_names has 2 names"): partition(pooled, "target", 3, site_names=["a", "b"])
+    # a repeated name used to surface as pandas' "Categorical categories must be unique"
+    with pytest.raises(FhaiError, match="repeat a name"): partition(pooled, "target", 3, site_names=["a", "b", "a"])
 
 def test_csv_text_code_column_declared_with_dtype(tmp_path):
     for nm, w, yv in [("w1", ["12", "14", "12", "ICU", "14", "12"], [0, 1, 0, 1, 1, 0]),
