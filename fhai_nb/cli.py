@@ -106,11 +106,14 @@ def run_config(path: str | Path,  # a .yaml/.yml/.json RunConfig file
         p = Path(out_dir)
         if p.exists() and (not p.is_dir() or (any(p.iterdir()) and not overwrite)):
             raise FhaiError(f"--out {str(p)!r} exists and is not an empty folder; choose a new folder or pass --overwrite")
-    rounds = cfg.training.get("rounds", 20)
+    from fhai_nb.engine import run_federated
+    rounds = cfg.training.get("rounds", inspect.signature(run_federated).parameters["rounds"].default)
     cbs, bar = [], None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=rounds, desc=cfg.name, unit="round", file=sys.stderr)
+        # the bar's length is a hint: a bad `rounds` must reach run_federated's error, not break the bar
+        total = rounds if isinstance(rounds, int) and not isinstance(rounds, bool) and rounds > 0 else None
+        bar = tqdm(total=total, desc=cfg.name, unit="round", file=sys.stderr)
         def _tick(ev):
             bar.update(1)
             v = ev.value("auroc", "test", "weighted")

@@ -74,3 +74,10 @@ def test_demo_bad_rounds_fails_before_work(capsys):
     assert main(["demo", "--rounds", "0"]) == 2
     cap = capsys.readouterr()
     assert "--rounds must be a positive integer" in cap.err and "Heart Disease" not in cap.out
+
+def test_run_bad_rounds_with_progress_bar_is_a_clear_error(tmp_path, capsys):
+    "The default (progress bar on) must report run_federated's message, not crash in tqdm on a non-integer total."
+    (tmp_path / "r.yaml").write_text("training:\n  rounds: ten\n")
+    assert main(["run", str(tmp_path / "r.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "rounds must be a positive integer, got 'ten'" in err and "Traceback" not in err
