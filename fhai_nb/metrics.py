@@ -83,16 +83,19 @@ def _bins(q: np.ndarray, n_bins: int) -> np.ndarray:
     if not isinstance(n_bins, (int, np.integer)) or n_bins < 1: raise FhaiError(f"n_bins must be a positive integer, got {n_bins!r}")
     return np.minimum((q * n_bins).astype(int), n_bins - 1)
 
+def _bin_sums(y: np.ndarray, q: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Per equal-width bin: number of rows, sum of the predicted risks, sum of the outcomes."
+    b = _bins(q, n_bins)
+    return (np.bincount(b, minlength=n_bins), np.bincount(b, weights=q, minlength=n_bins),
+            np.bincount(b, weights=y, minlength=n_bins))
+
 def reliability_curve(y_true,  # 0/1 labels
                       p,  # predicted probabilities of the positive class
                       n_bins: int = 10,  # equal-width bins over [0, 1]
                      ) -> pd.DataFrame:
     "Per-bin mean predicted risk and observed frequency: the data of a reliability diagram."
     y, q = _check_binary(y_true, p)
-    b = _bins(q, n_bins)
-    n = np.bincount(b, minlength=n_bins)
-    sp = np.bincount(b, weights=q, minlength=n_bins)
-    sy = np.bincount(b, weights=y, minlength=n_bins)
+    n, sp, sy = _bin_sums(y, q, n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
         return pd.DataFrame(dict(bin=np.arange(n_bins), lo=np.arange(n_bins) / n_bins, hi=np.arange(1, n_bins + 1) / n_bins,
                                  n=n, mean_p=np.where(n > 0, sp / np.maximum(n, 1), np.nan),
@@ -102,9 +105,8 @@ def ece(y_true, p, n_bins: int = 10) -> float:
     "Expected calibration error over equal-width bins (see above); NaN on an empty set."
     y, q = _check_binary(y_true, p)
     if len(y) == 0: return math.nan
-    c = reliability_curve(y, q, n_bins)
-    c = c[c.n > 0]
-    return float((c.n * (c.frac_pos - c.mean_p).abs()).sum() / len(y))
+    _, sp, sy = _bin_sums(y, q, n_bins)  # |B_b| * |mean y - mean p| = |sum y - sum p|; empty bins add 0
+    return float(np.abs(sy - sp).sum() / len(y))
 
 def brier(y_true, p) -> float:
     "Brier score: mean squared error of the predicted probability."
