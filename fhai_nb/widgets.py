@@ -199,11 +199,16 @@ class FederationState(T.HasTraits):
         if self.source == "csv":
             df = self.csv_frame()
             if self.target not in df.columns:
+                one = (" (the file was read as a single column: is it comma-separated? save it as CSV with commas)"
+                       if len(df.columns) == 1 else "")
                 raise FhaiError(f"{self.csv_name or 'your CSV'} has no column {self.target!r}; choose the outcome column under "
-                                f"'Target' (columns: {', '.join(map(str, df.columns))})")
+                                f"'Target' (columns: {', '.join(map(str, df.columns))}){one}")
             if self.partition == "natural" and self.site_col not in df.columns:
                 raise FhaiError(f"'As recorded' needs the column naming each row's hospital; choose it under 'Site column' "
                                 f"or pick a partition to split the rows into {self.n_sites} sites")
+            if self.partition == "natural" and self.site_col == self.target:
+                raise FhaiError(f"{self.target!r} is chosen as both 'Target' and 'Site column'; the site column names each "
+                                "row's hospital and the target is the outcome: choose two different columns")
 
     def spec(self) -> tuple[list[tuple[str, Any]], Call]:
         "The calls that build the federation: a list of (variable, Call) steps, the last one assigning `fed`."

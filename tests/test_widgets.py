@@ -231,3 +231,14 @@ def test_stop_skips_the_baselines_and_frees_the_runner():
     finally: E.PooledClassifier.fit = orig
     assert ex.run.status == "stopped" and not ex.runner.running
     assert fitted == [] and ex.session.comparison is None
+
+def test_same_column_as_target_and_site_is_a_message():
+    "Both comboboxes offer every column; picking one for both used to end in 'Something went wrong (KeyError ...)'."
+    csv = b"age,sex,died,hospital\n50,1,0,a\n60,0,1,a\n55,1,1,b\n65,0,0,b\n"
+    st = FederationState(source="csv", csv_name="x.csv", csv_bytes=csv, target="sex", site_col="sex")
+    assert st.federation is None and "Something went wrong" not in st.error
+    assert "'sex'" in st.error and "Site column" in st.error and "Target" in st.error, st.error
+
+def test_csv_read_as_one_column_hints_at_the_separator():
+    st = FederationState(source="csv", csv_name="x.csv", csv_bytes=b"age;died;hospital\n50;0;a\n60;1;b\n", target="died", site_col="hospital")
+    assert st.federation is None and "comma-separated" in st.error, st.error
