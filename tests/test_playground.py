@@ -92,3 +92,15 @@ def test_fhai_dashboards_stops_voila_when_killed():
         for p in voila or []:
             try: os.kill(p, signal.SIGKILL)
             except ProcessLookupError: pass
+
+
+def test_widget_tutorials_carry_no_outputs_or_widget_state():
+    "A saved widget view without its kernel shows 'Error displaying widget'; tutorials with live panels are committed clean."
+    from pathlib import Path
+    tut = Path(__file__).resolve().parents[1] / "nbs" / "tutorials"
+    names = ["01_why_federate", "02_heterogeneity", "03_choosing_a_strategy"]
+    for name in names:
+        nb = json.loads((tut / f"{name}.ipynb").read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert code and all(not c.get("outputs") and c.get("execution_count") is None for c in code), name
+        assert "widgets" not in nb["metadata"], name
