@@ -356,7 +356,9 @@ DEFAULT_ENGINES = ("vectorised", "sequential", "torch", "flower")
 def _engines_for(wl: Workload, engines) -> list[str]:
     "The engines that run on `wl`: Flower only where the workload has it; W4 (10,000 sites) is fhai_nb's vectorised executor only unless asked."
     out = [e for e in engines if e != "flower" or wl.flower]
-    if wl.n_sites >= 10_000 and engines == DEFAULT_ENGINES: out = ["vectorised"]
+    no_flower = lambda es: tuple(e for e in es if e != "flower")
+    default = no_flower(engines) == no_flower(DEFAULT_ENGINES)  # the default engines, with or without --skip-flower
+    if wl.n_sites >= 10_000 and default: out = ["vectorised"]
     return out
 
 def run_benchmark(workloads=("W1", "W2", "W3", "W4"),  # names in WORKLOADS, or Workload objects
@@ -469,6 +471,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="benchmarks/results", help="folder for the CSVs and the plot")
     return p
 
+def _scaling_args(a) -> tuple[list[int], dict]:
+    "The scaling runs' federation sizes and per-engine limits, checked before anything runs."
+    try: sizes = [int(x) for x in a.scaling_sites.split(",") if x.strip()]
+    except ValueError: sizes = []
+    if not sizes or min(sizes) < 1:
+        raise FhaiError(f"--scaling-sites takes comma-separated positive integers such as 10,100,1000, got {a.scaling_sites!r}")
+    limits = {}
+    for kv in (x.strip() for x in a.scaling_max.split(",")):
+        if not kv: continue
+        k, sep, v = (s.strip() for s in kv.partition("="))
+        if not sep or k not in ENGINES or not v.isdigit():
+            raise FhaiError(f"--scaling-max takes ENGINE=SITES pairs such as 'sequential=1000,flower=100' "
+                            f"(engines {list(ENGINES)}), got {kv!r}")
+        limits[k] = int(v)
+    return sizes, limits
+
 def _load() -> str:
     try: return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError: return "n/a"
@@ -490,10 +508,11 @@ def main(argv: Sequence[str] | None = None,  # arguments after `fhai bench`
     wls = [w.strip() for w in a.workloads.split(",") if w.strip()]
     unknown = [w for w in wls if w not in WORKLOADS]
     if unknown: raise FhaiError(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
+    sizes, limits = _scaling_args(a) if not a.no_scaling else ([], {})
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     machine = dict(cpus=os.cpu_count(), load_before=_load(), python=sys.version.split()[0], started=time.strftime("%Y-%m-%d %H:%M:%S"))
     print(f"fhai bench: {machine['cpus']} CPU cores, load average {machine['load_before']}; engines {engines}; results in {out}/")
-    res = run_benchmark(wls, tuple(engines) if tuple(engines) != DEFAULT_ENGINES else DEFAULT_ENGINES, a.seed)
+    res = run_benchmark(wls, tuple(engines), a.seed)
     res.to_csv(out / "results.csv", index=False)
     summ = summarise(res)
     summ.to_csv(out / "summary.csv", index=False)
@@ -503,9 +522,7 @@ def main(argv: Sequence[str] | None = None,  # arguments after `fhai bench`
     print("\nRatios (x_vs_flower_whole: Flower's whole process / fhai_nb's; x_loop_vs_sequential: sequential loop / vectorised loop):")
     print(summ.T.to_string(header=False, float_format=lambda v: f"{v:.3f}"))
     if not a.no_scaling:
-        lim = dict(kv.split("=") for kv in a.scaling_max.split(",") if kv)
-        sc = run_scaling([int(x) for x in a.scaling_sites.split(",")], [e for e in ("vectorised", "sequential", "flower") if e in engines],
-                         a.scaling_rounds, {k: int(v) for k, v in lim.items()}, a.seed)
+        sc = run_scaling(sizes, [e for e in ("vectorised", "sequential", "flower") if e in engines], a.scaling_rounds, limits, a.seed)
         sc.to_csv(out / "scaling.csv", index=False)
         plot_scaling(sc, out / "scaling.png")
         plot_scaling(sc, out / "scaling.html")

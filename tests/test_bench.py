@@ -104,3 +104,24 @@ def test_scaling_plot(tmp_path):
 def test_flower_runs_in_loopback_namespace():
     r = bench.measure("flower", replace(TINY, n_sites=2, rounds=2))
     assert r["engine"] == "flower" and 0 <= r["accuracy"] <= 1 and r["peak_mem_mb"] > 200
+
+
+def test_skip_flower_keeps_w4_on_the_vectorised_executor():
+    "--skip-flower must not turn W4 (10,000 sites) into a sequential and plain-torch run: only asked-for engines go there."
+    assert bench._engines_for(bench.WORKLOADS["W4"], ("vectorised", "sequential", "torch")) == ["vectorised"]
+    assert bench._engines_for(bench.WORKLOADS["W4"], ("vectorised", "sequential")) == ["vectorised", "sequential"]
+    assert bench._engines_for(bench.WORKLOADS["W3"], ("vectorised", "sequential", "torch")) == ["vectorised", "sequential", "torch"]
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--scaling-max", "sequential:1000"], "--scaling-max takes ENGINE=SITES"),
+    (["--scaling-max", "seqential=1000"], "--scaling-max takes ENGINE=SITES"),
+    (["--scaling-sites", "10,abc"], "--scaling-sites takes comma-separated positive integers"),
+])
+def test_cli_bad_scaling_args_fail_before_any_run(monkeypatch, tmp_path, args, msg):
+    "A typo in the scaling options is reported before the (long) benchmark runs, not after it."
+    ran = []
+    monkeypatch.setattr(bench, "run_benchmark", lambda *a, **k: ran.append(a))
+    with pytest.raises(FhaiError, match=msg):
+        bench.main(["--workloads", "W1", "--engines", "vectorised", "--out", str(tmp_path / "o")] + args)
+    assert not ran and not (tmp_path / "o").exists()
