@@ -19,10 +19,14 @@ def test_playground_panels_share_one_experiment():
     code = app.code_panel.show()
     assert "load_heart_disease(sites=['cleveland', 'hungary', 'switzerland'])" in code and "rounds=4" in code
 
-def test_warm_up_thread_finishes():
-    app = Playground(warm=True)
-    app.warm_thread.join(120)
+def test_warm_up_thread_finishes(caplog):
+    "The warm-up swallows its errors (it must never break the page), so check it logged none: a broken warm-up would pass otherwise."
+    import logging
+    with caplog.at_level(logging.WARNING, logger="fhai_nb.playground"):
+        app = Playground(warm=True)
+        app.warm_thread.join(120)
     assert not app.warm_thread.is_alive()
+    assert not [r for r in caplog.records if "warm-up skipped" in r.getMessage()], caplog.text
 
 def test_heterogeneity_explorer_reports_and_follows_controls():
     h = HeterogeneityExplorer()
