@@ -12,8 +12,8 @@ import numpy as np
 from .core import FhaiError, Update
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'weighted_mean', 'stacked', 'param_names', 'FedAvg', 'FedProx', 'FedAdam', 'FedYogi', 'FedAdagrad',
-           'Scaffold', 'FedMedian', 'TrimmedMean', 'Krum', 'Cyclic', 'Ditto', 'FineTune', 'as_strategy']
+__all__ = ['STRATEGIES', 'stacked', 'param_names', 'FedAvg', 'FedProx', 'FedAdam', 'FedYogi', 'FedAdagrad', 'Scaffold',
+           'FedMedian', 'TrimmedMean', 'Krum', 'Cyclic', 'Ditto', 'FineTune', 'as_strategy']
 
 # %% ../nbs/07_strategies.ipynb #c09addd6
 def _options_of(cls) -> list[str]:
@@ -36,13 +36,6 @@ def _num(name, v, lo=None, hi=None, lo_open=False, hi_open=False, integer=False,
         raise FhaiError(f"{owner}{name} must be {'an integer' if integer else 'a number'} in {rng}, got {v!r}")
     return int(v) if integer else float(v)
 
-def weighted_mean(tensors: Sequence, weights: Sequence[float]):
-    "Sum of `weights[i] * tensors[i]` divided by the sum of the weights."
-    w = np.asarray(weights, dtype=np.float64); w = w / w.sum()
-    out = tensors[0] * float(w[0])
-    for t, wi in zip(tensors[1:], w[1:]): out = out + t * float(wi)
-    return out
-
 # %% ../nbs/07_strategies.ipynb #2eef470a
 def stacked(updates, k: str):
     "Parameter `k` of every update as one tensor (S, ...)."
@@ -54,6 +47,10 @@ def param_names(updates) -> list[str]:
     "Names of the parameters the updates carry."
     st = getattr(updates, "stacked", None)
     return list(st) if st is not None else list(updates[0].params)
+
+def _sizes(updates) -> Sequence[int]:
+    "Every update's `n_samples` (the FedAvg weights)."
+    return updates.n_samples if hasattr(updates, "stacked") else [u.n_samples for u in updates]
 
 def _weighted_combine(updates, weights, rows=None) -> dict:
     "Sample-weighted mean (float64) of the updates' deltas, optionally over a subset of rows."
@@ -152,7 +149,7 @@ class FedAvg:
 
     def combine(self, updates: Sequence[Update]) -> dict:
         "One delta from many: the sample-weighted mean."
-        return _weighted_combine(updates, [u.n_samples for u in updates] if not hasattr(updates, "stacked") else updates.n_samples)
+        return _weighted_combine(updates, _sizes(updates))
 
     # --- checkpointing -------------------------------------------------------------------------------------------
     _state_keys: tuple = ()
@@ -256,15 +253,13 @@ class Scaffold(FedAvg):
         return {k: global_params[k] + self.server_lr * d for k, d in delta.items()}
 
 # %% ../nbs/07_strategies.ipynb #b0fc853e
-def _stack(updates, k): return stacked(updates, k)
-
 class FedMedian(FedAvg):
     "Coordinate-wise median of the deltas."
     name = "fedmedian"
     def combine(self, updates):
         out = {}
         for k in param_names(updates):
-            s = _stack(updates, k).sort(dim=0).values; n = s.shape[0]
+            s = stacked(updates, k).sort(dim=0).values; n = s.shape[0]
             out[k] = (s[(n - 1) // 2] + s[n // 2]) / 2
         return out
 
@@ -277,12 +272,11 @@ class TrimmedMean(FedAvg):
         super().__init__(**kw)
         self.beta = _num("beta", beta, 0, 0.5, hi_open=True, owner="TrimmedMean: ")
 
-    def min_sites_needed(self): return 1 if self.beta == 0 else math.ceil(1 / self.beta) if self.beta < 0.5 else 3
+    def min_sites_needed(self): return 1 if self.beta == 0 else math.ceil(1 / self.beta)  # fewer: nothing is trimmed
 
     def combine(self, updates):
-        n = len(updates); t = int(math.floor(self.beta * n))
-        if n - 2 * t < 1: t = (n - 1) // 2
-        return {k: _stack(updates, k).sort(dim=0).values[t:n - t].mean(0) for k in param_names(updates)}
+        n = len(updates); t = int(math.floor(self.beta * n))  # beta < 0.5 leaves n - 2t >= 1 values
+        return {k: stacked(updates, k).sort(dim=0).values[t:n - t].mean(0) for k in param_names(updates)}
 
 class Krum(FedAvg):
     "Krum / Multi-Krum: keep the update(s) closest to their nearest neighbours."
@@ -300,13 +294,12 @@ class Krum(FedAvg):
     def combine(self, updates):
         import torch
         n = len(updates)
-        flat = torch.cat([_stack(updates, k).reshape(n, -1) for k in param_names(updates)], 1).double()
+        flat = torch.cat([stacked(updates, k).reshape(n, -1) for k in param_names(updates)], 1).double()
         d2 = torch.cdist(flat, flat).pow(2)
         nb = max(1, min(n - 1, n - self.f - 2))
         scores = d2.sort(dim=1).values[:, 1:nb + 1].sum(1)
         keep = scores.argsort()[:min(self.m, n)].tolist()
-        w = updates.n_samples if hasattr(updates, "stacked") else [u.n_samples for u in updates]
-        return _weighted_combine(updates, w, rows=keep)
+        return _weighted_combine(updates, _sizes(updates), rows=keep)
 
 # %% ../nbs/07_strategies.ipynb #c2b9b0db
 class Cyclic(FedAvg):
