@@ -263,6 +263,7 @@ class RunConfig:
         s = _read_text(text_or_path, (".yaml", ".yml"))
         try: d = yaml.safe_load(s)
         except yaml.YAMLError as e: raise FhaiError(f"config is not valid YAML: {e}") from None
+        if d is None: raise FhaiError("the config is empty; write at least one entry, e.g. 'strategy: fedavg' (RunConfig().to_yaml() shows them all)")
         return cls.from_dict(d)
 
     @classmethod
@@ -443,7 +444,7 @@ def _save(self: Run, folder: str | Path, overwrite: bool = False) -> Path:
             dtypes[k] = {c: str(t) for c, t in f.dtypes.items()}
         elif (p / f"{k}.csv").exists(): (p / f"{k}.csv").unlink()
     torch.save(dict(params=self.params, personal=self.personal), p / "params.pt")
-    meta = dict(self.meta, dtypes=dtypes, files=sorted(x.name for x in p.iterdir()) + ["metadata.json"])
+    meta = dict(self.meta, dtypes=dtypes, files=sorted({x.name for x in p.iterdir()} | {"metadata.json"}))
     (p / "metadata.json").write_text(json.dumps(_plain(meta), indent=2, default=str))
     return p
 

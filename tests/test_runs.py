@@ -38,6 +38,9 @@ def test_saved_run_reloads_equal(tmp_path):
 def test_ledger_round_trip(tmp_path):
     r = run(small(training={"rounds": 2, "lr": 0.01, "transforms": [{"name": "clip_norm", "max_norm": 0.5}]}))
     r.save(tmp_path / "x"); assert Run.load(tmp_path / "x").equals(r)
+    r.save(tmp_path / "x", overwrite=True); assert Run.load(tmp_path / "x").equals(r)
+    files = json.loads((tmp_path / "x" / "metadata.json").read_text())["files"]
+    assert files == sorted(set(files)) and "metadata.json" in files  # listed once, also after an overwrite
 
 def test_to_python_reproduces():
     c = small(strategy="fedadam", strategy_kwargs={"server_lr": 0.01}, faults={"stragglers": 0.5})
@@ -65,6 +68,7 @@ def test_json_file_round_trip(tmp_path):
     (lambda: RunConfig(training=[1]), "training must be a dict"),
     (lambda: RunConfig(name=""), "name must be"),
     (lambda: RunConfig.from_file("cfg.toml"), "not found"),
+    (lambda: RunConfig.from_yaml("# nothing here\n"), "the config is empty"),
     (lambda: run(RunConfig(training={"rounds": 1, "lr": 0})), "lr must be a positive number"),
 ])
 def test_bad_config(make, msg):
