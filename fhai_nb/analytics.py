@@ -275,6 +275,12 @@ def federated_describe(fed: Federation,  # the federation
     return describe_aggregates(collect_profiles(fed, columns, split, min_rows, target=False), ddof=ddof, by_site=by_site)
 
 # %% ../nbs/03_analytics.ipynb #c9ffedca
+def _sorted_labels(labels) -> list:
+    "Category labels in a stable order (natural when comparable, else by text)."
+    labels = list(dict.fromkeys(labels))
+    try: return sorted(labels)
+    except TypeError: return sorted(labels, key=str)
+
 @coordinator
 def count_table(aggs: Sequence[Aggregate],  # site profiles
                 column: str,  # a categorical column of the profiles, or the profile's target (`label`)
@@ -288,9 +294,7 @@ def count_table(aggs: Sequence[Aggregate],  # site profiles
         cats = _same_columns(aggs, "cat_columns")
         if column not in cats: raise FhaiError(f"no category counts for {column!r} in these profiles; categorical columns are {list(cats)}")
         labs, cnts = [a.values["cat_labels"][column] for a in aggs], [a.values["cat_counts"][column] for a in aggs]
-    vocab = list(dict.fromkeys(l for lab in labs for l in lab))
-    try: vocab = sorted(vocab)
-    except TypeError: vocab = sorted(vocab, key=str)
+    vocab = _sorted_labels(l for lab in labs for l in lab)
     rows = []
     for a, lab, cnt in zip(aggs, labs, cnts):
         d = dict(zip(lab, np.asarray(cnt, dtype=float)))
@@ -315,12 +319,6 @@ def federated_value_counts(fed: Federation,  # the federation
     return count_table(collect_profiles(fed, [column], split, min_rows, target=False), column)
 
 # %% ../nbs/03_analytics.ipynb #a958b9c1
-def _sorted_labels(labels) -> list:
-    "Category labels in a stable order (natural when comparable, else by text)."
-    labels = list(dict.fromkeys(labels))
-    try: return sorted(labels)
-    except TypeError: return sorted(labels, key=str)
-
 @coordinator
 def pool_vocabulary(aggs: Sequence[Aggregate],  # site profiles
                    ) -> dict:

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from .core import FhaiError, DisclosureError, Aggregate, Federation, MIN_ROWS
-from .analytics import coordinator, collect_profiles, agree_bins, _stack, _same_columns, _columns
+from .analytics import coordinator, collect_profiles, agree_bins, _stack, _same_columns, _columns, _sorted_labels
 
 # %% auto #0
 __all__ = ['divergence_table', 'non_iid_from_aggregates', 'collect_distributions', 'non_iid_score',
@@ -35,9 +35,7 @@ def _cells(aggs: Sequence[Aggregate]) -> dict:
             labels = [f"[{lo:.4g}, {hi:.4g})" for lo, hi in zip(e[:-1], e[1:])] + ["missing"]
             out[c] = (labels, np.column_stack([H, miss[:, j]]), n)
     for c in _same_columns(aggs, "cat_columns"):
-        vocab = list(dict.fromkeys(l for a in aggs for l in a.values["cat_labels"][c]))
-        try: vocab = sorted(vocab)
-        except TypeError: vocab = sorted(vocab, key=str)
+        vocab = _sorted_labels(l for a in aggs for l in a.values["cat_labels"][c])
         pos = {v: i for i, v in enumerate(vocab)}
         C = np.zeros((len(aggs), len(vocab) + 1))
         for i, a in enumerate(aggs):
