@@ -29,6 +29,9 @@ def test_against_sklearn(yp):
     assert m["brier"] == pytest.approx(skm.brier_score_loss(y, p, labels=[0, 1]))
     assert m["log_loss"] == pytest.approx(skm.log_loss(y, p, labels=[0, 1]), rel=1e-9)
     assert 0 <= m["ece"] <= 1
+    b = np.minimum((p * 10).astype(int), 9)  # ECE by its definition: bin-size-weighted gap of each non-empty bin
+    gaps = [(b == k).sum() * abs(y[b == k].mean() - p[b == k].mean()) for k in range(10) if (b == k).any()]
+    assert m["ece"] == pytest.approx(sum(gaps) / len(y), abs=1e-12)
 
 def test_ece_hand_and_bins():
     # 10 bins: 0.05 -> bin 0 (y=0, gap .05), 0.95 and 1.0 -> bin 9 (mean .975, both positive: gap .025)
