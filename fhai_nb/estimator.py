@@ -347,6 +347,13 @@ def _method_rows(name, est, fed, seed, split, aggregates):
         out.append(est.evaluate(fed, split, personal=True, aggregates=aggregates).assign(method=f"{name} (personal)"))
     return pd.concat(out, ignore_index=True).assign(seed=seed)
 
+def _check_seeds(seeds) -> list[int]:
+    "The seeds as a list, refusing an empty list and anything but non-negative integers."
+    seeds = list(seeds)
+    if not seeds or any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0 for s in seeds):
+        raise FhaiError(f"seeds must be a non-empty list of non-negative integers, got {seeds!r}")
+    return seeds
+
 def compare(fed: Federation,  # the federation to fit and evaluate on
             methods: Mapping[str, Any],  # name -> unfitted estimator (FederatedClassifier, LocalClassifier, PooledClassifier, ...)
             seeds: Sequence[int] = (0, 1, 2),  # one fit per method and seed
@@ -362,9 +369,7 @@ def compare(fed: Federation,  # the federation to fit and evaluate on
         if not (hasattr(m, "fit") and hasattr(m, "evaluate") and hasattr(m, "get_params")):
             raise FhaiError(f"method {k!r} is a {type(m).__name__}; give an estimator with fit/evaluate/get_params such as FederatedClassifier()")
         if "seed" not in m.get_params(): raise FhaiError(f"method {k!r} has no seed parameter, so seeds cannot vary it")
-    seeds = list(seeds)
-    if not seeds or any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0 for s in seeds):
-        raise FhaiError(f"seeds must be a non-empty list of non-negative integers, got {seeds!r}")
+    seeds = _check_seeds(seeds)
     if split not in ("train", "test"): raise FhaiError(f"split must be 'train' or 'test', got {split!r}")
     parts = []
     for name, m in methods.items():
@@ -466,9 +471,7 @@ def flamby_benchmark(fed: Federation | None = None,  # the FLamby Heart Disease 
         from fhai_nb.data import load_heart_disease
         fed = load_heart_disease("flamby")
     _check_fed(fed, "flamby_benchmark")
-    seeds = list(seeds)
-    if not seeds or any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0 for s in seeds):
-        raise FhaiError(f"seeds must be a non-negative integers, got {seeds!r}")
+    seeds = _check_seeds(seeds)
     evalpre = flamby_preprocessor().fit(fed)  # each center's test rows normalised with its own training statistics
     agg = ("weighted", "mean", "worst")
     parts = []

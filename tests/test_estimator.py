@@ -146,7 +146,8 @@ def test_flamby_benchmark_small(heart):
 
 @pytest.mark.parametrize("make,msg", [
     (lambda h: flamby_methods(strategies=["FedSGD"]), "unknown FLamby strategy"),
-    (lambda h: flamby_benchmark(h, seeds=()), "seeds must be"),
+    (lambda h: flamby_benchmark(h, seeds=()), "seeds must be a non-empty list of non-negative integers"),
+    (lambda h: flamby_benchmark(h, seeds=[42, -1]), "seeds must be a non-empty list"),
     (lambda h: flamby_benchmark(h.sites[0].local_frame("train")), "Federation.from_frame"),
     (lambda h: flamby_table(pd.DataFrame({"a": [1]})), "flamby_benchmark"),
 ])
