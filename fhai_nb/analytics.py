@@ -169,6 +169,13 @@ def _columns(fed: Federation, columns: Sequence[str] | None) -> tuple[list[str],
     if bad: raise FhaiError(f"column(s) {bad} are not features of the federation; features are {names}")
     return [c for c in cols if fed.schema[c].kind != "categorical"], [c for c in cols if fed.schema[c].kind == "categorical"]
 
+def _public_rows(site: Site, split: str) -> int:
+    "How many rows of `split` a site holds: a count sites publish, so it may decide which sites are asked."
+    if split == "train": return site.n_train
+    if split == "test": return site.n_test
+    if split == "all": return site.n_train + site.n_test
+    raise FhaiError(f"split must be 'train', 'test' or 'all', got {split!r}")
+
 def collect_profiles(fed: Federation,  # the federation to ask
                      columns: Sequence[str] | None = None,  # features (default: all)
                      split: str = "train",  # which rows
@@ -523,9 +530,7 @@ class FederatedPreprocessor:
             aggs = collect_profiles(fed, None, split, self.min_rows, target=False)
         else:  # sites below the small-cell threshold stay silent; the others fit the preprocessor
             num, cat = _columns(fed, None)
-            if split not in ("train", "test", "all"): raise FhaiError(f"split must be 'train', 'test' or 'all', got {split!r}")
-            rows = lambda s: s.n_train if split == "train" else s.n_test if split == "test" else s.n_train + s.n_test  # public counts
-            aggs = [profile_site(s, num, cat, None, split, self.min_rows) for s in fed.sites if rows(s) >= self.min_rows]
+            aggs = [profile_site(s, num, cat, None, split, self.min_rows) for s in fed.sites if _public_rows(s, split) >= self.min_rows]
             if not aggs: raise DisclosureError(f"no site has {self.min_rows} or more {split} rows; nothing can be fitted")
         fitted = {a.site for a in aggs}  # built once: rebuilding it per site made fit quadratic (6 s of 10 s at 10,000 sites)
         self.skipped_sites_ = [s.name for s in fed.sites if s.name not in fitted]

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from .core import FhaiError, DisclosureError, Aggregate, Federation, MIN_ROWS
-from .analytics import coordinator, collect_profiles, agree_bins, _stack, _same_columns, _columns, _sorted_labels
+from .analytics import coordinator, collect_profiles, agree_bins, _stack, _same_columns, _columns, _sorted_labels, _public_rows
 
 # %% auto #0
 __all__ = ['divergence_table', 'non_iid_from_aggregates', 'collect_distributions', 'non_iid_score',
@@ -128,9 +128,7 @@ def collect_distributions(fed: Federation,  # the federation
     "Site profiles with label counts, category counts and histograms on shared bins (two rounds of aggregates)."
     num, cat = _columns(fed, features)
     if skip_small:  # decided from public row counts only
-        if split not in ("train", "test", "all"): raise FhaiError(f"split must be 'train', 'test' or 'all', got {split!r}")
-        rows = {"train": lambda s: s.n_train, "test": lambda s: s.n_test, "all": lambda s: s.n_train + s.n_test}[split]
-        keep = [s for s in fed.sites if rows(s) >= min_rows]
+        keep = [s for s in fed.sites if _public_rows(s, split) >= min_rows]
         if not keep: raise DisclosureError(f"no site has {min_rows} or more {split} rows; nothing can be released")
         fed = Federation(keep, fed.schema, fed.name, fed.meta, check=False)
     binary = [c for c in num if fed.schema[c].kind == "binary"]
@@ -191,7 +189,7 @@ def heterogeneity_report(fed: Federation,  # the federation
     skipped = [s for s in fed.site_names if s not in reported]
     if skipped:  # too small to release anything: listed, with nothing but their (public) row counts
         score = out.attrs["non_iid_score"]
-        n = {s.name: {"train": s.n_train, "test": s.n_test, "all": s.n_train + s.n_test}[split] for s in fed.sites}
+        n = {s.name: _public_rows(s, split) for s in fed.sites}
         out = pd.concat([out, pd.DataFrame(dict(site=skipped, n=[n[s] for s in skipped]))], ignore_index=True)
         out = out.set_index("site").loc[fed.site_names].reset_index()
         out.attrs.update(non_iid_score=score, skipped_sites=skipped)
