@@ -172,10 +172,7 @@ def main(argv: Sequence[str] | None = None,  # arguments without the program nam
         elif a.command == "dashboards":
             serve = _lazy("fhai_nb.playground", "serve", "install the dashboard extras: pip install 'fhai_nb[dashboards]'")
             kw = dict(port=a.port, pool_size=a.pool_size, cull_idle_timeout=a.cull_idle_timeout)
-            params = inspect.signature(serve).parameters
-            if not any(v.kind == v.VAR_KEYWORD for v in params.values()):
-                kw = {k: v for k, v in kw.items() if k in params}
-            serve(**{k: v for k, v in kw.items() if v is not None})
+            serve(**{k: v for k, v in kw.items() if v is not None})  # unset options keep serve's workshop defaults
     except FhaiError as e:
         print(f"fhai {a.command}: error: {e}", file=sys.stderr)
         return 2
