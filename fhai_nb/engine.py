@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from .core import FhaiError, Federation, Update
 from .learners import ModelSpec, as_model, get_params, set_params, bce_loss
+from .metrics import HIGHER_IS_BETTER, METRICS, binary_metrics
 from .strategies import FedAvg, FineTune, as_strategy
 
 # %% auto #0
@@ -481,6 +482,7 @@ class EarlyStopping:
         if not isinstance(self.patience, int) or self.patience < 1: raise FhaiError(f"EarlyStopping: patience must be a positive integer, got {self.patience!r}")
         if self.split not in ("val", "train", "test"): raise FhaiError(f"EarlyStopping: split must be 'val', 'train' or 'test', got {self.split!r}")
         if self.mode not in (None, "min", "max"): raise FhaiError(f"EarlyStopping: mode must be 'min' or 'max', got {self.mode!r}")
+        if self.metric not in _EVAL_METRICS: raise FhaiError(f"EarlyStopping: metric {self.metric!r} is not one the run reports; choose one of {list(_EVAL_METRICS)}")
         if self.split == "val" and not 0 < self.val_fraction < 1: raise FhaiError(f"EarlyStopping: val_fraction must be in (0, 1), got {self.val_fraction!r}")
         if self.mode is None: self.mode = "min" if self.metric in _LOWER_IS_BETTER else "max"
 
@@ -502,7 +504,8 @@ class Checkpoint:
 
 # %% ../nbs/08_engine.ipynb #c11bafac
 HISTORY_COLUMNS = ("round", "site", "split", "metric", "value")
-_LOWER_IS_BETTER = {"loss", "brier", "ece", "log_loss"}
+_LOWER_IS_BETTER = {"loss"} | {m for m, higher in HIGHER_IS_BETTER.items() if not higher}
+_EVAL_METRICS = ("loss",) + tuple(m for m in METRICS if m != "log_loss")  # what every evaluation reports (loss is the log loss)
 
 class History:
     "The record of a federated run: tidy metrics frame, final parameters, config, privacy ledger, round log."
@@ -613,11 +616,8 @@ def site_metrics_from_logits(z, y) -> dict:
     "Site side: loss and binary metrics of logits `z` against labels `y`."
     z = np.asarray(z, dtype=np.float64); y = np.asarray(y, dtype=np.float64)
     out = dict(loss=_bce_np(z, y))
-    try: from fhai_nb.metrics import binary_metrics
-    except ImportError: binary_metrics = None
-    if binary_metrics is not None and len(z):
+    if len(z):
         m = binary_metrics(y, _sigmoid(z)); m.pop("log_loss", None); out.update(m)
-    elif len(z): out["accuracy"] = float(((z > 0) == (y > 0.5)).mean())
     return out
 
 def aggregate_rows(round: int, split: str, per_site: Mapping[str, dict], ns: Mapping[str, int]) -> list[tuple]:
