@@ -317,6 +317,8 @@ class VectorisedExecutor:
             pos = [st["pos"][id(d)] for d in data]
             sel = torch.as_tensor(pos)
             return st["X"].index_select(0, sel), st["y"].index_select(0, sel)
+        if st is not None and not any(id(d) in st["pos"] for d in data):
+            st = None  # none of these sites seen before (an executor reused for a new run): drop the old sites' tensors
         keep = list(st["keep"]) if st is not None else []
         seen = {id(d) for d in keep}
         keep += [d for d in data if id(d) not in seen]

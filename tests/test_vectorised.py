@@ -155,3 +155,12 @@ def test_unequal_sites_and_short_batches_exact(opt):
         assert torch.allclose(P["weight"][i], m.weight.detach(), atol=1e-6)
         assert torch.allclose(P["bias"][i], m.bias.detach(), atol=1e-6)
         assert abs(float(loss[i]) - np.mean(losses)) < 1e-6  # mean batch loss over the site's own steps only
+
+
+def test_reused_executor_does_not_keep_earlier_runs_sites(fed):
+    "An executor object given to several runs keeps only the current run's stacked site tensors, with unchanged numbers."
+    ex = vectorised.VectorisedExecutor()
+    for seed in range(3):
+        h = run_federated(fed, rounds=2, executor=ex, seed=seed, batch_size=8)
+        assert len(ex._store["keep"]) == len(fed)
+        pd.testing.assert_frame_equal(h.frame, run_federated(fed, rounds=2, executor="vectorised", seed=seed, batch_size=8).frame)
