@@ -49,6 +49,32 @@ def test_playground_in_voila(voila_server, browser, artifacts):
     assert "Traceback" not in page.inner_text("body")
     page.screenshot(path=str(artifacts / "voila_playground.png"), full_page=True)
     print(f"usable page {usable:.1f} s; Run to final plot {to_plot:.2f} s")
+    # Stop in a real kernel (worker thread, events delivered on the kernel's loop; headless tests cover only the inline and
+    # loop-less thread paths): a long run stops early, its session row says so, and Run works again
+    page.get_by_text("Rounds and local work").click()
+    rounds = page.locator(".fhai-rounds .noUi-handle")
+    rounds.focus(); rounds.press("End")
+    page.wait_for_function("() => document.querySelector('.fhai-rounds .widget-readout').innerText.trim() == '200'", timeout=30_000)
+    epochs = page.locator(".fhai-local-epochs .noUi-handle")  # 200 rounds of 20 local epochs: long enough to press Stop in
+    epochs.focus(); epochs.press("End")
+    page.wait_for_function("() => document.querySelector('.fhai-local-epochs .widget-readout').innerText.trim() == '20'", timeout=30_000)
+    page.click(".fhai-run")
+    page.wait_for_function("() => { const s = document.querySelector('.fhai-run-status [data-status]');"
+                           " return s && s.dataset.status == 'running' && +s.dataset.round >= 2; }", timeout=60_000)
+    page.click(".fhai-stop")
+    page.wait_for_selector(".fhai-run-status [data-status='stopped']", timeout=60_000)
+    st = page.locator(".fhai-run-status [data-status]").first
+    assert int(st.get_attribute("data-round")) < int(st.get_attribute("data-rounds")) == 200
+    page.wait_for_function("() => document.querySelectorAll('.fhai-session-table tbody tr').length == 2", timeout=60_000)
+    assert "stopped" in page.locator(".fhai-session-table tbody tr").nth(1).inner_text()
+    page.wait_for_function("() => !document.querySelector('.fhai-run').disabled", timeout=10_000)
+    page.click(".fhai-run")  # the runner is free again: a new run starts (tests/test_widgets.py checks no baselines follow Stop)
+    page.wait_for_function("() => { const s = document.querySelector('.fhai-run-status [data-status]');"
+                           " return s && s.dataset.status == 'running' && +s.dataset.round >= 1; }", timeout=60_000)
+    assert "already in progress" not in page.inner_text(".fhai-run-message")
+    page.click(".fhai-stop")
+    page.wait_for_selector(".fhai-run-status [data-status='stopped']", timeout=60_000)
+    page.screenshot(path=str(artifacts / "voila_playground_stop.png"), full_page=True)
     assert not errors, errors
 
 def test_tutorial_widgets_in_jupyterlab(lab_server, browser, artifacts):
