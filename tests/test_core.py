@@ -110,3 +110,17 @@ def test_schema_round_trip_and_declared_kinds(pooled):
     assert Schema.from_dict(s.to_dict()) == s
     with pytest.raises(FhaiError, match="use one of"): Feature("x", kind="float")
     with pytest.raises(FhaiError, match="twice"): Schema((Feature("a"), Feature("a")), "y")
+
+
+def test_from_frame_schema_problem_still_names_the_site(pooled):
+    "from_frame checks all rows at once; when that fails the sites are checked one by one, so the message names the site."
+    schema = Schema.infer(pooled[pooled.hospital != "B"], "y", exclude=["hospital"])
+    bad = pooled.copy(); bad.loc[bad.hospital == "B", "cp"] = "unstable"  # a category only site B uses
+    with pytest.raises(FhaiError, match=r"site 'B': column 'cp' has categories \['unstable'\] outside the vocabulary"):
+        Federation.from_frame(bad, "hospital", "y", schema=schema)
+    bad = pooled.copy(); bad.loc[bad.index[-1], "sex"] = 2  # a binary column with a 2, at site C only
+    schema = Schema.infer(pooled, "y", exclude=["hospital"])
+    with pytest.raises(FhaiError, match=r"site 'C': binary column 'sex' holds values"):
+        Federation.from_frame(bad, "hospital", "y", schema=schema)
+    fed = Federation.from_frame(pooled, "hospital", "y", schema=schema)  # a clean frame: no per-site pass needed
+    assert fed.schema is schema and fed.site_names == ["A", "B", "C"]
