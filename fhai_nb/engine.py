@@ -753,6 +753,8 @@ def run_federated(fed: Federation,  # the hospitals
     names = fed.site_names
     empty = [s.name for s in fed if s.n_train == 0]
     if empty: raise FhaiError(f"site(s) {empty} have no training rows; drop them from the federation")
+    if early_stopping is not None and early_stopping.site not in ("weighted", "mean", "worst", *names):
+        raise FhaiError(f"EarlyStopping: site {early_stopping.site!r} is neither an aggregate ('weighted', 'mean', 'worst') nor one of this federation's sites {names}")
     strategy.check(names)
     val = _val_rows(fed, early_stopping, seed)
     pre = _make_preprocessor(preprocess, _training_federation(fed, val))  # validation rows stay out of the statistics too

@@ -375,6 +375,7 @@ def test_other_bad_settings(fed3, tmp_path):
     _refuses(fed3, r"unknown strategy 'fedsgd'", tmp_path, strategy="fedsgd")
     _refuses(fed3, r"local_steps must be a positive integer", tmp_path, local_steps=0)
     _refuses(fed3, r"metric 'auc' is not one the run reports; choose one of \['loss', 'auroc'", tmp_path, early_stopping=dict(metric="auc"))
+    _refuses(fed3, r"site 'nowhere' is neither an aggregate", tmp_path, early_stopping=dict(site="nowhere"))
 
 
 def test_a_run_stopped_between_evaluations_still_reports_its_final_model():
