@@ -399,8 +399,9 @@ class Run:
         import torch
         def same_params(a, b): return set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
         def same_frame(a, b): return a.shape == b.shape and (a.empty or a.reset_index(drop=True).equals(b.reset_index(drop=True)))
+        if not isinstance(other, Run): return False
         log_a = self.log.drop(columns=["seconds"], errors="ignore"); log_b = other.log.drop(columns=["seconds"], errors="ignore")
-        return (isinstance(other, Run) and self.config == other.config and same_frame(self.frame, other.frame)
+        return (self.config == other.config and same_frame(self.frame, other.frame)
                 and same_params(self.params, other.params) and set(self.personal) == set(other.personal)
                 and all(same_params(self.personal[s], other.personal[s]) for s in self.personal)
                 and same_frame(self.ledger, other.ledger) and same_frame(log_a, log_b))

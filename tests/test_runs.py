@@ -30,6 +30,7 @@ def test_saved_run_reloads_equal(tmp_path):
     r.save(tmp_path / "r")
     back = Run.load(tmp_path / "r")
     assert back.equals(r)
+    assert not r.equals(r.config) and not r.equals(None)  # not a Run: False, not an AttributeError
     pd.testing.assert_frame_equal(back.frame, r.frame)
     pd.testing.assert_frame_equal(back.log.drop(columns="seconds"), r.log.drop(columns="seconds"))
     meta = json.loads((tmp_path / "r" / "metadata.json").read_text())
