@@ -42,6 +42,10 @@ class Feature:
         if self.categories is not None: object.__setattr__(self, "categories", tuple(self.categories))
 
 # %% ../nbs/00_core.ipynb #852f94dd
+def _plain(values) -> list:
+    "Values as plain Python scalars, so that a message reads [2] rather than [np.int64(2)]."
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
 def _looks_numeric(s: pd.Series) -> tuple[bool, list]:
     "Whether a text column is mostly numbers, and the offending text values if so."
     vals = s.dropna()
@@ -135,10 +139,10 @@ class Schema:
                                 f"clean them or read the file with na_values=")
             if f.kind == "binary":
                 extra = set(pd.unique(s.dropna())) - {0, 1, True, False}
-                if extra: raise FhaiError(f"site {site!r}: binary column {f.name!r} holds values {sorted(extra)}; recode to 0/1 or declare it numeric")
+                if extra: raise FhaiError(f"site {site!r}: binary column {f.name!r} holds values {sorted(_plain(extra))}; recode to 0/1 or declare it numeric")
             if f.kind == "categorical" and f.categories is not None:
                 extra = set(pd.unique(s.dropna())) - set(f.categories)
-                if extra: raise FhaiError(f"site {site!r}: column {f.name!r} has categories {sorted(extra, key=str)} outside the vocabulary {list(f.categories)}; add them to the schema")
+                if extra: raise FhaiError(f"site {site!r}: column {f.name!r} has categories {sorted(_plain(extra), key=str)} outside the vocabulary {_plain(f.categories)}; add them to the schema")
         check_target(df[self.target], self.target, site)
 
     def to_dict(self) -> dict:
@@ -165,10 +169,10 @@ def check_target(y: pd.Series, target: str = "target", site: str = "?") -> None:
     n_na = int(y.isna().sum())
     if n_na: raise FhaiError(f"site {site!r}: target {target!r} is missing in {n_na} row(s); drop those rows or fill the labels")
     if not (pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype)):
-        raise FhaiError(f"site {site!r}: target {target!r} holds text values {list(pd.unique(y))[:5]}; "
+        raise FhaiError(f"site {site!r}: target {target!r} holds text values {_plain(pd.unique(y))[:5]}; "
                         f"map it to 0/1, e.g. df[{target!r}] = (df[{target!r}] == 'yes').astype(int)")
     extra = set(pd.unique(y)) - {0, 1, True, False}
-    if extra: raise FhaiError(f"site {site!r}: target {target!r} must be binary 0/1 but holds {sorted(extra)[:5]}; "
+    if extra: raise FhaiError(f"site {site!r}: target {target!r} must be binary 0/1 but holds {sorted(_plain(extra))[:5]}; "
                               f"binarise it, e.g. df[{target!r}] = (df[{target!r}] > 0).astype(int)")
 
 # %% ../nbs/00_core.ipynb #676545cd

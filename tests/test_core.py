@@ -120,7 +120,13 @@ def test_from_frame_schema_problem_still_names_the_site(pooled):
         Federation.from_frame(bad, "hospital", "y", schema=schema)
     bad = pooled.copy(); bad.loc[bad.index[-1], "sex"] = 2  # a binary column with a 2, at site C only
     schema = Schema.infer(pooled, "y", exclude=["hospital"])
-    with pytest.raises(FhaiError, match=r"site 'C': binary column 'sex' holds values"):
+    with pytest.raises(FhaiError, match=r"site 'C': binary column 'sex' holds values \[2\];"):  # not [np.int64(2)]
         Federation.from_frame(bad, "hospital", "y", schema=schema)
     fed = Federation.from_frame(pooled, "hospital", "y", schema=schema)  # a clean frame: no per-site pass needed
     assert fed.schema is schema and fed.site_names == ["A", "B", "C"]
+
+
+def test_messages_show_plain_values():
+    from fhai_nb.core import check_target
+    with pytest.raises(FhaiError, match=r"must be binary 0/1 but holds \[2, 3\];"):  # not [np.int64(2), np.int64(3)]
+        check_target(pd.Series([0, 1, 2, 3]), "y", "A")
