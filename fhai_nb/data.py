@@ -99,8 +99,8 @@ def heart_disease_frame(protocol: str = "flamby",  # 'flamby' (FLamby's preproce
                         f"or 'raw' (all 920 rows, missing values kept)")
     sites = list(HEART_DISEASE_SITES) if sites is None else [sites] if isinstance(sites, str) else list(sites)
     bad = [s for s in sites if s not in HEART_DISEASE_SITES]
-    if bad or not sites:
-        raise FhaiError(f"unknown Heart Disease site(s) {bad}; choose from {list(HEART_DISEASE_SITES)}")
+    if bad: raise FhaiError(f"unknown Heart Disease site(s) {bad}; choose from {list(HEART_DISEASE_SITES)}")
+    if not sites: raise FhaiError(f"sites is empty; pass None for all four, or some of {list(HEART_DISEASE_SITES)}")
     parts = []
     for s in HEART_DISEASE_SITES:  # always all four, so FLamby's one-hot sees all 740 rows
         d = read_heart_disease_file(s)

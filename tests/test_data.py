@@ -56,6 +56,7 @@ def test_bad_protocol():
 def test_bad_site_name():
     with pytest.raises(FhaiError, match="unknown Heart Disease site.*boston"):
         load_heart_disease(sites=["boston"])
+    with pytest.raises(FhaiError, match="sites is empty"): load_heart_disease(sites=[])  # it said "unknown site(s) []"
 
 # --- one CSV per site ----------------------------------------------------------------------------------
 from fhai_nb.data import from_csvs, partition, assign_sites, HEART_DISEASE_SITES
