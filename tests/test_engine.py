@@ -504,3 +504,34 @@ def test_thread_count_and_garbage_collector_are_restored_on_every_exit(how):
         assert torch.get_num_threads() == 3 and gc.isenabled()
     finally:
         torch.set_num_threads(old); gc.enable()
+
+
+def test_ditto_personal_models_follow_the_ditto_update_by_hand():
+    "Ditto: each site's personal v_i takes its local steps on loss_i(v) + lam/2·||v − w_t||², w_t the round's global model."
+    fed = toy(3, n=50, seed=4, shift=0.7)
+    lam, lr, K, R = 0.5, 0.2, 2, 3
+    h = run_federated(fed, "logreg", Ditto(lam=lam), rounds=R, local_steps=K, batch_size=None, lr=lr, **SEQ)
+    init = LogisticRegression().init(5, seed=0)
+    w = {k: v.detach().clone() for k, v in init.named_parameters()}
+    personal = {s: {k: v.clone() for k, v in w.items()} for s in fed.site_names}
+    data = {s: site_tensors(fed, s) for s in fed.site_names}
+    ns = {s: fed[s].n_train for s in fed.site_names}
+
+    def local(start, X, y, center=None):
+        p = {k: v.clone().requires_grad_(True) for k, v in start.items()}
+        for _ in range(K):
+            loss = bce_loss(X @ p["weight"].T + p["bias"], y)
+            g = torch.autograd.grad(loss, list(p.values()))
+            with torch.no_grad():
+                for (k, v), gk in zip(p.items(), g):
+                    v -= lr * (gk + (lam * (v - center[k]) if center is not None else 0))
+        return {k: v.detach() for k, v in p.items()}
+
+    for _ in range(R):
+        new = {s: local(w, *data[s]) for s in fed.site_names}
+        for s in fed.site_names: personal[s] = local(personal[s], *data[s], center=w)
+        N = sum(ns.values())
+        w = {k: (w[k].double() + sum(ns[s] / N * (new[s][k].double() - w[k].double()) for s in fed.site_names)).float() for k in w}
+    for s in fed.site_names:
+        for k in w: torch.testing.assert_close(h.personal[s][k], personal[s][k], rtol=0, atol=1e-5)
+    for k in w: torch.testing.assert_close(h.params[k], w[k], rtol=0, atol=1e-5)
