@@ -81,6 +81,9 @@ def test_compare_tidy_and_summary(heart):
     vals = df[(df.method == "fedavg") & (df.site == "va") & (df.metric == "accuracy")].value
     assert row["mean"] == pytest.approx(vals.mean()) and row["n_seeds"] == 2
     # seeds change the numbers, and the same seed reproduces them
+    fa = df[(df.method == "fedavg") & (df.metric == "log_loss")]
+    assert len(fa[fa.seed == 0]) == len(fa[fa.seed == 1]) > 0
+    assert not np.allclose(fa[fa.seed == 0].value.to_numpy(), fa[fa.seed == 1].value.to_numpy())
     again = compare(heart, {"fedavg": FederatedClassifier(rounds=2)}, seeds=(0,))
     pd.testing.assert_frame_equal(again.reset_index(drop=True), df[(df.method == "fedavg") & (df.seed == 0)].reset_index(drop=True))
     fig = plot_comparison(df, "accuracy")
