@@ -616,14 +616,20 @@ def site_reliability(fed: Federation,  # the federation whose test rows are scor
                      clf,  # a fitted estimator with predict_proba(df, site=)
                      n_bins: int = 10,  # equal-width probability bins
                     ) -> pd.DataFrame:
-    "Reliability curve of each site's test rows, computed inside the site and released as an aggregate (bin counts only)."
+    "Reliability curve of each site's test rows, computed inside the site and released as an aggregate, small bins suppressed."
+    import numpy as np
     from fhai_nb.metrics import reliability_curve
+    from fhai_nb.analytics import suppress_cells
     out = []
     for s in fed:
         if not s.n_test: continue
         def fn(df, s=s):
             rc = reliability_curve(df[fed.schema.target].to_numpy(float), clf.predict_proba(df, site=s.name)[:, 1], n_bins)
-            return {c: rc[c].to_numpy() for c in ("n", "mean_p", "frac_pos")}
+            # a bin of 1-4 patients would release their outcomes beside their risk: the site's small-cell rule hides it
+            n = suppress_cells(rc["n"].to_numpy())
+            hide = np.isnan(n)
+            return dict(n=n, mean_p=np.where(hide, np.nan, rc["mean_p"].to_numpy(float)),
+                        frac_pos=np.where(hide, np.nan, rc["frac_pos"].to_numpy(float)))
         try: a = s.aggregate("reliability", fn, split="test")
         except FhaiError: continue  # too few rows to release: the site is left out of the plot
         out.append(pd.DataFrame(dict(site=s.name, bin=range(n_bins), **a.values)))

@@ -242,3 +242,20 @@ def test_same_column_as_target_and_site_is_a_message():
 def test_csv_read_as_one_column_hints_at_the_separator():
     st = FederationState(source="csv", csv_name="x.csv", csv_bytes=b"age;died;hospital\n50;0;a\n60;1;b\n", target="died", site_col="hospital")
     assert st.federation is None and "comma-separated" in st.error, st.error
+
+def test_site_reliability_suppresses_small_bins():
+    "A calibration bin holding 1-4 test patients would release their outcome (frac_pos) beside their risk: small cells are hidden."
+    import numpy as np
+    from fhai_nb.data import load_heart_disease
+    from fhai_nb.estimator import FederatedClassifier
+    from fhai_nb.widgets import site_reliability
+    fed = load_heart_disease()
+    rel = site_reliability(fed, FederatedClassifier(rounds=3).fit(fed))
+    assert set(rel.site) == set(fed.site_names) and len(rel) == 40
+    small = rel.n.between(1, 4)
+    assert not small.any(), rel[small]
+    hidden = rel.n.isna()
+    assert hidden.any()  # the small Swiss test set (16 rows over 10 bins) must have some
+    assert rel.loc[hidden, ["mean_p", "frac_pos"]].isna().all().all()
+    shown = rel[rel.n >= 5]
+    assert shown.frac_pos.between(0, 1).all() and np.isfinite(shown.mean_p).all()
