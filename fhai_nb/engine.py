@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from .core import FhaiError, Federation, Update
-from .learners import ModelSpec, as_model, get_params, set_params, bce_loss
+from .learners import ModelSpec, as_model, get_params, set_params, bce_loss, predict_logits
 from .metrics import HIGHER_IS_BETTER, METRICS, binary_metrics
 from .strategies import FedAvg, FineTune, as_strategy
 
@@ -257,15 +257,7 @@ class SequentialExecutor:
                ) -> list:
         "Logits (n,) of each `Xs[i]` under `params[i]`, in eval mode."
         import torch
-        was = module.training; module.eval()
-        out = []
-        try:
-            with torch.no_grad():
-                for p, X in zip(params, Xs):
-                    if X is None or X.shape[0] == 0: out.append(torch.zeros(0)); continue
-                    out.append(torch.func.functional_call(module, dict(p), (X,)).reshape(-1))
-        finally: module.train(was)
-        return out
+        return [torch.zeros(0) if X is None or X.shape[0] == 0 else predict_logits(module, X, p) for p, X in zip(params, Xs)]
 
 # %% ../nbs/08_engine.ipynb #98293923
 ATTACKS = ("sign_flip", "label_flip", "scale", "random")
