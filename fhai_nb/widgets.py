@@ -524,6 +524,8 @@ class _Trained:
     "Marker event: training finished (the final plot can show) and evaluation follows."
     def __init__(self, clf): self.clf = clf
 
+_COMPARING = "The last run is still being compared with the pooled and local-only baselines; press Run again in a moment."
+
 class Experiment(T.HasTraits):
     "A federation, training settings, the current run and the session's results, with Run and Stop."
     def __init__(self,
@@ -543,7 +545,7 @@ class Experiment(T.HasTraits):
     def start(self) -> bool:
         "Validate, then train in the background; False (and a message) if the settings are refused."
         if self.runner.running:
-            self.run.message = "A run is already in progress; press Stop or wait for it to finish."
+            self.run.message = "A run is already in progress; press Stop or wait for it to finish." if self.run.status == "running" else _COMPARING
             return False
         fed = self.federation.federation
         if fed is None:
@@ -597,6 +599,7 @@ class Experiment(T.HasTraits):
         clf, results = result
         if results is not None:
             self.session.comparison, self.session.reliability = results
+        if self.run.message == _COMPARING: self.run.message = ""  # the comparison is in: Run works again
         self.run.tick()
 
     def _results(self, fed, clf, recipe: dict, strategy: str):

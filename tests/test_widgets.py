@@ -259,3 +259,26 @@ def test_site_reliability_suppresses_small_bins():
     assert rel.loc[hidden, ["mean_p", "frac_pos"]].isna().all().all()
     shown = rel[rel.n >= 5]
     assert shown.frac_pos.between(0, 1).all() and np.isfinite(shown.mean_p).all()
+
+def test_run_pressed_while_baselines_train_says_so(monkeypatch):
+    "Training is done (Stop is disabled, Run enabled) but the comparison is still being computed: the refusal must not say 'press Stop'."
+    import threading, time
+    import fhai_nb.estimator as E
+    release = threading.Event()
+    orig = E.PooledClassifier.fit
+    def slow(self, fed, *a, **k):
+        release.wait(60)
+        return orig(self, fed, *a, **k)
+    monkeypatch.setattr(E.PooledClassifier, "fit", slow)
+    ex = Experiment(training=TrainingState(rounds=2), mode="thread", evaluate=True)
+    panel = RunPanel(ex)
+    try:
+        assert ex.start()
+        t0 = time.time()
+        while ex.run.status != "done" and time.time() - t0 < 60: time.sleep(0.01)
+        assert ex.run.status == "done" and panel.stop_button.disabled and not panel.run_button.disabled
+        panel.run_button.click()
+        assert "baselines" in ex.run.message and "Stop" not in ex.run.message, ex.run.message
+    finally:
+        release.set(); ex.runner.join(60)
+    assert ex.session.comparison is not None and ex.run.message == ""  # the note goes once the comparison is in
