@@ -742,8 +742,11 @@ class FederationPanel(W.VBox):
         self.missingness = _link(s, "missingness", _slider(W.FloatSlider, "Missingness", 0, 0.5, 0.01), "missingness")
         self.unit_drift = _link(s, "unit_drift", _slider(W.IntSlider, "Unit-drift sites", 0, 5), "unit-drift")
         self.upload = _cls(W.FileUpload(accept=".csv", multiple=False, description="Upload CSV"), "upload")
-        self.target = _link(s, "target", W.Combobox(description="Target", options=[], ensure_option=False, style=_STYLE, layout=_wide()), "target")
-        self.site_col = _link(s, "site_col", W.Combobox(description="Site column", options=[], ensure_option=False, style=_STYLE, layout=_wide()), "site-col")
+        # typed names apply on Enter or leaving the box, not per keystroke (each change re-reads the CSV and rebuilds the federation)
+        self.target = _link(s, "target", W.Combobox(description="Target", options=[], ensure_option=False, continuous_update=False,
+                                                    style=_STYLE, layout=_wide()), "target")
+        self.site_col = _link(s, "site_col", W.Combobox(description="Site column", options=[], ensure_option=False, continuous_update=False,
+                                                        style=_STYLE, layout=_wide()), "site-col")
         self.upload.observe(self._uploaded, names="value")
         self.synthetic_box = W.VBox([self.site_size, self.size_skew, self.case_mix, self.prevalence, self.missingness, self.unit_drift])
         self.csv_box = W.VBox([self.upload, self.target, self.site_col])

@@ -39,6 +39,13 @@ def test_site_too_small_to_release_its_distributions_is_a_message():
     p = FederationPanel(FederationState(partition="dirichlet", n_sites=6, alpha=0.3))
     assert p.state.federation is not None and "refuses" in p.state.warning and "fewer than the minimum of 5" in p.message.value
 
+def test_every_control_that_rebuilds_the_federation_waits_for_the_user_to_finish():
+    "A rebuild re-reads the data and recomputes the heterogeneity report: never once per keystroke or per pixel of a drag."
+    p = FederationPanel(preview=False)
+    for w in (p.n_sites, p.alpha, p.seed, p.site_size, p.size_skew, p.case_mix, p.prevalence, p.missingness, p.unit_drift,
+              p.target, p.site_col):
+        assert w.continuous_update is False, w.description
+
 def test_synthetic_controls_only_shown_for_synthetic():
     p = FederationPanel(preview=False)
     assert p.synthetic_box.layout.display == "none" and p.csv_box.layout.display == "none"
