@@ -789,6 +789,7 @@ class FederationPanel(W.VBox):
         s, fed = self.state, self.state.federation
         if fed is None:
             self.message.value, self.score.value, self.summary.value = _note(_esc(s.error), "error"), "", ""
+            self._draw_preview()  # clears it: the previous federation's plot must not stay beside the error
             return
         self.message.value = _note(_esc(s.warning), "error") if s.warning else ""
         sc = "" if s.score != s.score else f"<b>Non-IID score</b>: {s.score:.3f} <span style='color:#666'>(0 = identically distributed sites)</span>"
@@ -804,13 +805,13 @@ class FederationPanel(W.VBox):
 
     def _draw_preview(self) -> None:
         "Draw the chosen per-site distribution (from site aggregates) into the preview figure."
-        fed = self.state.federation
-        if fed is None or self.preview is None or self.state.warning: return
-        try: fig = _preview_figure(fed, self.view.value)
-        except Exception as e:
-            self.message.value = _note("Preview unavailable: " + _esc(_message(e)), "error")
-            return
-        self.preview.figure = fig
+        fed, fig = self.state.federation, None
+        if self.preview is None: return
+        if fed is not None and not self.state.warning:
+            try: fig = _preview_figure(fed, self.view.value)
+            except Exception as e: self.message.value = _note("Preview unavailable: " + _esc(_message(e)), "error")
+        # nothing to draw for this federation: an empty figure, never the previous federation's plot
+        self.preview.figure = fig if fig is not None else self.preview._go.Figure(layout=self.preview._base)
 
 _VIEWS = ("prevalence", "sizes")
 

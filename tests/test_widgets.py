@@ -46,6 +46,19 @@ def test_every_control_that_rebuilds_the_federation_waits_for_the_user_to_finish
               p.target, p.site_col):
         assert w.continuous_update is False, w.description
 
+def test_preview_never_shows_the_previous_federation():
+    "When the new settings give an error, or a federation too small to release its distributions, the old plot must go."
+    p = FederationPanel()
+    assert [list(t.x) for t in p.preview.data] == [["cleveland", "hungary", "switzerland", "va"]]
+    p.n_sites.value = 7  # Heart Disease has four hospitals: an error
+    assert p.state.federation is None and len(p.preview.data) == 0
+    p.n_sites.value = 4
+    assert len(p.preview.data) == 1
+    with p.state.hold_trait_notifications():
+        p.state.auto, p.state.partition, p.state.n_sites, p.state.alpha = False, "dirichlet", 6, 0.3
+    p.state.auto = True; p.state.refresh()
+    assert p.state.federation is not None and "refuses" in p.state.warning and len(p.preview.data) == 0
+
 def test_synthetic_controls_only_shown_for_synthetic():
     p = FederationPanel(preview=False)
     assert p.synthetic_box.layout.display == "none" and p.csv_box.layout.display == "none"
