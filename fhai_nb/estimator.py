@@ -30,12 +30,25 @@ def _check_fed(fed, what: str = "fit") -> Federation:
     if not isinstance(fed, Federation): raise FhaiError(f"{what} takes a Federation, got {type(fed).__name__}")
     return fed
 
+def _fresh_preprocessor(preprocess):
+    "None, or an unfitted copy of the preprocessing the user asked for (None, 'federated', 'site' or a FederatedPreprocessor)."
+    if preprocess is None: return None
+    if isinstance(preprocess, str):
+        if preprocess not in ("federated", "site"):
+            raise FhaiError(f"preprocess must be 'federated', 'site', None or a FederatedPreprocessor, got {preprocess!r}")
+        from fhai_nb.analytics import FederatedPreprocessor
+        return FederatedPreprocessor(scale=preprocess)
+    if not (hasattr(preprocess, "fit") and hasattr(preprocess, "transform")):
+        raise FhaiError(f"preprocess must be 'federated', 'site', None or a FederatedPreprocessor, got {type(preprocess).__name__}")
+    if hasattr(preprocess, "get_params"):  # never the user's object in place; refitted on the federation being fitted
+        from sklearn.base import clone
+        return clone(preprocess)
+    return copy.deepcopy(preprocess)
+
 def _fit_preprocessor(preprocess, fed: Federation):
-    "A freshly fitted copy of the preprocessing the user asked for (None, 'federated', 'site' or a FederatedPreprocessor)."
+    "A freshly fitted copy of the preprocessing the user asked for."
     from fhai_nb.engine import _make_preprocessor
-    if hasattr(preprocess, "fit") and hasattr(preprocess, "transform"):  # refit on this federation, never the user's object in place
-        return copy.deepcopy(preprocess).fit(fed)
-    return _make_preprocessor(preprocess, fed)
+    return _make_preprocessor(_fresh_preprocessor(preprocess), fed)
 
 def _features(pre, schema, df: pd.DataFrame, site: str | None):
     "Preprocessed float32 tensor of a raw frame (site side)."
@@ -199,7 +212,7 @@ class FederatedClassifier(_SiteModels, BaseEstimator):
         from fhai_nb.learners import as_model, set_params
         _check_fed(fed)
         spec = as_model(self.model)
-        pre = _fit_preprocessor(self.preprocess, fed)
+        pre = _fresh_preprocessor(self.preprocess)  # the engine fits it on the training rows (less any early-stopping validation rows)
         strategy = copy.deepcopy(self.strategy)  # the engine keeps state in the strategy; the estimator's stays untouched
         hist = run_federated(fed, spec, strategy, self.rounds, local_epochs=self.local_epochs, local_steps=self.local_steps,
                              batch_size=self.batch_size, lr=self.lr, optimizer=self.optimizer, momentum=self.momentum,

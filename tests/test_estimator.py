@@ -189,3 +189,23 @@ def test_raw_heart_disease_with_missing_and_categories():
     p = clf.predict_proba(df)
     assert p.shape == (len(df), 2) and np.isfinite(p).all()
     assert clf.n_features_in_ == len(raw.schema.names) and len(clf.feature_names_out_) > clf.n_features_in_  # one-hot widened
+
+
+def test_early_stopping_validation_rows_stay_out_of_the_estimators_preprocessing():
+    "FederatedClassifier lets the engine fit its preprocessor, so split='val' rows are not in the statistics either."
+    from fhai_nb.analytics import FederatedPreprocessor
+    from fhai_nb.engine import EarlyStopping, _VAL, rng_for
+    from fhai_nb.data import load_heart_disease
+    fed = load_heart_disease("flamby")
+    user_pre = FederatedPreprocessor(impute=None, scale="site", one_hot=False)
+    clf = FederatedClassifier(rounds=2, preprocess=user_pre, executor="sequential",
+                              early_stopping=EarlyStopping(patience=5, val_fraction=0.25)).fit(fed)
+    assert not hasattr(user_pre, "state_") or getattr(user_pre, "feature_names_out_", None) is None  # the user's object is untouched
+    cols = fed.schema.names
+    for i, s in enumerate(fed.sites):
+        df = s.local_frame("train")
+        perm = rng_for(0, _VAL, i).permutation(len(df))
+        kept = df.iloc[perm[int(round(0.25 * len(df))):]]
+        center = clf.preprocessor_.statistics(site=s.name)["center"][cols].to_numpy(float)
+        np.testing.assert_allclose(center, kept[cols].mean().to_numpy(), rtol=1e-9)
+        assert not np.allclose(center, df[cols].mean().to_numpy())
