@@ -179,13 +179,17 @@ class FederationState(T.HasTraits):
     def _changed(self, change):
         if self.auto: self.refresh()
 
+    _csv = None  # (the uploaded bytes, their frame): every control change rebuilds, but an upload is parsed once
+
     def csv_frame(self) -> pd.DataFrame:
-        "The uploaded CSV as a frame."
+        "The uploaded CSV as a frame (a fresh copy; the file is parsed once per upload)."
         if not self.csv_bytes: raise FhaiError("no CSV uploaded yet; use 'Upload CSV' to choose a file")
-        try: df = pd.read_csv(io.BytesIO(self.csv_bytes))
-        except (ValueError, UnicodeDecodeError) as e: raise FhaiError(f"could not read {self.csv_name or 'the file'} as CSV: {e}") from None
-        if df.empty: raise FhaiError(f"{self.csv_name or 'the file'} holds no rows")
-        return df
+        if self._csv is None or self._csv[0] is not self.csv_bytes:
+            try: df = pd.read_csv(io.BytesIO(self.csv_bytes))
+            except (ValueError, UnicodeDecodeError) as e: raise FhaiError(f"could not read {self.csv_name or 'the file'} as CSV: {e}") from None
+            if df.empty: raise FhaiError(f"{self.csv_name or 'the file'} holds no rows")
+            self._csv = (self.csv_bytes, df)
+        return self._csv[1].copy()
 
     def check(self) -> None:
         "Raise `FhaiError` for settings that cannot make a federation, before building anything."

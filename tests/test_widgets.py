@@ -302,3 +302,16 @@ def test_run_pressed_while_baselines_train_says_so(monkeypatch):
     finally:
         release.set(); ex.runner.join(60)
     assert ex.session.comparison is not None and ex.run.message == ""  # the note goes once the comparison is in
+
+def test_uploaded_csv_is_parsed_once_not_on_every_rebuild(monkeypatch):
+    "Every control change rebuilds the federation; re-parsing the upload each time (twice: check, then build) made a big CSV sluggish."
+    df = pd.DataFrame(dict(age=range(40), sex=[0, 1] * 20, died=[0, 0, 1, 1] * 10, hospital=["a"] * 20 + ["b"] * 20))
+    calls = []
+    real = pd.read_csv
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: calls.append(1) or real(*a, **k))
+    st = FederationState(source="csv", csv_name="c.csv", csv_bytes=df.to_csv(index=False).encode(), target="died", site_col="hospital")
+    assert st.error == "" and len(calls) == 1
+    st.seed = 1; st.partition = "iid"; st.n_sites = 3
+    assert st.error == "" and len(st.federation) == 3 and len(calls) == 1
+    st.csv_bytes = df.assign(died=[1, 0] * 20).to_csv(index=False).encode()  # a new upload is read again
+    assert len(calls) == 2 and st.error == ""
