@@ -576,8 +576,8 @@ class Experiment(T.HasTraits):
         return True
 
     def stop(self) -> None:
-        "Stop after the current round."
-        if self.runner.running:
+        "Stop after the current round (training only: a comparison with the baselines already under way finishes)."
+        if self.runner.running and self.run.status == "running":
             self.runner.stop()
             self.run.message = "Stopping after this round..."
 

@@ -299,6 +299,8 @@ def test_run_pressed_while_baselines_train_says_so(monkeypatch):
         assert ex.run.status == "done" and panel.stop_button.disabled and not panel.run_button.disabled
         panel.run_button.click()
         assert "baselines" in ex.run.message and "Stop" not in ex.run.message, ex.run.message
+        ex.stop()  # from code (the button is disabled): training is over, so nothing claims to be stopping
+        assert "Stopping" not in ex.run.message and ex.run.status == "done"
     finally:
         release.set(); ex.runner.join(60)
     assert ex.session.comparison is not None and ex.run.message == ""  # the note goes once the comparison is in
