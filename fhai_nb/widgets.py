@@ -367,7 +367,7 @@ class BackgroundRunner:
     "Run a job in a worker thread, delivering its events on the kernel's event loop; Stop sets a flag the job polls."
     def __init__(self,
                  mode: str = "auto",  # 'auto' (thread when a kernel event loop runs, else inline), 'thread' or 'sync'
-                 min_interval: float = 0.05,  # fewest seconds between two redraws
+                 min_interval: float = 0.25,  # fewest seconds between two redraws (a browser redrawing plots faster on 2 cores stops reading clicks)
                 ):
         if mode not in ("auto", "thread", "sync"): raise FhaiError(f"mode must be 'auto', 'thread' or 'sync', got {mode!r}")
         self.mode, self.min_interval = mode, min_interval
