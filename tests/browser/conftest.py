@@ -1,5 +1,5 @@
 "Fixtures for browser tests: real Voila and JupyterLab servers on 127.0.0.1, driven by Debian's headless Chromium via Playwright."
-import os, shutil, socket, subprocess, sys, time, urllib.request
+import contextlib, os, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 
@@ -36,6 +36,18 @@ def _env():
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     return env
 
+@contextlib.contextmanager
+def running(cmd: list, log_path: Path, probe: str, env: dict, cwd: Path):
+    "Start a server, wait until `probe` answers, yield; always stop it and keep its log as an artefact."
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        try:
+            wait_http(probe, proc)
+            yield proc
+        finally:
+            stop(proc)
+    if ARTIFACTS.exists(): shutil.copy(log_path, ARTIFACTS / log_path.name)
+
 @pytest.fixture(scope="session")
 def chromium_path():
     if not Path(CHROMIUM).exists():
@@ -60,16 +72,10 @@ def voila_server(tmp_path):
     "A Voila server over the packaged dashboards (no pre-heated kernels, so the page really runs the notebook)."
     from fhai_nb.playground import voila_command
     port = free_port()
-    log = open(tmp_path / "voila.log", "w")
-    proc = subprocess.Popen(voila_command(port=port, pool_size=0, show_tracebacks=True), stdout=log, stderr=subprocess.STDOUT,
-                            env=_env(), cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(base + "/voila/static/", proc)
+    with running(voila_command(port=port, pool_size=0, show_tracebacks=True), tmp_path / "voila.log", base + "/voila/static/",
+                 _env(), tmp_path):
         yield base
-    finally:
-        stop(proc); log.close()
-        shutil.copy(tmp_path / "voila.log", ARTIFACTS / "voila.log") if ARTIFACTS.exists() else None
 
 @pytest.fixture
 def lab_server(tmp_path):
@@ -77,16 +83,11 @@ def lab_server(tmp_path):
     nbdir = tmp_path / "nbs"
     shutil.copytree(ROOT / "nbs" / "tutorials", nbdir)
     port = free_port()
-    log = open(tmp_path / "lab.log", "w")
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
            "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
            f"--ServerApp.root_dir={nbdir}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     env = _env(); env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "jupyter_config"); env["JUPYTERLAB_WORKSPACES_DIR"] = str(tmp_path / "ws")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=nbdir)
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(base + "/api", proc)
+    with running(cmd, tmp_path / "lab.log", base + "/api", env, nbdir):
         yield base
-    finally:
-        stop(proc); log.close()
