@@ -4,15 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv lint export clean-nbs bench browsers load-test
+.PHONY: demo test test-latest lock venv lint export clean-nbs bench browsers load-test
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# .venv installs the exact versions in requirements.lock (what CI tested), then the package itself without resolving.
+$(STAMP): pyproject.toml constraints.txt requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install -q -c constraints.txt -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
+
+# Refresh requirements.lock from pyproject.toml's ranges (newest releases that fit), in a throw-away venv.
+lock:
+	PY=$(PY) bash scripts/lock.sh
+
+# Not in CI: every test against the newest releases pyproject.toml allows (torch stays pinned), in .venv-latest.
+LATEST := .venv-latest
+test-latest:
+	test -x $(LATEST)/bin/python || $(PY) -m venv $(LATEST)
+	$(LATEST)/bin/pip install -q --upgrade pip
+	$(LATEST)/bin/pip install -q -c constraints.txt torch==2.13.0
+	$(LATEST)/bin/pip install -q -c constraints.txt --upgrade --upgrade-strategy eager -e ".[dev]"
+	FHAI_VENV=$(LATEST) bash scripts/test.sh
 
 # The main job: serve the dashboards (playground, heterogeneity explorer, why federate?) with workshop settings:
 # pre-heated kernels, idle kernels culled after 5 minutes, one thread per kernel. Open the printed URL; Ctrl-C stops it.

@@ -2,7 +2,7 @@
 # Every test, in the order CI needs them: no drift between notebooks and library, then notebooks, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.venv/bin
+BIN=${FHAI_VENV:-.venv}/bin
 echo "== nbdev-clean leaves tracked notebooks unchanged"
 snap() { find "$@" \( -name '*.ipynb' -o -name '*.py' \) -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z | xargs -0 sha1sum; }
 before=$(snap nbs)
@@ -17,9 +17,7 @@ before=$(snap fhai_nb)
 $BIN/nbdev-export
 after=$(snap fhai_nb)
 if [ "$before" != "$after" ]; then git --no-pager diff --stat -- fhai_nb; echo "FAIL: fhai_nb/ differs from the notebooks' export: edit nbs/, run nbdev-export, commit both"; exit 1; fi
-echo "== nbdev-test"
-$BIN/nbdev-test --n-workers 2
-echo "== pytest"
+echo "== pytest: every notebook once (tests/test_notebooks.py runs each as nbdev-test does), then the plain tests"
 set +e
 $BIN/python -m pytest -q -n 2 ${PYTEST_ARGS:-} --ignore=tests/browser tests
 rc=$?
