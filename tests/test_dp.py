@@ -8,9 +8,9 @@ from flwr.supercore.differential_privacy import clip_inputs_inplace, compute_std
 
 from fhai_nb.accounting import BudgetExhausted, epsilon_for
 from fhai_nb.core import FhaiError
-from fhai_nb.dp import DPFedAvg, DPSGD, dp_sgd_reference, poisson_plan, site_normal, train_dp_stacked
+from fhai_nb.dp import DPFedAvg, DPSGD, dp_sgd_reference, linear_layers, poisson_plan, row_grads, site_normal, train_dp_stacked
 from fhai_nb.engine import TransformContext, batch_plan, run_federated
-from fhai_nb.learners import MLP, LogisticRegression, get_params
+from fhai_nb.learners import MLP, LogisticRegression, TorchModel, get_params
 from fhai_nb.synthetic import synthetic_federation
 from fhai_nb.vectorised import UpdateBatch, stack_arrays
 
@@ -40,7 +40,8 @@ def test_site_noise_is_standard_normal_and_site_keyed():
     assert not np.array_equal(site_normal(5, 2, [9], 1, 10), site_normal(5, 3, [9], 1, 10))
 
 
-@pytest.mark.parametrize("spec", [LogisticRegression(), MLP((4,), "tanh")])
+@pytest.mark.parametrize("spec", [LogisticRegression(), MLP((4,), "tanh"),  # the linear-layer route
+                                  TorchModel(lambda n: torch.nn.Sequential(torch.nn.Linear(n, 4), torch.nn.LayerNorm(4), torch.nn.Linear(4, 1)))])  # torch.func route
 def test_batched_dp_sgd_matches_sequential_reference(spec):
     g = torch.Generator().manual_seed(0)
     ns = [25, 8, 40, 16]
@@ -154,3 +155,16 @@ def test_dp_fedavg_in_a_run_refuses_what_it_cannot_account():
     assert h.frame.equals(h2.frame) and list(h.ledger["round"]) == [1, 2]
     with pytest.raises(BudgetExhausted, match="would be exceeded"):
         run_federated(fed, rounds=5, transforms=[DPFedAvg(0.5, 1.0, budget=20.0)])
+
+
+@pytest.mark.parametrize("spec", [LogisticRegression(), MLP((8, 3), "relu"), MLP((4,), "gelu")])
+def test_linear_route_equals_torch_func(spec):
+    m = spec.init(6, seed=0)
+    P = {k: torch.stack([v.detach() * (1 + 0.1 * i) for i in range(4)]) for k, v in m.named_parameters()}
+    g = torch.Generator().manual_seed(2)
+    sid, x, y = torch.randint(0, 4, (11,), generator=g), torch.randn(11, 6, generator=g), (torch.rand(11, generator=g) < 0.5).float()
+    assert linear_layers(m) is not None
+    a, la = row_grads(m, P, sid, x, y, linear_layers(m))
+    b, lb = row_grads(m, P, sid, x, y)
+    for k in b: torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(la, lb)
