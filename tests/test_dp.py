@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 from scipy import stats
-from flwr.supercore.differential_privacy import clip_inputs_inplace, compute_stdv
 
 from fhai_nb.accounting import BudgetExhausted, epsilon_for
 from fhai_nb.core import FhaiError
@@ -122,6 +121,8 @@ def _round(tf, S, P, seed=0, r=1):
 
 
 def test_dp_fedavg_clips_like_flower_and_adds_flowers_noise():
+    dpf = pytest.importorskip("flwr.supercore.differential_privacy")  # Flower is an optional extra
+    clip_inputs_inplace, compute_stdv = dpf.clip_inputs_inplace, dpf.compute_stdv
     S, P, sigma, C = 20, 5000, 0.9, 2.0
     ub, b, agg, new, led = _round(DPFedAvg(sigma, C), S, P)
     for i in range(S):
