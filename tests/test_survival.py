@@ -134,7 +134,7 @@ def test_cox_binned_grid_equals_the_fit_on_binned_times(synth):
 def test_tcga_cox_equals_lifelines_pooled(tcga):
     d = _pooled(tcga)
     feats = list(tcga.schema.names)
-    m = FederatedCoxPH("T", penalizer=0.1, ties="efron", max_param_fraction=1.0).fit(tcga)
+    m = FederatedCoxPH("T", penalizer=0.1, ties="efron", max_param_fraction=1.0, min_at_risk=1).fit(tcga)
     ref = CoxPHFitter(penalizer=0.1).fit(d[feats + ["T", "E"]], "T", "E")
     _close(m.coef_, ref.params_, 1e-4); _close(m.bse_, ref.standard_errors_, 1e-4)
 
@@ -143,10 +143,10 @@ def test_tcga_cox_small_model_all_sites(tcga):
     "Five covariates pass every site's rules (Canada: 5 <= 0.33 x 40); Breslow equals statsmodels, Efron lifelines."
     cov = ["age_at_index", "ajcc_pathologic_stage_Stage IIIA", "ajcc_pathologic_stage_Stage IIIC", "ajcc_pathologic_n_N1a", "prior_malignancy_yes"]
     d = _pooled(tcga)
-    m = FederatedCoxPH("T", covariates=cov, ties="efron").fit(tcga)
+    m = FederatedCoxPH("T", covariates=cov, ties="efron", min_at_risk=1).fit(tcga)
     ref = CoxPHFitter().fit(d[cov + ["T", "E"]], "T", "E")
     _close(m.coef_, ref.params_, 1e-4)
-    b = FederatedCoxPH("T", covariates=cov).fit(tcga)
+    b = FederatedCoxPH("T", covariates=cov, min_at_risk=1).fit(tcga)
     _close(b.coef_, sm.PHReg(d["T"], d[cov], status=d["E"], ties="breslow").fit().params, 1e-6)
 
 
@@ -162,6 +162,17 @@ def test_rule_min_rows_km_and_cox(synth):
 def test_rule_max_param_fraction_cox(tcga):
     with pytest.raises(DisclosureError, match=r"rule max_param_fraction: the Cox model has 39 parameters, more than 0.33 x 40 rows at site 'canada'"):
         FederatedCoxPH("T", penalizer=0.1).fit(tcga)
+
+
+def test_rule_min_at_risk(tcga, synth):
+    "One baseline hazard: a site whose risk set at a grid time holds 1-4 patients refuses; stratified fits never release risk sets."
+    cov = ["age_at_index", "ajcc_pathologic_stage_Stage IIIC"]
+    with pytest.raises(DisclosureError, match=r"rule min_at_risk: at site 'northeast' the risk set falls to 3 patient\(s\).*strata='site'"):
+        FederatedCoxPH("T", covariates=cov).fit(tcga)
+    with pytest.raises(DisclosureError, match="rule min_at_risk"):
+        FederatedCoxPH("T", covariates=cov, resolution=90.0).fit(tcga)  # bins hide times, not small risk sets
+    FederatedCoxPH("T", covariates=cov, strata="site").fit(tcga)
+    FederatedCoxPH(T, E, COV).fit(synth)  # one-year administrative censoring keeps every risk set large
 
 
 def test_rule_min_events_and_no_event_site(synth):
