@@ -115,6 +115,27 @@ def test_strategies_aggregate_only_updates():
     assert "local_frame" not in src, "fhai_nb.strategies mentions local_frame: strategies are coordinator code"
 
 
+@pytest.mark.parametrize("module", ["fhai_nb.glm", "fhai_nb.survival"])
+def test_statistics_modules_keep_the_boundary(module):
+    "Federated GLM and survival: coordinator functions take aggregates only; only @site_side code reads rows."
+    mod = importlib.import_module(module)
+    an = importlib.import_module("fhai_nb.analytics")
+    reg = {n: f for n, f in an.COORDINATOR.items() if inspect.unwrap(f).__module__ == mod.__name__}
+    assert len(reg) >= 2, f"{module} should register its coordinator-side functions with analytics.coordinator"
+    for name, fn in reg.items():
+        _check_coordinator_fn(name, fn)
+    site_side = {n for n, f in an.SITE_SIDE.items() if f.__module__ == mod.__name__}
+    assert site_side, f"{module} should mark the code that reads rows with analytics.site_side"
+    for name, obj in vars(mod).items():
+        if getattr(obj, "__module__", None) != mod.__name__ or name in site_side: continue
+        if inspect.isfunction(obj):
+            assert not _local_calls(obj), f"{module}.{name} touches {_local_calls(obj)} but is not marked @site_side"
+        elif inspect.isclass(obj):
+            for mname, m in vars(obj).items():
+                if inspect.isfunction(m) and m.__code__.co_filename == inspect.getfile(mod):  # dataclass-generated methods have no source
+                    assert not _local_calls(m), f"{module}.{name}.{mname} touches {_local_calls(m)}"
+
+
 def test_boundary_check_catches_a_violation():
     "The checks above can fail: a function that takes a frame or reads rows is caught."
     def peek(aggs: typing.Sequence[Aggregate], df: pd.DataFrame) -> float: return float(df.x.mean())
