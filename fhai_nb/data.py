@@ -208,7 +208,7 @@ def _detect_decimal(cells: pd.DataFrame) -> tuple[str, str]:
     vals = pd.Series(cells.to_numpy().ravel()).dropna().astype(str).str.strip()
     n_dot, comma = int(vals.str.match(_NUM_DOT).sum()), vals[vals.str.match(_NUM_COMMA)]
     if len(comma) == 0: return ".", "ok"
-    if n_dot: return ".", "mixed"
+    if n_dot: return ("," if len(comma) > n_dot else "."), "mixed"  # the majority; the others are reported cell by cell
     if comma.str.match(_THOUSANDS_LIKE).all(): return ".", "ambiguous"  # 1,234: a decimal comma or a thousands group?
     return ",", "ok"
 
@@ -232,27 +232,29 @@ def _finding_text(f: Mapping, site: str | None = None) -> str:
 
 # %% ../nbs/01_data.ipynb #5604bac5
 _CENSORED = re.compile(r"^\s*(<=|>=|=<|=>|<|>|≤|≥)\s*([+-]?\d+(?:[.,]\d+)?)\s*$")
+_PLUS = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*\+\s*$")  # '90+' means '>= 90'
 
-def _to_number(vals: pd.Series, decimal: str) -> pd.Series:
+def _to_number(vals: pd.Series, decimal: str, thousands: str | None = None) -> pd.Series:
     "Text cells to floats (NaN where a cell is not a plain number)."
     v = vals.str.strip()
+    if thousands: v = v.str.replace(thousands, "", regex=False)
     if decimal == ",": v = v.where(~v.str.match(_NUM_DOT), "x")  # '1.5' is not a number in a decimal-comma file
     if decimal == ",": v = v.str.replace(",", ".", regex=False)
     return pd.to_numeric(v, errors="coerce")
 
 def _type_column(file: str, col: str, s: pd.Series, lines: np.ndarray, decimal: str, censored: str | None,
-                 text: bool) -> tuple[pd.Series, list[dict]]:
+                 text: bool, thousands: str | None = None) -> tuple[pd.Series, list[dict]]:
     "A column read as text, converted to numbers when it holds numbers; findings for every cell that does not fit."
     present = s.notna()
     if text or not present.any(): return s, []
-    num = _to_number(s[present], decimal)
+    num = _to_number(s[present], decimal, thousands)
     bad = num.isna()
-    if bad.all() or bad.mean() > 0.5: return s, []  # a text column
-    out, found = num.reindex(s.index), []
-    if not bad.any(): return _narrow(out), []
+    if not bad.any(): return _narrow(num.reindex(s.index)), []
     badv = s[present][bad]
-    m = badv.str.extract(_CENSORED)
+    m = badv.str.replace(_PLUS, r">=\1", regex=True).str.extract(_CENSORED)
     cens = m[0].notna()
+    if bad.all() or (~cens).sum() > 0.5 * len(num): return s, []  # a text column (censored cells count as numbers)
+    out, found = num.reindex(s.index), []
     if cens.any():
         cv, cl = badv[cens], lines[present.to_numpy()][bad.to_numpy()][cens.to_numpy()]
         bound = pd.to_numeric(m[1][cens].str.replace(",", "."), errors="coerce")
@@ -303,6 +305,11 @@ class ExportReading:
     @property
     def ok(self) -> bool: return len(self.errors) == 0
 
+    def messages(self, severity: str | None = None,  # 'error', 'warning', 'info' or None (all)
+                ) -> list[str]:
+        "Each finding as one line: file, column, lines: what. Fix: how."
+        return [_finding_text(f) for f in self.findings.to_dict("records") if severity in (None, f["severity"])]
+
     def check(self) -> ExportReading:
         "Raise one `FhaiError` listing every error (file, column, lines, fix); return self when there is none."
         if not self.ok:
@@ -349,6 +356,7 @@ def read_export(source,  # a path, the file's bytes (an upload) or a file-like o
                 na_values: Sequence[str] | Mapping[str, Sequence[str]] | None = None,  # extra cells that mean 'missing'
                 dtype: Mapping[str, object] | None = None,  # {column: str} keeps a column as text codes
                 censored: str | Mapping[str, str] | None = None,  # '> 89'-style cells: 'bound' or 'missing' (all or per column)
+                thousands: str | None = None,  # thousands separator inside numbers, e.g. ',' in '3,250'
                 **read_csv_kwargs,  # anything else for pandas.read_csv (e.g. skiprows)
                ) -> ExportReading:
     "Read one hospital export, detecting its format and reporting every cell that does not fit, with line numbers."
@@ -388,17 +396,18 @@ def read_export(source,  # a path, the file's bytes (an upload) or a file-like o
     if len(cells) == 0: raise FhaiError(f"file {name!r} has a header but no rows; a site needs patients")
     dtype = dict(dtype or {}) if isinstance(dtype, Mapping) or dtype is None else {c: dtype for c in cells.columns}
     text_cols = {c for c, t in dtype.items() if t in (str, object, "str", "object", "string", "category")}
+    if decimal is None and thousands: decimal = "," if thousands == "." else "."
     if decimal is None:
         decimal, how = _detect_decimal(cells[[c for c in cells.columns if c not in text_cols]])
         if how == "ambiguous":
             found.append(_finding(name, "error", "decimal mark", "numbers such as '1,234' could use a decimal comma or a thousands separator",
                                   fix="pass decimal=',' (decimal comma) or thousands=',' (thousands groups)"))
-        if how == "mixed": found.append(_finding(name, "info", "decimal mark", "both '1.5' and '1,5' shapes occur; reading '.' as the decimal mark"))
+        if how == "mixed": found.append(_finding(name, "info", "decimal mark", f"both '1.5' and '1,5' shapes occur; reading the majority {decimal!r} as the decimal mark"))
     opts["decimal"] = decimal
     frame = {}
     for c in cells.columns:
         cen = censored.get(c) if isinstance(censored, Mapping) else censored
-        frame[c], f = _type_column(name, c, cells[c], line_no, decimal, cen, c in text_cols)
+        frame[c], f = _type_column(name, c, cells[c], line_no, decimal, cen, c in text_cols, thousands)
         found += f
     frame = pd.DataFrame(frame)
     found += _zero_columns(name, frame)
