@@ -202,6 +202,7 @@ def _detect_sep(lines: list[str]) -> str:
 _NUM_DOT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
 _NUM_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 _THOUSANDS_LIKE = re.compile(r"^[+-]?\d{1,3},\d{3}$")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 def _detect_decimal(cells: pd.DataFrame) -> tuple[str, str]:
     "Decimal mark ('.' or ',') from the cells' number shapes, and 'ok', 'ambiguous' or 'mixed'."
@@ -238,9 +239,11 @@ def _to_number(vals: pd.Series, decimal: str, thousands: str | None = None) -> p
     "Text cells to floats (NaN where a cell is not a plain number)."
     v = vals.str.strip()
     if thousands: v = v.str.replace(thousands, "", regex=False)
-    if decimal == ",": v = v.where(~v.str.match(_NUM_DOT), "x")  # '1.5' is not a number in a decimal-comma file
-    if decimal == ",": v = v.str.replace(",", ".", regex=False)
-    return pd.to_numeric(v, errors="coerce")
+    if decimal == ",": v = v.where(~v.str.match(_NUM_DOT), "x").str.replace(",", ".", regex=False)  # '1.5' is no number here
+    ok = v.str.fullmatch(_NUMBER)
+    out = pd.Series(np.nan, index=v.index)
+    out[ok] = v[ok].astype("float64")  # Python's correctly rounded parser: the digits written come back exactly
+    return out
 
 def _type_column(file: str, col: str, s: pd.Series, lines: np.ndarray, decimal: str, censored: str | None,
                  text: bool, thousands: str | None = None) -> tuple[pd.Series, list[dict]]:
@@ -253,7 +256,13 @@ def _type_column(file: str, col: str, s: pd.Series, lines: np.ndarray, decimal: 
     badv = s[present][bad]
     m = badv.str.replace(_PLUS, r">=\1", regex=True).str.extract(_CENSORED)
     cens = m[0].notna()
-    if bad.all() or (~cens).sum() > 0.5 * len(num): return s, []  # a text column (censored cells count as numbers)
+    if bad.all() or (~cens).sum() > 0.5 * len(num):  # a text column (censored cells count as numbers) ...
+        other = badv.str.strip().str.match(_NUM_COMMA if decimal == "." else _NUM_DOT)
+        if other.mean() <= 0.5: return s, []
+        ol = lines[present.to_numpy()][bad.to_numpy()][other.to_numpy()]  # ... unless it is numbers in the other decimal mark
+        return s, [_finding(file, "error", "decimal mark", f"{int(other.sum())} number(s) such as {list(badv[other][:3])} use the decimal mark "
+                            f"{',' if decimal == '.' else '.'!r}, not decimal={decimal!r}", f"read with decimal={',' if decimal == '.' else '.'!r}",
+                            column=col, lines=ol, examples=badv[other])]
     out, found = num.reindex(s.index), []
     if cens.any():
         cv, cl = badv[cens], lines[present.to_numpy()][bad.to_numpy()][cens.to_numpy()]
