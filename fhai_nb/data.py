@@ -387,8 +387,11 @@ def read_export(source,  # a path, the file's bytes (an upload) or a file-like o
         what = (f"line {m[2]} has {m[3]} fields where the header has {m[1]}" if m else str(e).strip())
         raise FhaiError(f"file {name!r} cannot be split into columns with sep={sep!r}: {what}. Fix: check that line (an unquoted "
                         f"separator inside a value, or a note under the table), or pass sep= if the separator was guessed wrong") from None
+    if not isinstance(cells.index, pd.RangeIndex):  # pandas made the surplus leading fields an index: columns would shift
+        raise FhaiError(f"file {name!r} has {cells.index.nlevels} field(s) more in its rows than in its header with sep={sep!r}. Fix: pass sep= the "
+                        f"export's separator if the header is not split, or index_col=False if every line ends with a separator")
     if len(cells.columns) == 1 and len(lines) > 1:
-        raise FhaiError(f"file {name!r}: every line is one field with sep={sep!r}; pass sep= the export's separator")
+        raise FhaiError(f"file {name!r} has one field per line with sep={sep!r}; pass sep= the export's separator")
     opts = dict(sep=sep, decimal=None, encoding=enc, bom=bom, line_ends=ends)
     found = [_finding(name, "info", "format", f"read as {_SEP_NAMES.get(sep, repr(sep))}-separated, encoding {enc}"
                       + (" with a byte-order mark" if bom else "") + f", {ends} line ends")]
