@@ -164,6 +164,7 @@ def _csv_paths(paths) -> dict[str, Path]:
 # %% ../nbs/01_data.ipynb #b2c408f1
 SEPARATORS = (",", ";", "\t", "|")
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_TEXT_TYPES = (str, object, "str", "object", "string", "category")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 def _decode(raw: bytes, encoding: str | None) -> tuple[str, str, bool]:
@@ -407,7 +408,10 @@ def read_export(source,  # a path, the file's bytes (an upload) or a file-like o
     cells, line_no = cells[keep].reset_index(drop=True), line_no[keep]
     if len(cells) == 0: raise FhaiError(f"file {name!r} has a header but no rows; a site needs patients")
     dtype = dict(dtype or {}) if isinstance(dtype, Mapping) or dtype is None else {c: dtype for c in cells.columns}
-    text_cols = {c for c, t in dtype.items() if t in (str, object, "str", "object", "string", "category")}
+    text_cols = {c for c, t in dtype.items() if t in _TEXT_TYPES}
+    if len(text_cols) < len(dtype):
+        raise FhaiError(f"dtype={ {c: t for c, t in dtype.items() if c not in text_cols} }: dtype= only declares text columns ({{column: str}}); "
+                        f"numbers are recognised by themselves")
     if decimal is None and thousands: decimal = "," if thousands == "." else "."
     if decimal is None:
         decimal, how = _detect_decimal(cells[[c for c in cells.columns if c not in text_cols]])
@@ -491,9 +495,9 @@ def from_csvs(paths: Mapping[str, str | Path] | Sequence[str | Path],  # {site: 
         raise FhaiError(f"{len(errs)} problem(s) in {len({s for s, _ in errs})} file(s); nothing was built:\n- "
                         + "\n- ".join(_finding_text(f, s) for s, f in errs))
     dt = options.get("dtype")
-    declared = {c for c, t in (dt.items() if isinstance(dt, Mapping) else [])  if t in (str, object, "str", "object", "string", "category")}
+    declared = {c for c, t in (dt.items() if isinstance(dt, Mapping) else []) if t in _TEXT_TYPES}
     for site, o in (read_options or {}).items():
-        declared |= {c for c, t in (o.get("dtype") or {}).items() if t in (str, object, "str", "object", "string", "category")}
+        declared |= {c for c, t in (o.get("dtype") or {}).items() if t in _TEXT_TYPES}
     _check_agree(readings, declared)
     ref = list(next(iter(readings.values())).frame.columns)
     if target not in ref: raise FhaiError(f"target column {target!r} is not in the files; their columns are {ref}. Pass target= one of them")

@@ -270,3 +270,12 @@ def test_within_site_auroc_combination_matches_sklearn_per_site():
         stats.append(site_auroc_stats(x, y)); aucs.append(roc_auc_score(y, x)); pairs.append(y.sum() * (1 - y).sum())
     a, k = combine_auroc(stats)
     assert k == 3 and abs(a - np.average(aucs, weights=pairs)) < 1e-12
+
+def test_explicit_features_override_the_screen_and_say_so(icu):
+    _, df = icu
+    p = prepare(df, **ICU, small_sites="merge", features=["age", "stay_id"])
+    assert p.features_ == ["age", "stay_id"]
+    c = p.columns_.set_index("column")
+    assert c.loc["stay_id", "role"] == "feature" and c.loc["stay_id", "reason"] == "chosen in features= (screen: identifier)"
+    assert c.loc["chol", "role"] == "excluded" and c.loc["chol", "reason"] == "not in features="
+    with pytest.raises(FhaiError, match="outcome or site column"): prepare(df, **ICU, small_sites="merge", features=["age", "status"])
