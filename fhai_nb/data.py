@@ -328,7 +328,8 @@ class ExportReading:
 
     def _repr_html_(self):
         head = f"<b>{html.escape(self.name)}</b>: " + (f"{len(self.frame)} rows, {self.frame.shape[1]} columns" if self.frame is not None else "not read")
-        return head + f" <code>{html.escape(str(self.options))}</code>" + self.findings.drop(columns="lines").to_html(index=False)
+        shown = self.findings.assign(lines=[_lines_text(l) for l in self.findings.lines])
+        return head + f" <code>{html.escape(str(self.options))}</code>" + shown.to_html(index=False)
 
 def _raw_bytes(source) -> tuple[bytes, str]:
     "The bytes of a path, bytes or a binary/text buffer, and a name for messages."
