@@ -259,7 +259,13 @@ def _type_column(file: str, col: str, s: pd.Series, lines: np.ndarray, decimal: 
     cens = m[0].notna()
     if bad.all() or (~cens).sum() > 0.5 * len(num):  # a text column (censored cells count as numbers) ...
         other = badv.str.strip().str.match(_NUM_COMMA if decimal == "." else _NUM_DOT)
-        if other.mean() <= 0.5: return s, []
+        n_num = int(num.notna().sum())
+        if other.mean() <= 0.5:  # text; but a measurement drowned in text codes should not pass unseen as categories
+            if n_num < max(1, 0.2 * len(num)): return s, []
+            ex = list(pd.unique(badv[~other].str.strip()))[:5]
+            return s, [_finding(file, "warning", "numbers in text", f"{n_num} of {len(num)} values are numbers, the rest text such as {ex}; "
+                                "read as a text column", f"if it is a measurement, read with na_values={ex!r} (or the codes' meaning); "
+                                f"if it is a code, dtype={{{col!r}: str}} says so", column=col, examples=ex)]
         ol = lines[present.to_numpy()][bad.to_numpy()][other.to_numpy()]  # ... unless it is numbers in the other decimal mark
         return s, [_finding(file, "error", "decimal mark", f"{int(other.sum())} number(s) such as {list(badv[other][:3])} use the decimal mark "
                             f"{',' if decimal == '.' else '.'!r}, not decimal={decimal!r}", f"read with decimal={',' if decimal == '.' else '.'!r}",
