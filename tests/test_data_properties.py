@@ -110,3 +110,30 @@ def test_text_cells_in_numbers_are_all_reported_with_their_lines(n, seed, k):
     r = read_export(data, name="f.csv")
     assert not r.ok and r.frame is None
     assert r.errors.lines.tolist() == [list(bad + 2)] and r.errors.column.tolist() == ["x"]
+
+# --- preparation: every row accounted for, no outcome invented ---------------------------------------------------
+from fhai_nb.prepare import prepare
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n=st.integers(150, 400), p_missing=st.floats(0, 0.3), p_nosite=st.floats(0, 0.2),
+       n_sites=st.integers(2, 6), rule=st.sampled_from(["merge", "drop"]))
+def test_prepare_accounts_for_every_row(seed, n, p_missing, p_nosite, n_sites, rule):
+    "Rows in the federation + rows reported removed == rows given; positives in == 'died' rows kept; unknowns never become 0."
+    rng = np.random.default_rng(seed)
+    status = rng.choice(["died", "alive", "unknown"], n, p=[0.3, 0.65, 0.05]).astype(object)
+    status[rng.uniform(size=n) < p_missing] = None
+    site = rng.choice([f"h{i}" for i in range(n_sites)], n, p=np.r_[[0.5], np.full(n_sites - 1, 0.5 / (n_sites - 1))]).astype(object)
+    site[rng.uniform(size=n) < p_nosite] = None
+    df = pd.DataFrame({"site": site, "status": status, "x": rng.normal(size=n), "mrn": rng.permutation(n)})
+    try:
+        p = prepare(df, outcome="status", positive="died", negative="alive", outcome_missing="unknown", small_sites=rule)
+    except Exception as e:  # only the documented refusal: every site too small even together
+        assert "still small" in str(e), str(e); return
+    fed_rows = sum(s.n_train + s.n_test for s in p.federation_)
+    assert fed_rows == p.rows_.rows_after.iloc[-1] == n - p.rows_.removed.sum()
+    kept = df[df.status.isin(["died", "alive"]) & df.site.notna()]
+    dropped_small = p.sites_[p.sites_.group.isna()].site.tolist()
+    kept = kept[~kept.site.isin(dropped_small)]
+    assert fed_rows == len(kept)
+    assert sum(int(s.local_frame("all").status.sum()) for s in p.federation_) == int((kept.status == "died").sum())
+    assert p.features_ == ["x"] and p.columns_.set_index("column").loc["mrn", "reason"] == "identifier"
