@@ -6,18 +6,23 @@ Docs: https://example.org/fhai_nb/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #c772bab1
 from __future__ import annotations
+import csv
 import functools
+import html
+import io
+import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
-from .core import FhaiError, Feature, Schema, Site, Federation, split_site, check_target, MIN_SITE_ROWS
+from .core import FhaiError, Feature, Schema, Site, Federation, split_site, check_target, MIN_SITE_ROWS, _plain
 
 # %% auto #0
-__all__ = ['HEART_DISEASE_CITATION', 'HEART_DISEASE_COLUMNS', 'HEART_DISEASE_SITES', 'FLAMBY_FEATURES', 'SCHEMES',
-           'read_heart_disease_file', 'heart_disease_frame', 'load_heart_disease', 'from_csvs', 'assign_sites',
-           'partition']
+__all__ = ['HEART_DISEASE_CITATION', 'HEART_DISEASE_COLUMNS', 'HEART_DISEASE_SITES', 'FLAMBY_FEATURES', 'SEPARATORS',
+           'FINDING_COLUMNS', 'SCHEMES', 'read_heart_disease_file', 'heart_disease_frame', 'load_heart_disease',
+           'ExportReading', 'read_export', 'read_exports', 'export_findings', 'from_csvs', 'assign_sites', 'partition']
 
 # %% ../nbs/01_data.ipynb #dcd4e1d5
 HEART_DISEASE_CITATION = (
@@ -139,7 +144,7 @@ def load_heart_disease(protocol: str = "flamby",  # 'flamby' (FLamby's preproces
                       meta=dict(source="uci_heart_disease", protocol=protocol, test_size=test_size,
                                 random_state=random_state, citation=HEART_DISEASE_CITATION, licence="CC BY 4.0"))
 
-# %% ../nbs/01_data.ipynb #4351a192
+# %% ../nbs/01_data.ipynb #e601efb4
 def _csv_paths(paths) -> dict[str, Path]:
     "{site name: path} from a mapping or a list of paths (site name = file stem)."
     if isinstance(paths, (str, Path)):
@@ -156,15 +161,329 @@ def _csv_paths(paths) -> dict[str, Path]:
     if missing: raise FhaiError(f"file(s) not found: {missing}")
     return out
 
-def _col_type(s: pd.Series) -> tuple[str, list]:
-    "'empty', 'numeric', 'text' or 'mixed' (numbers with some text), with example text values."
-    vals = s.dropna()
-    if len(vals) == 0: return "empty", []
-    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype): return "numeric", []
-    num = pd.to_numeric(vals.astype(str).str.strip(), errors="coerce")
-    bad = list(pd.unique(vals[num.isna()].astype(str)))
-    return ("mixed" if num.notna().mean() >= 0.5 else "text"), bad[:5]
+# %% ../nbs/01_data.ipynb #b2c408f1
+SEPARATORS = (",", ";", "\t", "|")
+_SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_TEXT_TYPES = (str, object, "str", "object", "string", "category")
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
+def _decode(raw: bytes, encoding: str | None) -> tuple[str, str, bool]:
+    "Text, the encoding used, and whether a byte-order mark was found."
+    for bom, enc in _BOMS:
+        if raw.startswith(bom) and encoding in (None, enc, "utf-8", "utf-16"):
+            return raw.decode(enc).lstrip("\ufeff"), enc, True
+    if encoding is not None:
+        try: return raw.decode(encoding), encoding, False
+        except (UnicodeDecodeError, LookupError) as e:
+            raise FhaiError(f"cannot decode with encoding={encoding!r} ({e}); leave encoding=None to detect it, "
+                            f"or name the export's encoding (often 'cp1252' or 'latin-1' for older hospital systems)") from None
+    for enc in ("utf-8", "cp1252"):
+        try: return raw.decode(enc), enc, False
+        except UnicodeDecodeError: pass
+    return raw.decode("latin-1"), "latin-1", False  # every byte is a latin-1 character
+
+def _line_ends(text: str) -> str:
+    "Which line ends a text uses: 'CRLF', 'LF', 'CR', 'mixed' or 'none'."
+    crlf = text.count("\r\n")
+    cr, lf = text.count("\r") - crlf, text.count("\n") - crlf
+    kinds = [k for k, n in (("CRLF", crlf), ("LF", lf), ("CR", cr)) if n]
+    return kinds[0] if len(kinds) == 1 else "mixed" if kinds else "none"
+
+def _detect_sep(lines: list[str]) -> str:
+    "The separator that splits the header and the first lines into the same, largest number of fields."
+    best, best_score = ",", (-1.0, 0)
+    for sep in SEPARATORS:
+        counts = [len(r) for r in csv.reader(lines, delimiter=sep)]
+        if not counts or counts[0] < 2: continue
+        agree = sum(c == counts[0] for c in counts) / len(counts)
+        score = (agree, counts[0])
+        if score > best_score: best, best_score = sep, score
+    return best
+
+_NUM_DOT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
+_NUM_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+_THOUSANDS_LIKE = re.compile(r"^[+-]?\d{1,3},\d{3}$")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+def _detect_decimal(cells: pd.DataFrame) -> tuple[str, str]:
+    "Decimal mark ('.' or ',') from the cells' number shapes, and 'ok', 'ambiguous' or 'mixed'."
+    vals = pd.Series(cells.to_numpy().ravel()).dropna().astype(str).str.strip()
+    n_dot, comma = int(vals.str.match(_NUM_DOT).sum()), vals[vals.str.match(_NUM_COMMA)]
+    if len(comma) == 0: return ".", "ok"
+    if n_dot: return ("," if len(comma) > n_dot else "."), "mixed"  # the majority; the others are reported cell by cell
+    if comma.str.match(_THOUSANDS_LIKE).all(): return ".", "ambiguous"  # 1,234: a decimal comma or a thousands group?
+    return ",", "ok"
+
+# %% ../nbs/01_data.ipynb #f1213fa4
+FINDING_COLUMNS = ("file", "severity", "check", "column", "lines", "n", "examples", "what", "fix")
+
+def _lines_text(lines: Sequence[int], k: int = 8) -> str:
+    "'3, 7, 12' or '3, 7, 12, ... (40 lines)' for a message."
+    lines = list(lines)
+    s = ", ".join(map(str, lines[:k]))
+    return s + (f", ... ({len(lines)} lines)" if len(lines) > k else "")
+
+def _finding(file, severity, check, what, fix="", column=None, lines=(), examples=()) -> dict:
+    return dict(file=file, severity=severity, check=check, column=column, lines=[int(i) for i in lines],
+                n=len(lines), examples=list(examples)[:5], what=what, fix=fix)
+
+def _finding_text(f: Mapping, site: str | None = None) -> str:
+    "One finding as a line: file (site), column, lines: what. Fix: how."
+    where = (f", column {f['column']!r}" if f["column"] is not None else "") + (f", line(s) {_lines_text(f['lines'])}" if f["lines"] else "")
+    return f"{f['file']}" + (f" (site {site!r})" if site else "") + f"{where}: {f['what']}" + (f". Fix: {f['fix']}" if f["fix"] else "")
+
+# %% ../nbs/01_data.ipynb #5604bac5
+_CENSORED = re.compile(r"^\s*(<=|>=|=<|=>|<|>|≤|≥)\s*([+-]?\d+(?:[.,]\d+)?)\s*$")
+_PLUS = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*\+\s*$")  # '90+' means '>= 90'
+
+def _to_number(vals: pd.Series, decimal: str, thousands: str | None = None) -> pd.Series:
+    "Text cells to floats (NaN where a cell is not a plain number)."
+    v = vals.str.strip()
+    if thousands: v = v.str.replace(thousands, "", regex=False)
+    if decimal == ",": v = v.where(~v.str.match(_NUM_DOT), "x").str.replace(",", ".", regex=False)  # '1.5' is no number here
+    ok = v.str.fullmatch(_NUMBER)
+    out = pd.Series(np.nan, index=v.index)
+    out[ok] = v[ok].astype("float64")  # Python's correctly rounded parser: the digits written come back exactly
+    return out
+
+def _type_column(file: str, col: str, s: pd.Series, lines: np.ndarray, decimal: str, censored: str | None,
+                 text: bool, thousands: str | None = None) -> tuple[pd.Series, list[dict]]:
+    "A column read as text, converted to numbers when it holds numbers; findings for every cell that does not fit."
+    present = s.notna()
+    if text or not present.any(): return s, []
+    num = _to_number(s[present], decimal, thousands)
+    bad = num.isna()
+    if not bad.any(): return _narrow(num.reindex(s.index)), []
+    badv = s[present][bad]
+    m = badv.str.replace(_PLUS, r">=\1", regex=True).str.extract(_CENSORED)
+    cens = m[0].notna()
+    if bad.all() or (~cens).sum() > 0.5 * len(num):  # a text column (censored cells count as numbers) ...
+        other = badv.str.strip().str.match(_NUM_COMMA if decimal == "." else _NUM_DOT)
+        n_num = int(num.notna().sum())
+        if other.mean() <= 0.5:  # text; but a measurement drowned in text codes should not pass unseen as categories
+            if n_num < max(1, 0.2 * len(num)): return s, []
+            ex = list(pd.unique(badv[~other].str.strip()))[:5]
+            return s, [_finding(file, "warning", "numbers in text", f"{n_num} of {len(num)} values are numbers, the rest text such as {ex}; "
+                                "read as a text column", f"if it is a measurement, read with na_values={ex!r} (or the codes' meaning); "
+                                f"if it is a code, dtype={{{col!r}: str}} says so", column=col, examples=ex)]
+        ol = lines[present.to_numpy()][bad.to_numpy()][other.to_numpy()]  # ... unless it is numbers in the other decimal mark
+        return s, [_finding(file, "error", "decimal mark", f"{int(other.sum())} number(s) such as {list(badv[other][:3])} use the decimal mark "
+                            f"{',' if decimal == '.' else '.'!r}, not decimal={decimal!r}", f"read with decimal={',' if decimal == '.' else '.'!r}",
+                            column=col, lines=ol, examples=badv[other])]
+    out, found = num.reindex(s.index), []
+    if cens.any():
+        cv, cl = badv[cens], lines[present.to_numpy()][bad.to_numpy()][cens.to_numpy()]
+        bound = pd.to_numeric(m[1][cens].str.replace(",", "."), errors="coerce")
+        ex = list(pd.unique(cv.str.strip()))
+        if censored is None:
+            found.append(_finding(file, "error", "censored value", f"{len(cv)} censored value(s) such as {ex[:3]} in a numeric column "
+                                  "(a limit, not a measurement)", column=col, lines=cl, examples=ex,
+                                  fix=f"read with censored={{{col!r}: 'bound'}} to use the limit ({_plain(bound.iloc[:1])[0]:g} for {ex[0]!r}) "
+                                      f"as the value, or censored={{{col!r}: 'missing'}} to treat them as missing"))
+        else:
+            out.loc[cv.index] = bound if censored == "bound" else np.nan
+            found.append(_finding(file, "warning", "censored value", f"{len(cv)} censored value(s) such as {ex[:3]} "
+                                  + ("replaced by their limit" if censored == "bound" else "set to missing") + f" (censored={censored!r})",
+                                  column=col, lines=cl, examples=ex))
+    rest = badv[~cens]
+    if len(rest):
+        rl = lines[present.to_numpy()][bad.to_numpy()][(~cens).to_numpy()]
+        ex = list(pd.unique(rest.str.strip()))
+        commas = rest.str.strip().str.match(_NUM_COMMA) | rest.str.strip().str.match(_NUM_DOT)
+        if commas.all():
+            what, fix = (f"{len(rest)} number(s) such as {ex[:3]} use the other decimal mark from the rest of the file",
+                         "export the file with one decimal mark (or fix these cells)")
+        else:
+            what, fix = (f"{len(rest)} text value(s) {ex[:5]} in a numeric column",
+                         f"fix the file, or read it with na_values={ex[:5]!r} if they mean 'missing' "
+                         f"(or dtype={{{col!r}: str}} if the column is really a text code)")
+        found.append(_finding(file, "error", "text in numbers", what, fix, column=col, lines=rl, examples=ex))
+    return _narrow(out), found
+
+def _narrow(x: pd.Series) -> pd.Series:
+    "Whole numbers without missing values as int64, the rest as float64."
+    return x.astype("int64") if x.notna().all() and (x == np.round(x)).all() and x.abs().max() < 2**53 else x.astype("float64")
+
+# %% ../nbs/01_data.ipynb #e5209577
+@dataclass
+class ExportReading:
+    "One export read: the frame, the options detected or used, and every finding (a DataFrame)."
+    name: str  # the file's name, used in every message
+    frame: pd.DataFrame | None  # the rows (None when an error stops the reading)
+    options: dict  # sep, decimal, encoding, bom, line_ends: what was detected or given
+    findings: pd.DataFrame  # one row per finding: file, severity, check, column, lines, n, examples, what, fix
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        "The findings that stop the file from being used."
+        return self.findings[self.findings.severity == "error"]
+
+    @property
+    def ok(self) -> bool: return len(self.errors) == 0
+
+    def messages(self, severity: str | None = None,  # 'error', 'warning', 'info' or None (all)
+                ) -> list[str]:
+        "Each finding as one line: file, column, lines: what. Fix: how."
+        return [_finding_text(f) for f in self.findings.to_dict("records") if severity in (None, f["severity"])]
+
+    def check(self) -> ExportReading:
+        "Raise one `FhaiError` listing every error (file, column, lines, fix); return self when there is none."
+        if not self.ok:
+            raise FhaiError(f"{len(self.errors)} problem(s) in {self.name}:\n- " + "\n- ".join(_finding_text(f) for f in self.errors.to_dict("records")))
+        return self
+
+    def _repr_html_(self):
+        head = f"<b>{html.escape(self.name)}</b>: " + (f"{len(self.frame)} rows, {self.frame.shape[1]} columns" if self.frame is not None else "not read")
+        shown = self.findings.assign(lines=[_lines_text(l) for l in self.findings.lines])
+        return head + f" <code>{html.escape(str(self.options))}</code>" + shown.to_html(index=False)
+
+def _raw_bytes(source) -> tuple[bytes, str]:
+    "The bytes of a path, bytes or a binary/text buffer, and a name for messages."
+    if isinstance(source, (bytes, bytearray)): return bytes(source), "<bytes>"
+    if isinstance(source, (str, Path)):
+        p = Path(source)
+        if not p.is_file(): raise FhaiError(f"file {str(p)!r} not found")
+        return p.read_bytes(), str(p)
+    if hasattr(source, "read"):
+        raw = source.read()
+        return (raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)), getattr(source, "name", "<buffer>")
+    raise FhaiError(f"read_export reads a path, bytes or a file-like object, not {type(source).__name__}")
+
+def _repeated_headers(cells: pd.DataFrame) -> np.ndarray:
+    "Rows that repeat the header (most cells equal their column's name)."
+    hits = pd.DataFrame({c: cells[c].str.strip().str.casefold() == str(c).strip().casefold() for c in cells.columns})
+    return (hits.mean(axis=1) >= 0.6).to_numpy()
+
+def _zero_columns(file: str, frame: pd.DataFrame) -> list[dict]:
+    "All-zero numeric columns: often a missing code exported as 0."
+    out = []
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_numeric_dtype(s.dtype) and s.notna().sum() >= 2 and (s.dropna() == 0).all() and not pd.api.types.is_bool_dtype(s.dtype):
+            out.append(_finding(file, "warning", "all zero", f"every value is 0 ({int(s.notna().sum())} rows): a missing code?", column=c,
+                                fix=f"if 0 means 'not measured' here, read with na_values={{{c!r}: ['0']}} (or prepare(..., missing_codes={{{c!r}: [0]}}))"))
+    return out
+
+# %% ../nbs/01_data.ipynb #b66a44e9
+def read_export(source,  # a path, the file's bytes (an upload) or a file-like object
+                name: str | None = None,  # name used in messages (default: the path)
+                sep: str | None = None,  # field separator (None: detect among , ; tab |)
+                decimal: str | None = None,  # decimal mark '.' or ',' (None: detect)
+                encoding: str | None = None,  # text encoding (None: BOM, else utf-8, else cp1252)
+                na_values: Sequence[str] | Mapping[str, Sequence[str]] | None = None,  # extra cells that mean 'missing'
+                dtype: Mapping[str, object] | None = None,  # {column: str} keeps a column as text codes
+                censored: str | Mapping[str, str] | None = None,  # '> 89'-style cells: 'bound' or 'missing' (all or per column)
+                thousands: str | None = None,  # thousands separator inside numbers, e.g. ',' in '3,250'
+                **read_csv_kwargs,  # anything else for pandas.read_csv (e.g. skiprows)
+               ) -> ExportReading:
+    "Read one hospital export, detecting its format and reporting every cell that does not fit, with line numbers."
+    raw, where = _raw_bytes(source)
+    name = name or where
+    if sep is not None and sep not in SEPARATORS and len(sep) != 1: raise FhaiError(f"sep={sep!r}; use one character such as ',' ';' '\\t' '|'")
+    if decimal not in (None, ".", ","): raise FhaiError(f"decimal={decimal!r}; use '.' or ','")
+    for k, v in (censored.items() if isinstance(censored, Mapping) else [(None, censored)]):
+        if v not in (None, "bound", "missing"): raise FhaiError(f"censored={v!r}" + (f" for {k!r}" if k else "") + "; use 'bound' (the limit as the value) or 'missing'")
+    text, enc, bom = _decode(raw, encoding)
+    if not text.strip(): raise FhaiError(f"file {name!r} is empty: no header and no rows. Export the site's table again or leave the site out")
+    ends = _line_ends(text)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    sep = sep or _detect_sep([l for l in lines if l.strip()][:50])
+    try:
+        cells = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, dtype=str, skip_blank_lines=False, na_values=na_values, **read_csv_kwargs)
+    except pd.errors.ParserError as e:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
+        what = (f"line {m[2]} has {m[3]} fields where the header has {m[1]}" if m else str(e).strip())
+        raise FhaiError(f"file {name!r} cannot be split into columns with sep={sep!r}: {what}. Fix: check that line (an unquoted "
+                        f"separator inside a value, or a note under the table), or pass sep= if the separator was guessed wrong") from None
+    if not isinstance(cells.index, pd.RangeIndex):  # pandas made the surplus leading fields an index: columns would shift
+        raise FhaiError(f"file {name!r} has {cells.index.nlevels} field(s) more in its rows than in its header with sep={sep!r}. Fix: pass sep= the "
+                        f"export's separator if the header is not split, or index_col=False if every line ends with a separator")
+    if len(cells.columns) == 1 and len(lines) > 1:
+        raise FhaiError(f"file {name!r} has one field per line with sep={sep!r}; pass sep= the export's separator")
+    opts = dict(sep=sep, decimal=None, encoding=enc, bom=bom, line_ends=ends)
+    found = [_finding(name, "info", "format", f"read as {_SEP_NAMES.get(sep, repr(sep))}-separated, encoding {enc}"
+                      + (" with a byte-order mark" if bom else "") + f", {ends} line ends")]
+    line_no = np.arange(len(cells)) + 2  # line 1 is the header
+    blank = cells.isna().all(axis=1).to_numpy()
+    rep = _repeated_headers(cells) & ~blank
+    if rep.any():
+        found.append(_finding(name, "warning", "repeated header", f"{int(rep.sum())} row(s) repeat the header (a paged or concatenated export); dropped",
+                              lines=line_no[rep]))
+    if blank.any():
+        found.append(_finding(name, "info", "blank lines", f"{int(blank.sum())} blank line(s) dropped", lines=line_no[blank]))
+    keep = ~(rep | blank)
+    cells, line_no = cells[keep].reset_index(drop=True), line_no[keep]
+    if len(cells) == 0: raise FhaiError(f"file {name!r} has a header but no rows; a site needs patients")
+    dtype = dict(dtype or {}) if isinstance(dtype, Mapping) or dtype is None else {c: dtype for c in cells.columns}
+    text_cols = {c for c, t in dtype.items() if t in _TEXT_TYPES}
+    if len(text_cols) < len(dtype):
+        raise FhaiError(f"dtype={ {c: t for c, t in dtype.items() if c not in text_cols} }: dtype= only declares text columns ({{column: str}}); "
+                        f"numbers are recognised by themselves")
+    if decimal is None and thousands: decimal = "," if thousands == "." else "."
+    if decimal is None:
+        decimal, how = _detect_decimal(cells[[c for c in cells.columns if c not in text_cols]])
+        if how == "ambiguous":
+            found.append(_finding(name, "error", "decimal mark", "numbers such as '1,234' could use a decimal comma or a thousands separator",
+                                  fix="pass decimal=',' (decimal comma) or thousands=',' (thousands groups)"))
+        if how == "mixed": found.append(_finding(name, "info", "decimal mark", f"both '1.5' and '1,5' shapes occur; reading the majority {decimal!r} as the decimal mark"))
+    opts["decimal"] = decimal
+    frame = {}
+    for c in cells.columns:
+        cen = censored.get(c) if isinstance(censored, Mapping) else censored
+        frame[c], f = _type_column(name, c, cells[c], line_no, decimal, cen, c in text_cols, thousands)
+        found += f
+    frame = pd.DataFrame(frame)
+    found += _zero_columns(name, frame)
+    findings = pd.DataFrame(found, columns=list(FINDING_COLUMNS))
+    bad = (findings.severity == "error").any()
+    return ExportReading(name, None if bad else frame, opts, findings)
+
+# %% ../nbs/01_data.ipynb #7d0ee8ad
+def _check_agree(readings: Mapping[str, ExportReading], declared: set) -> None:
+    "Refuse files whose headers or column types disagree, naming the files."
+    (s0, r0), ref = next(iter(readings.items())), list(next(iter(readings.values())).frame.columns)
+    probs = []
+    for site, r in readings.items():
+        cols = list(r.frame.columns)
+        lack, extra = [c for c in ref if c not in cols], [c for c in cols if c not in ref]
+        if lack or extra:
+            probs.append(f"{r.name!r} (site {site!r})" + (f" lacks {lack}" if lack else "") + (" and" if lack and extra else "")
+                         + (f" has extra {extra}" if extra else ""))
+    if probs:
+        raise FhaiError(f"the CSV files' columns disagree with {r0.name!r} (columns {ref}): " + "; ".join(probs)
+                        + ". Rename or drop columns so every file has the same header")
+    for c in ref:
+        if c in declared: continue
+        kinds = {site: ("empty" if r.frame[c].isna().all() else "numeric" if pd.api.types.is_numeric_dtype(r.frame[c].dtype) else "text")
+                 for site, r in readings.items()}
+        num, txt = [s for s, k in kinds.items() if k == "numeric"], [s for s, k in kinds.items() if k == "text"]
+        if num and txt:
+            ex = _plain(pd.unique(readings[txt[0]].frame[c].dropna()))[:5]
+            raise FhaiError(f"column {c!r} is numeric at site(s) {num} but text at site(s) {txt} (e.g. {ex} in {readings[txt[0]].name!r}); "
+                            f"recode it the same way in every file, e.g. map the text codes to numbers")
+
+def read_exports(paths: Mapping[str, str | Path] | Sequence[str | Path],  # {site: path}, or paths (site = file stem)
+                 read_options: Mapping[str, Mapping] | None = None,  # per-site options for `read_export`, e.g. {'lyon': {'sep': ';'}}
+                 **options,  # options for every file (`read_export`'s: sep, decimal, encoding, na_values, dtype, censored, ...)
+                ) -> dict[str, ExportReading]:
+    "Read one export per site; nothing is raised for problems inside the files: see each reading's findings."
+    files = _csv_paths(paths)
+    per = dict(read_options or {})
+    unknown = sorted(set(per) - set(files))
+    if unknown: raise FhaiError(f"read_options names site(s) {unknown} that are not among the files' sites {list(files)}")
+    out = {}
+    for site, p in files.items():
+        try: out[site] = read_export(p, name=str(p), **{**options, **per.get(site, {})})
+        except FhaiError as e:  # an unreadable file becomes an error finding, so every file's problems are reported together
+            what = str(e).removeprefix(f"file {str(p)!r} ")
+            out[site] = ExportReading(str(p), None, {}, pd.DataFrame([_finding(str(p), "error", "unreadable", what)], columns=list(FINDING_COLUMNS)))
+    return out
+
+def export_findings(readings: Mapping[str, ExportReading]) -> pd.DataFrame:
+    "Every finding of several readings in one table, with a site column."
+    return pd.concat([r.findings.assign(site=s) for s, r in readings.items()], ignore_index=True)[["site", *FINDING_COLUMNS]]
+
+#| export
 def from_csvs(paths: Mapping[str, str | Path] | Sequence[str | Path],  # {site: path}, or paths (site = file stem)
               target: str,  # binary outcome column (0/1)
               features: Sequence[str] | None = None,  # feature columns (default: every other column)
@@ -173,55 +492,30 @@ def from_csvs(paths: Mapping[str, str | Path] | Sequence[str | Path],  # {site: 
               exclude: Sequence[str] = (),  # columns that are neither feature nor target (ids)
               name: str = "csv",  # federation label
               min_site_rows: int = MIN_SITE_ROWS,  # refuse sites smaller than this
-              **read_csv_kwargs,  # passed to pandas.read_csv, e.g. na_values=['n/a'], sep=';'
+              read_options: Mapping[str, Mapping] | None = None,  # per-site reading options, e.g. {'lyon': {'sep': ';'}}
+              **options,  # reading options for every file: sep, decimal, encoding, na_values, dtype, censored, ...
              ) -> Federation:
-    "A `Federation` from one CSV file per site, after checking the files agree with each other."
-    files = _csv_paths(paths)
-    frames = {}
-    for site, p in files.items():
-        try: df = pd.read_csv(p, **read_csv_kwargs)
-        except pd.errors.EmptyDataError:
-            raise FhaiError(f"file {str(p)!r} (site {site!r}) is empty: no header and no rows. Export the site's table again or leave the site out") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as e:
-            raise FhaiError(f"file {str(p)!r} (site {site!r}) is not a readable CSV: {e}. Check the separator (sep=) and encoding (encoding=)") from None
-        if len(df) == 0: raise FhaiError(f"file {str(p)!r} (site {site!r}) has a header but no rows; a site needs patients")
-        frames[site] = df
-    # 1. the headers agree
-    (s0, d0), p0 = next(iter(frames.items())), files[next(iter(frames))]
-    ref = list(d0.columns)
-    probs = []
-    for site, df in frames.items():
-        lack, extra = [c for c in ref if c not in df.columns], [c for c in df.columns if c not in ref]
-        if lack or extra:
-            probs.append(f"{str(files[site])!r} (site {site!r})" + (f" lacks {lack}" if lack else "") + (" and" if lack and extra else "")
-                         + (f" has extra {extra}" if extra else ""))
-    if probs:
-        raise FhaiError(f"the CSV files' columns disagree with {str(p0)!r} (columns {ref}): " + "; ".join(probs)
-                        + ". Rename or drop columns so every file has the same header")
+    "A `Federation` from one export per site, after reading each file's format and checking the files agree."
+    readings = read_exports(paths, read_options, **options)
+    errs = [(s, f) for s, r in readings.items() for f in r.errors.to_dict("records")]
+    if errs:
+        raise FhaiError(f"{len(errs)} problem(s) in {len({s for s, _ in errs})} file(s); nothing was built:\n- "
+                        + "\n- ".join(_finding_text(f, s) for s, f in errs))
+    dt = options.get("dtype")
+    declared = {c for c, t in (dt.items() if isinstance(dt, Mapping) else []) if t in _TEXT_TYPES}
+    for site, o in (read_options or {}).items():
+        declared |= {c for c, t in (o.get("dtype") or {}).items() if t in _TEXT_TYPES}
+    _check_agree(readings, declared)
+    ref = list(next(iter(readings.values())).frame.columns)
     if target not in ref: raise FhaiError(f"target column {target!r} is not in the files; their columns are {ref}. Pass target= one of them")
-    # 2. the types agree, and numbers are not mixed with text (unless the user declared the column text with dtype=)
-    dt = read_csv_kwargs.get("dtype")
-    declared = {c for c in ref if (dt.get(c) if isinstance(dt, Mapping) else dt) in (str, object, "str", "object", "string", "category")}
-    for c in ref:
-        kinds = {site: _col_type(df[c]) for site, df in frames.items()}
-        for site, (k, bad) in kinds.items():
-            if k == "mixed" and c not in declared:
-                raise FhaiError(f"column {c!r} in {str(files[site])!r} (site {site!r}) is numeric but holds text values {bad}; "
-                                f"fix the file, or read it with na_values={bad!r} if they mean 'missing' "
-                                f"(or dtype={{{c!r}: str}} if the column is really a text code)")
-        num = [s for s, (k, _) in kinds.items() if k == "numeric"]
-        txt = [s for s, (k, _) in kinds.items() if k == "text"]
-        if num and txt:
-            ex = kinds[txt[0]][1]
-            raise FhaiError(f"column {c!r} is numeric at site(s) {num} but text at site(s) {txt} (e.g. {ex} in {str(files[txt[0]])!r}); "
-                            f"recode it the same way in every file, e.g. map the text codes to numbers")
     site_col = "__site__"
     while site_col in ref: site_col = "_" + site_col
-    pooled = pd.concat([df.assign(**{site_col: site}) for site, df in frames.items()], ignore_index=True)
+    pooled = pd.concat([r.frame.assign(**{site_col: site}) for site, r in readings.items()], ignore_index=True)
     for c in declared: pooled[c] = pooled[c].astype("string").astype("category")  # text codes: one shared vocabulary
     fed = Federation.from_frame(pooled, site_col, target, features, test_size=test_size, seed=seed, name=name,
                                 min_site_rows=min_site_rows, exclude=exclude)
-    fed.meta.update(source="csv", files={s: str(p) for s, p in files.items()})
+    notes = [_finding_text(f, s) for s, r in readings.items() for f in r.findings.to_dict("records") if f["severity"] == "warning"]
+    fed.meta.update(source="csv", files={s: r.name for s, r in readings.items()}, read={s: r.options for s, r in readings.items()}, notes=notes)
     return fed
 
 # %% ../nbs/01_data.ipynb #d693a5f3

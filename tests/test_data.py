@@ -180,3 +180,33 @@ def test_flamby_split_matches_flamby_rule_row_for_row():
                                           raw.loc[mask, ["age", "trestbps", "chol", "thalach", "oldpeak"]].to_numpy())
             np.testing.assert_array_equal(got.target.to_numpy(), y[mask].to_numpy())
             np.testing.assert_array_equal(got.cp_4.to_numpy(), (raw.loc[mask, "cp"] == 4).astype(float).to_numpy())
+
+# --- real export formats through from_csvs ----------------------------------------------------------------------
+
+def test_csv_european_export_reads_like_the_plain_one(csv_dir):
+    "Semicolons, decimal commas, BOM and CRLF at one site; plain CSV at the others: the same federation as all-plain files."
+    va = _va(csv_dir)
+    (csv_dir / "va_eu.csv").write_bytes(va.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n").encode("utf-8-sig"))
+    a = from_csvs({s: csv_dir / f"{s}.csv" for s in ("cleveland", "va")}, "target", seed=1)
+    b = from_csvs({"cleveland": csv_dir / "cleveland.csv", "va": csv_dir / "va_eu.csv"}, "target", seed=1)
+    for x, y in zip(a, b): pd.testing.assert_frame_equal(x.local_frame("all"), y.local_frame("all"), check_exact=True)
+    assert b.meta["read"]["va"] == dict(sep=";", decimal=",", encoding="utf-8-sig", bom=True, line_ends="CRLF")
+    # forcing the wrong separator is refused (pandas would have made the surplus fields an index and shifted the columns)
+    with pytest.raises(FhaiError, match=r"va_eu.csv \(site 'va'\): has 13 field\(s\) more in its rows than in its header with sep=','. Fix: pass sep="):
+        from_csvs({"cleveland": csv_dir / "cleveland.csv", "va": csv_dir / "va_eu.csv"}, "target", sep=",")
+
+def test_csv_repeated_header_dropped_with_its_line(csv_dir):
+    text = (csv_dir / "va.csv").read_text().split("\n")
+    text.insert(50, text[0])  # line 51 repeats the header
+    (csv_dir / "va_rep.csv").write_text("\n".join(text))
+    fed = from_csvs({"cleveland": csv_dir / "cleveland.csv", "va": csv_dir / "va_rep.csv"}, "target")
+    assert fed["va"].n_train + fed["va"].n_test == 130
+    assert any("line(s) 51" in n and "repeat the header" in n for n in fed.meta["notes"])
+
+def test_csv_text_in_several_columns_reported_at_once(csv_dir):
+    d = _va(csv_dir).astype({"chol": object, "trestbps": object})
+    d.loc[[0, 4], "chol"], d.loc[[7], "trestbps"] = "pending", "see note"
+    d.to_csv(csv_dir / "va_two.csv", index=False)
+    with pytest.raises(FhaiError) as e: from_csvs([csv_dir / "cleveland.csv", csv_dir / "va_two.csv"], "target")
+    msg = str(e.value)
+    assert "2 problem(s) in 1 file(s)" in msg and "column 'trestbps', line(s) 9" in msg and "column 'chol', line(s) 2, 6" in msg
