@@ -81,3 +81,18 @@ def test_run_bad_rounds_with_progress_bar_is_a_clear_error(tmp_path, capsys):
     assert main(["run", str(tmp_path / "r.yaml")]) == 2
     err = capsys.readouterr().err
     assert "rounds must be a positive integer, got 'ten'" in err and "Traceback" not in err
+
+def test_run_code_prints_the_one_generators_code(tmp_path, capsys):
+    "`fhai run CONFIG --code` prints RunConfig.to_python(), which reproduces what `fhai run CONFIG` trains."
+    import pandas as pd
+    cfg = RunConfig(training={"rounds": 2, "batch_size": 32}, strategy="fedprox", strategy_kwargs={"mu": 0.1}, seed=3)
+    cfg.to_yaml(tmp_path / "c.yaml")
+    assert main(["run", str(tmp_path / "c.yaml"), "--code"]) == 0
+    code = capsys.readouterr().out
+    assert code == cfg.to_python() + "\n"
+    ns = {}
+    exec(code, ns)
+    from fhai_nb.runs import run
+    pd.testing.assert_frame_equal(ns["history"].frame, run(cfg).frame)
+    (tmp_path / "bad.yaml").write_text("strategy: fedavgg\n")
+    assert main(["run", str(tmp_path / "bad.yaml"), "--code"]) == 2

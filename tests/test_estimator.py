@@ -209,3 +209,44 @@ def test_early_stopping_validation_rows_stay_out_of_the_estimators_preprocessing
         center = clf.preprocessor_.statistics(site=s.name)["center"][cols].to_numpy(float)
         np.testing.assert_allclose(center, kept[cols].mean().to_numpy(), rtol=1e-9)
         assert not np.allclose(center, df[cols].mean().to_numpy())
+
+
+# ---- one experiment description ----
+def test_settings_are_run_federateds_options():
+    "Every engine option (per-call hooks aside) is a setting with the engine's default, and fit hands every setting over."
+    import inspect
+    from fhai_nb.estimator import _FIT_HOOKS
+    eng = {k: p.default for k, p in inspect.signature(run_federated).parameters.items() if k != "fed"}
+    est = {k: p.default for k, p in inspect.signature(FederatedClassifier).parameters.items()}
+    assert est == {k: v for k, v in eng.items() if k not in _FIT_HOOKS}
+    s = FedProx(mu=0.2)
+    opts = FederatedClassifier(strategy=s, transforms=(), faults={"dropout": 0.1}).engine_options()
+    assert set(opts) == set(est) and opts["strategy"] == s and opts["strategy"] is not s and opts["transforms"] == []
+
+
+def test_from_config_trains_what_run_trains(heart):
+    from fhai_nb.runs import RunConfig, run
+    cfg = RunConfig(strategy="scaffold", strategy_kwargs={"server_lr": 0.5}, faults={"stragglers": 0.5},
+                    training={"rounds": 2, "local_steps": 5, "batch_size": 8, "lr": 0.02,
+                              "preprocess": {"impute": None, "scale": "site", "one_hot": False, "ddof": 1, "eps": 1e-9},
+                              "early_stopping": {"patience": 3}}, seed=9)
+    clf = FederatedClassifier.from_config(cfg)
+    assert clone(clf).get_params()["strategy"].server_lr == 0.5
+    a, b = clf.fit(heart).history_, run(cfg)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    for k in a.params: assert torch_equal(a.params[k], b.params[k])
+    with pytest.raises(FhaiError, match="did you mean 'fedprox'"): FederatedClassifier.from_config(RunConfig(strategy="fedprocks"))
+    with pytest.raises(FhaiError, match="takes a RunConfig"): FederatedClassifier.from_config(cfg.to_dict())
+
+
+def torch_equal(a, b):
+    import torch
+    return torch.equal(a, b)
+
+
+def test_compare_names_moved_but_still_importable():
+    import fhai_nb.compare as C
+    import fhai_nb.estimator as E
+    for n in ("compare", "summarise", "plot_comparison", "flamby_benchmark", "flamby_table", "markdown_table", "FLAMBY_STRATEGIES"):
+        assert getattr(E, n) is getattr(C, n), n
+    with pytest.raises(AttributeError): E.not_a_name

@@ -157,3 +157,30 @@ def test_multikrum_alias_builds_multi_krum_everywhere():
     assert "strategy=Krum(m=2)," in c.to_python()
     ns = {}; exec(c.to_python(), ns)
     pd.testing.assert_frame_equal(ns["history"].frame, run(c).frame)
+
+
+def test_rows_in_memory_replay_and_code(tmp_path):
+    "A DataFrame given in Python (a playground upload) runs like a CSV; the code names the file it came from or a df the reader supplies."
+    from fhai_nb.data import heart_disease_frame
+    df = heart_disease_frame("flamby")
+    mem = RunConfig(data={"source": "frame", "site_col": "site", "target": "target", "test_size": 0.3}, data_frame=df,
+                    training={"rounds": 2}, seed=4)
+    r = run(mem)
+    assert mem.data_frame is df and "data_frame" not in mem.to_dict() and "data_frame" not in repr(mem)
+    ns = {"df": df.copy()}
+    exec(mem.to_python(), ns)
+    pd.testing.assert_frame_equal(ns["history"].frame, r.frame)
+    pooled = df.drop(columns="site")
+    pooled.to_csv(tmp_path / "cohort.csv", index=False)
+    named = RunConfig(data={"source": "partition", "path": str(tmp_path / "cohort.csv"), "target": "target", "n_sites": 3,
+                            "scheme": "dirichlet", "alpha": 1.0, "seed": 2}, data_frame=pooled, training={"rounds": 2}, seed=1)
+    code = named.to_python()
+    assert f"df = pd.read_csv({str(tmp_path / 'cohort.csv')!r})" in code and "came from" in code
+    ns = {}
+    exec(code, ns)  # reads the file the rows came from
+    pd.testing.assert_frame_equal(ns["history"].frame, run(named).frame)
+    r.save(tmp_path / "saved")
+    assert Run.load(tmp_path / "saved").config == mem  # the config is saved; the rows are not
+    with pytest.raises(FhaiError, match="works with the data sources"): RunConfig(data_frame=df).validate()
+    with pytest.raises(FhaiError, match="data_frame must be a pandas DataFrame"): RunConfig(data_frame=[1, 2])
+    with pytest.raises(FhaiError, match="needs path="): run(RunConfig(data={"source": "frame", "site_col": "site", "target": "target"}))

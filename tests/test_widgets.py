@@ -5,7 +5,7 @@ import pytest
 import ipywidgets as W
 from fhai_nb.core import FhaiError
 from fhai_nb.widgets import (FederationState, TrainingState, Experiment, FederationPanel, TrainingPanel, RunPanel, ResultsPanel,
-                             CodePanel, BackgroundRunner, playground_code, Call, Var, PlotView)
+                             CodePanel, BackgroundRunner, playground_code, experiment_config, PlotView)
 
 def test_moving_sites_slider_updates_state_and_preview():
     p = FederationPanel()
@@ -219,9 +219,16 @@ def test_runner_rejects_a_second_start_and_bad_mode():
     assert ex.start() is False and "already in progress" in ex.run.message
     ex.stop(); ex.runner.join(60)
 
-def test_call_renders_and_runs_the_same_thing():
-    c = Call("fhai_nb.strategies.FedProx", mu=0.25)
-    assert c.code() == "FedProx(mu=0.25)" and c().mu == 0.25
+def test_shown_code_and_trained_estimator_come_from_one_config():
+    "The estimator Run trains and the code Show code prints are both made from experiment_config: one description."
+    from fhai_nb.estimator import FederatedClassifier
+    ts = TrainingState(strategy="fedprox", mu=0.25, model="mlp", hidden=8, local_mode="steps", local_steps=7, optimizer="adam",
+                       dropout=0.1, seed=4)
+    cfg = experiment_config(FederationState(), ts)
+    clf = FederatedClassifier.from_config(cfg)
+    assert (clf.strategy.mu, clf.local_steps, clf.optimizer, clf.faults, clf.seed) == (0.25, 7, "adam", {"dropout": 0.1}, 4)
+    code = playground_code(FederationState(), ts)
+    assert code == cfg.to_python() and "strategy=FedProx(mu=0.25)," in code and "faults=Faults(dropout=0.1)," in code
 
 # ---- a run records what it ran with, and Stop means stop ----
 def test_session_row_keeps_the_settings_the_run_started_with():

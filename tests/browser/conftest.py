@@ -91,3 +91,16 @@ def lab_server(tmp_path):
     base = f"http://127.0.0.1:{port}"
     with running(cmd, tmp_path / "lab.log", base + "/api", env, nbdir):
         yield base
+
+@pytest.fixture
+def voila_for(tmp_path):
+    "Start Voila over a folder of notebooks: `with voila_for(folder) as base: ...` (no pre-heated kernels)."
+    @contextlib.contextmanager
+    def start(root: Path):
+        from fhai_nb.playground import voila_command
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with running(voila_command(port=port, pool_size=0, root=root, show_tracebacks=True), tmp_path / "voila_custom.log",
+                     base + "/", _env(), tmp_path):
+            yield base
+    return start
