@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import json
 import sys
 import time
 from pathlib import Path
@@ -156,6 +157,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
     s.add_argument("--pool-size", type=int, default=None, help="pre-heated kernels per dashboard (workshop setting)")
     s.add_argument("--cull-idle-timeout", type=int, default=None, help="seconds before an idle kernel is shut down")
+    s.add_argument("--room", type=int, default=None, metavar="N",
+                   help="workshop room of N people: size and warm the pre-heated kernels for N before printing the URL")
+    s.add_argument("--remeasure", action="store_true", help="with --room: measure one kernel's cost again")
+    c = sub.add_parser("room-check", help="dry-run a workshop room: N simulated participants open the playground and press Run")
+    c.add_argument("n", type=int, help="participants (each gets its own kernel)")
+    c.add_argument("--browsers", type=int, default=5, help="of them, real headless Chromium pages (default 5)")
+    c.add_argument("--window", type=float, default=10.0, help="everyone presses Run within this many seconds (default 10)")
+    c.add_argument("--out", default="test-artifacts", help="folder for screenshots, the server log and room_check.json")
+    c.add_argument("--remeasure", action="store_true", help="measure one kernel's cost again instead of the cached figure")
     return p
 
 def main(argv: Sequence[str] | None = None,  # arguments without the program name (default: sys.argv[1:])
@@ -179,6 +189,18 @@ def main(argv: Sequence[str] | None = None,  # arguments without the program nam
             print(config_code(a.config))
         elif a.command == "run":
             run_config(a.config, a.out, progress=not a.no_progress, overwrite=a.overwrite)
+        elif a.command == "dashboards" and a.room is not None:
+            if a.pool_size is not None: raise FhaiError("--room sizes the pools itself: leave out --pool-size")
+            serve_room = _lazy("fhai_nb.room", "serve_room", "install the dashboard extras: pip install 'fhai_nb[dashboards]'")
+            kw = {} if a.cull_idle_timeout is None else dict(cull_idle_timeout=a.cull_idle_timeout)
+            serve_room(a.room, port=a.port, remeasure=a.remeasure, **kw)
+        elif a.command == "room-check":
+            rep = _lazy("fhai_nb.room", "room_check", "install the dashboard extras: pip install 'fhai_nb[dashboards]'")(
+                a.n, browsers=a.browsers, window=a.window, artifacts=a.out, remeasure=a.remeasure)
+            print(rep)
+            Path(a.out, "room_check.json").write_text(json.dumps(dict(summary=rep.summary(), memory=rep.memory,
+                                                                   sessions=rep.sessions.to_dict("records")), indent=1, default=str))
+            return 0 if rep.summary()["failed"] == 0 else 1
         elif a.command == "dashboards":
             serve = _lazy("fhai_nb.playground", "serve", "install the dashboard extras: pip install 'fhai_nb[dashboards]'")
             kw = dict(port=a.port, pool_size=a.pool_size, cull_idle_timeout=a.cull_idle_timeout)
