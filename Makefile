@@ -29,12 +29,14 @@ test-latest:
 	$(LATEST)/bin/pip install -q -c constraints.txt --upgrade --upgrade-strategy eager -e ".[dev]"
 	FHAI_VENV=$(LATEST) bash scripts/test.sh
 
-# The main job: serve the dashboards (playground, heterogeneity explorer, why federate?) with workshop settings:
+# The main job: serve the dashboards (playground, heterogeneity explorer, why federate?, privacy) with workshop settings:
 # pre-heated kernels, idle kernels culled after 5 minutes, one thread per kernel. Open the printed URL; Ctrl-C stops it.
+# ROOM=N sizes and warms the pre-heated kernels for a workshop of N people first (fhai dashboards --room N).
 PORT ?= 8866
 POOL_SIZE ?= 2
+ROOM ?=
 demo: venv
-	$(BIN)/python -m fhai_nb.cli dashboards --port $(PORT) --pool-size $(POOL_SIZE)
+	$(BIN)/python -m fhai_nb.cli dashboards --port $(PORT) $(if $(ROOM),--room $(ROOM),--pool-size $(POOL_SIZE))
 
 test: venv
 	bash scripts/test.sh
@@ -49,9 +51,11 @@ clean-nbs: venv
 browsers:
 	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-# Not part of `make test`: 10 concurrent browser sessions on one Voila server, each completing a playground run.
+# Not part of `make test`: a dry run of a workshop room of N (default 30) on this machine: N participants open the
+# playground at once (5 in real Chromium, the rest over the kernel and widget protocols) and press Run within 10 s.
+N ?= 30
 load-test: venv browsers
-	$(BIN)/python scripts/load_test.py $(LOAD_ARGS)
+	$(BIN)/python -m fhai_nb.cli room-check $(N) $(LOAD_ARGS)
 
 # The speed benchmark (issue 4): fhai_nb vectorised vs sequential vs Flower's simulation engine, workloads W1-W4 and
 # the scaling plot; results in benchmarks/results/. Flower runs in a loopback-only network namespace (needs root or
