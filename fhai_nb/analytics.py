@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from .core import FhaiError, DisclosureError, Aggregate, Site, Federation, Schema, Feature, MIN_ROWS
+from .disclosure import DisclosurePolicy, Release, suppress_counts
 
 # %% auto #0
 __all__ = ['COORDINATOR', 'SITE_SIDE', 'UNIT_CONVERSIONS', 'coordinator', 'site_side', 'suppress_cells', 'profile_stats',
@@ -54,15 +55,8 @@ def site_side(fn: Callable) -> Callable:
 # %% ../nbs/03_analytics.ipynb #0fb166bc
 @site_side
 def suppress_cells(counts, k: int = MIN_ROWS) -> np.ndarray:
-    "Counts as floats with cells of 1..k-1 (and, if only one is hidden, the next smallest) replaced by NaN."
-    c = np.asarray(counts, dtype=float).copy()
-    if k <= 1 or c.size == 0: return c
-    small = (c > 0) & (c < k)
-    if small.sum() == 1:
-        rest = np.flatnonzero((c > 0) & ~small)
-        if len(rest): small[rest[np.argmin(c[rest])]] = True
-    c[small] = np.nan
-    return c
+    "Counts as floats with cells of 1..k-1 hidden (NaN), and more hidden until two or more hold k rows together."
+    return suppress_counts(counts, k)
 
 # %% ../nbs/03_analytics.ipynb #e65c70ae
 def _family(s: pd.Series) -> str:
@@ -75,31 +69,42 @@ def _family(s: pd.Series) -> str:
     kinds = {("bool" if isinstance(v, (bool, np.bool_)) else "number" if isinstance(v, (int, float, np.number)) else "text") for v in vals.iloc[:200]}
     return kinds.pop() if len(kinds) == 1 else "mixed"
 
-def _round_sig(x: np.ndarray, down: bool, sig: int = 4) -> np.ndarray:
-    "Round outward to `sig` significant digits (floor for minima, ceil for maxima)."
-    x = np.asarray(x, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mag = np.where((x == 0) | ~np.isfinite(x), 1.0, 10.0 ** (np.floor(np.log10(np.abs(np.where(x == 0, 1, x)))) - sig + 1))
-        r = (np.floor(x / mag) if down else np.ceil(x / mag)) * mag
-    return np.where(np.isfinite(x), r, x)
-
 def _numeric_block(df: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
     "The columns as a float matrix; text that is not a number becomes NaN (the type family records it)."
     try: return df[list(cols)].to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
         return np.column_stack([pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in cols]) if len(cols) else np.empty((len(df), 0))
 
+def _check_edges(edges: Mapping | None, numeric: Sequence[str]) -> dict:
+    "Histogram edges per column as float arrays, or a clear error (unknown column, unsorted, repeated or too few edges)."
+    out = {}
+    for c, e in (edges or {}).items():
+        if c not in numeric: raise FhaiError(f"histogram edges are given for {c!r}, which is not among the numeric columns asked for {list(numeric)}")
+        e = np.asarray(e, dtype=float)
+        if e.ndim != 1 or len(e) < 2 or not np.isfinite(e).all():
+            raise FhaiError(f"histogram edges of {c!r} must be at least two finite numbers, got {np.atleast_1d(e).tolist()}")
+        d = np.diff(e)
+        if (d == 0).any(): raise FhaiError(f"histogram edges of {c!r} repeat {sorted(set(e[1:][d == 0].tolist()))}; give each edge once")
+        if (d < 0).any(): raise FhaiError(f"histogram edges of {c!r} are not sorted: {e.tolist()}; give them in increasing order")
+        out[c] = e
+    return out
+
 @site_side
 def profile_stats(df: pd.DataFrame,  # one site's rows (inside the site)
                   numeric: Sequence[str] = (),  # numeric/binary columns: moments
                   categorical: Sequence[str] = (),  # categorical columns: category counts
                   target: str | None = None,  # label column: class counts
-                  k: int = MIN_ROWS,  # small-cell threshold
+                  k: int = MIN_ROWS,  # minimum cell count when called without a guard (outside a `Site`)
                   edges: Mapping[str, np.ndarray] | None = None,  # histogram bin edges per numeric column, chosen by the coordinator
                   families: bool = False,  # also report each column's storage type
+                  overlap: str = "refuse",  # a bin that differences against an earlier release: 'refuse' the profile or 'suppress' the bin
+                  guard: Release | None = None,  # the site's release guard (`Site.aggregate` passes it): cell rules and query log
                  ) -> dict:
-    "The site's profile: moments, category and label counts, histograms and types, small cells suppressed."
+    "The site's profile: moments, category and label counts, histograms and types, under the site's disclosure rules."
     numeric, categorical = list(numeric), list(categorical)
+    edges = _check_edges(edges, numeric)
+    if overlap not in ("refuse", "suppress"): raise FhaiError(f"overlap must be 'refuse' or 'suppress', got {overlap!r}")
+    guard = guard if guard is not None else Release("this site", DisclosurePolicy(k=int(k), audit=False))
     n = len(df)
     X = _numeric_block(df, numeric)
     obs = ~np.isnan(X)
@@ -110,39 +115,47 @@ def profile_stats(df: pd.DataFrame,  # one site's rows (inside the site)
     mn = np.where(obs, X, np.inf).min(0) if n else np.full(len(numeric), np.inf)
     mx = np.where(obs, X, -np.inf).max(0) if n else np.full(len(numeric), -np.inf)
     const = (mn == mx) | (n_obs <= 1)
-    hide = (n_obs < max(k, 1)) & (n_obs > 0)  # rule 2: moments over fewer than k observed values
+    hide = np.zeros(len(numeric), bool)
+    for j, c in enumerate(numeric):  # rule 2: a column's statistics go out only with its counts
+        o = obs[:, j]
+        if np.isnan(guard.cells(c, np.vstack([o, ~o]))).any(): hide[j] = True; continue
+        lo, hi = o & (X[:, j] == mn[j]), o & (X[:, j] == mx[j])
+        if mn[j] < mx[j] and (lo | hi).sum() == n_obs[j]:  # two values: mean x count gives each level's count
+            hide[j] = bool(np.isnan(guard.cells(c, np.vstack([lo, hi]))).any())
     none = n_obs == 0
     n_missing = n - n_obs
     mean[hide | none] = np.nan; m2[hide | none] = np.nan
-    mn = np.where(hide | none, np.nan, _round_sig(mn, True)); mx = np.where(hide | none, np.nan, _round_sig(mx, False))
+    lo, hi = guard.range(mn, mx)
+    mn = np.where(hide | none, np.nan, lo); mx = np.where(hide | none, np.nan, hi)
     n_obs[hide] = np.nan; n_missing[hide] = np.nan
-    out = dict(k=k, columns=tuple(numeric), n_obs=n_obs, n_missing=n_missing, mean=mean, m2=m2, min=mn, max=mx,
+    out = dict(k=guard.k, columns=tuple(numeric), n_obs=n_obs, n_missing=n_missing, mean=mean, m2=m2, min=mn, max=mx,
                const=np.where(hide | none, False, const))
     labels, counts, cmiss = {}, {}, {}
-    for c in categorical:
+    for c in categorical:  # rule 3: the categories and the missing count are the cells of one table
         s = df[c]
         if isinstance(s.dtype, pd.CategoricalDtype):  # fast path: count the integer codes
             codes, uniq = s.array.codes, s.dtype.categories
         else:
             codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        codes = np.asarray(codes)
         cnt = np.bincount(codes[codes >= 0], minlength=len(uniq))
-        keep = cnt > 0
+        keep = np.flatnonzero(cnt > 0)
+        cells = guard.cells(c, np.vstack([codes[None, :] == keep[:, None], codes[None, :] < 0]))
         labels[c] = tuple(np.asarray(uniq)[keep].tolist())
-        counts[c] = suppress_cells(cnt[keep], k)
-        cmiss[c] = float((codes < 0).sum())
+        counts[c], cmiss[c] = cells[:-1], float(cells[-1])
     out.update(cat_columns=tuple(categorical), cat_labels=labels, cat_counts=counts, cat_missing=cmiss)
     if target is not None:
         y = df[target].to_numpy(dtype=float)
-        out["label_counts"] = suppress_cells([(y == 0).sum(), (y == 1).sum()], k)
+        out["label_counts"] = guard.cells(target, np.vstack([y == 0, y == 1]))
     if edges:
         hist = {}
         for c, e in edges.items():
             j = numeric.index(c)
-            x = X[obs[:, j], j]
-            e = np.asarray(e, dtype=float)
-            idx = np.clip(np.searchsorted(e, x, side="right") - 1, 0, len(e) - 2)  # values outside the edges go to the end bins
-            hist[c] = suppress_cells(np.bincount(idx, minlength=len(e) - 1), k) if not hide[j] else np.full(len(e) - 1, np.nan)
-        out.update(hist_edges={c: np.asarray(e, dtype=float) for c, e in edges.items()}, hist_counts=hist)
+            if hide[j]: hist[c] = np.full(len(e) - 1, np.nan); continue
+            idx = np.clip(np.searchsorted(e, X[:, j], side="right") - 1, 0, len(e) - 2)  # values outside the edges go to the end bins
+            masks = (idx[None, :] == np.arange(len(e) - 1)[:, None]) & obs[:, j][None, :]
+            hist[c] = guard.cells(c, masks, refuse=overlap == "refuse", labels=[f"[{a:g}, {b:g})" for a, b in zip(e[:-1], e[1:])])
+        out.update(hist_edges=edges, hist_counts=hist)
     if families: out["families"] = {c: _family(df[c]) for c in [*numeric, *categorical]}
     return out
 
@@ -152,13 +165,14 @@ def profile_site(site: Site,  # the hospital to ask
                  categorical: Sequence[str] = (),  # categorical columns
                  target: str | None = None,  # label column
                  split: str = "train",  # which rows: 'train', 'test' or 'all'
-                 min_rows: int = MIN_ROWS,  # small-cell threshold k
+                 min_rows: int | None = None,  # a larger cell count than the site's policy (never smaller)
                  edges: Mapping[str, np.ndarray] | None = None,  # shared histogram bin edges
                  families: bool = False,  # report storage types
+                 overlap: str = "refuse",  # histogram bins overlapping an earlier release: 'refuse' or 'suppress' them
                 ) -> Aggregate:
-    "Ask one site for its profile `Aggregate` (computed inside the site)."
-    fn = functools.partial(profile_stats, numeric=tuple(numeric), categorical=tuple(categorical), target=target, k=min_rows,
-                           edges=edges, families=families)
+    "Ask one site for its profile `Aggregate` (computed inside the site, under its policy)."
+    fn = functools.partial(profile_stats, numeric=tuple(numeric), categorical=tuple(categorical), target=target,
+                           edges=edges, families=families, overlap=overlap)
     return site.aggregate("profile", fn, split=split, min_rows=min_rows)
 
 def _columns(fed: Federation, columns: Sequence[str] | None) -> tuple[list[str], list[str]]:
@@ -179,16 +193,18 @@ def _public_rows(site: Site, split: str) -> int:
 def collect_profiles(fed: Federation,  # the federation to ask
                      columns: Sequence[str] | None = None,  # features (default: all)
                      split: str = "train",  # which rows
-                     min_rows: int = MIN_ROWS,  # small-cell threshold k
+                     min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                      edges: Mapping[str, np.ndarray] | None = None,  # shared histogram bin edges
                      families: bool = False,  # report storage types
                      target: bool = True,  # include label counts
+                     overlap: str = "refuse",  # histogram bins overlapping an earlier release: 'refuse' or 'suppress' them
                     ) -> list[Aggregate]:
     "Every site's profile `Aggregate`, in site order."
     if not isinstance(fed, Federation): raise FhaiError(f"expected a Federation, got {type(fed).__name__}; build one with Federation.from_frame")
-    if not isinstance(min_rows, (int, np.integer)) or min_rows < 1: raise FhaiError(f"min_rows must be an integer >= 1, got {min_rows!r}")
+    fed.policy.threshold(min_rows, "every site")  # a bad or too small min_rows: one clear error before any site is asked
     num, cat = _columns(fed, columns)
-    return [profile_site(s, num, cat, fed.schema.target if target else None, split, int(min_rows), edges, families) for s in fed.sites]
+    edges = _check_edges(edges, num)
+    return [profile_site(s, num, cat, fed.schema.target if target else None, split, min_rows, edges, families, overlap) for s in fed.sites]
 
 # %% ../nbs/03_analytics.ipynb #7dd28c84
 def _stack(aggs: Sequence[Aggregate], key: str) -> np.ndarray:
@@ -253,7 +269,7 @@ def describe_aggregates(aggs: Sequence[Aggregate],  # site profiles
                              max=r["max"], n_categories=np.nan, top=None, suppressed=bool(r["suppressed_sites"])))
         for col in _same_columns(g, "cat_columns"):
             vc = _pool_counts([a.values["cat_labels"][col] for a in g], [a.values["cat_counts"][col] for a in g])
-            miss = sum(a.values["cat_missing"][col] for a in g)
+            miss = sum(_cat_missing(a, col) for a in g)
             cnt = float(np.nansum(vc.values)) if len(vc) else 0.0
             tot = sum(a.n for a in g)
             rows.append(dict(site=site, column=col, count=tot - miss, missing=miss, missing_frac=miss / tot if tot else np.nan,
@@ -262,6 +278,11 @@ def describe_aggregates(aggs: Sequence[Aggregate],  # site profiles
     out = pd.DataFrame(rows)
     out[["count", "missing"]] = out[["count", "missing"]].astype(float)
     return out.set_index(["site", "column"]) if by_site else out.drop(columns="site").set_index("column")
+
+def _cat_missing(a: Aggregate, col: str) -> float:
+    "A site's missing count of a categorical column; where the site hid it, its rows outside the shown categories (missing or withheld)."
+    m = a.values["cat_missing"][col]
+    return float(m) if not np.isnan(m) else a.n - float(np.nansum(np.asarray(a.values["cat_counts"][col], dtype=float)))
 
 def _pool_counts(labels: Sequence[tuple], counts: Sequence[np.ndarray]) -> pd.Series:
     "Sum per-site category counts over the union vocabulary (suppressed cells contribute nothing)."
@@ -275,7 +296,7 @@ def federated_describe(fed: Federation,  # the federation
                        columns: Sequence[str] | None = None,  # features (default: all)
                        split: str = "train",  # which rows
                        by_site: bool = False,  # one row per site and column
-                       min_rows: int = MIN_ROWS,  # small-cell threshold k
+                       min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                        ddof: int = 1,  # variance ddof
                       ) -> pd.DataFrame:
     "Describe the federation's features (like `DataFrame.describe`), computed from site aggregates only."
@@ -317,7 +338,7 @@ def count_table(aggs: Sequence[Aggregate],  # site profiles
 def federated_value_counts(fed: Federation,  # the federation
                            column: str,  # a categorical feature, or the target
                            split: str = "train",  # which rows
-                           min_rows: int = MIN_ROWS,  # small-cell threshold k
+                           min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                           ) -> pd.DataFrame:
     "Category (or label) counts per site and pooled, small cells suppressed; `.pivot(index='site', columns='value', values='shown')` to display."
     if column == fed.schema.target: return count_table(collect_profiles(fed, [], split, min_rows), "label")
@@ -332,7 +353,7 @@ def pool_vocabulary(aggs: Sequence[Aggregate],  # site profiles
     "{categorical column: union of the categories the sites use}, from site profiles."
     return {c: _sorted_labels(l for a in aggs for l in a.values["cat_labels"][c]) for c in _same_columns(aggs, "cat_columns")}
 
-def federated_vocabulary(fed: Federation, columns: Sequence[str] | None = None, split: str = "train", min_rows: int = MIN_ROWS) -> dict:
+def federated_vocabulary(fed: Federation, columns: Sequence[str] | None = None, split: str = "train", min_rows: int | None = None) -> dict:
     "The union vocabulary of each categorical feature across sites."
     num, cat = _columns(fed, columns)
     return pool_vocabulary(collect_profiles(fed, cat, split, min_rows, target=False))
@@ -352,12 +373,12 @@ def missingness_table(aggs: Sequence[Aggregate],  # site profiles
     n = float(sum(a.n for a in aggs))
     n_obs = _stack(aggs, "n_obs")
     pooled = dict(zip(cols, np.where(np.isnan(n_obs).all(0), np.nan, 1 - np.nansum(n_obs, axis=0) / max(n, 1))))
-    pooled.update({c: sum(a.values["cat_missing"][c] for a in aggs) / max(n, 1) for c in cats})
+    pooled.update({c: sum(_cat_missing(a, c) for a in aggs) / max(n, 1) for c in cats})
     out.loc["pooled"] = pd.Series(pooled)
     out.index.name = "site"
     return out
 
-def federated_missingness(fed: Federation, split: str = "train", min_rows: int = MIN_ROWS) -> pd.DataFrame:
+def federated_missingness(fed: Federation, split: str = "train", min_rows: int | None = None) -> pd.DataFrame:
     "Fraction of missing values per site and column (plus a pooled row), from site aggregates."
     return missingness_table(collect_profiles(fed, None, split, min_rows, target=False))
 
@@ -409,14 +430,13 @@ def federated_histogram(fed: Federation,  # the federation
                         bins: int | Sequence[float] = 10,  # number of bins, or the edges themselves
                         range: tuple[float, float] | str | None = None,  # (low, high), or 'moments' (mean ± 3 SD); default: pooled min/max
                         split: str = "train",  # which rows
-                        min_rows: int = MIN_ROWS,  # small-cell threshold k
+                        min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                        ) -> pd.DataFrame:
     "Histogram of one numeric column per site and pooled, over bins every site shares."
     num, cat = _columns(fed, [column])
     if cat: raise FhaiError(f"column {column!r} is categorical; use federated_value_counts for it")
     if not isinstance(bins, (int, np.integer)):
-        edges = np.asarray(bins, dtype=float)
-        if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0): raise FhaiError("bins given as edges must be increasing, at least two of them")
+        edges = _check_edges({column: bins}, [column])[column]
     elif isinstance(range, str):
         if range != "moments": raise FhaiError(f"range must be (low, high), 'moments' or None, got {range!r}")
         edges = agree_bins(collect_profiles(fed, [column], split, min_rows, target=False), bins, column, "moments")[column]
@@ -459,7 +479,7 @@ def preprocessing_state(aggs: Sequence[Aggregate],  # site profiles of the train
     empty = [c for c, n_ in zip(num, N) if n_ == 0]
     if empty and (impute is not None or scale is not None):
         raise DisclosureError(f"column(s) {empty} have no released values at any site (never recorded, or fewer than k observed "
-                              f"everywhere); drop them from the features or lower min_rows if governance allows")
+                              f"everywhere); drop them from the features, or have the sites adopt a smaller k if governance allows")
     with np.errstate(invalid="ignore"):  # constant everywhere, at one value (site means equal up to rounding): zero variance
         spread = np.nanmax(mean, axis=0) - np.nanmin(mean, axis=0) if len(aggs) else np.zeros(len(num))
     const_all = np.all(_stack(aggs, "const").astype(bool) | np.isnan(mean), axis=0) & (np.nan_to_num(spread) <= 1e-12 * np.maximum(np.abs(np.nan_to_num(mu)), 1e-300))
@@ -482,8 +502,9 @@ def preprocessing_state(aggs: Sequence[Aggregate],  # site profiles of the train
             state["site_inv_scale"][a.site] = np.where(known, _inv(sstd[i] + eps, sconst[i]), fed_inv)
             if not known.all(): state["site_fallback"][a.site] = [c for c, k_ in zip(num, known) if not k_]
     state["vocab"] = pool_vocabulary(aggs)
-    miss = np.nansum(_stack(aggs, "n_missing"), axis=0)
-    cmiss = {c: sum(a.values["cat_missing"][c] for a in aggs) for c in cats}
+    n_miss = _stack(aggs, "n_missing")  # NaN where a site withheld the column: it may have missing values
+    miss = np.nansum(n_miss, axis=0) + np.isnan(n_miss).sum(0)
+    cmiss = {c: sum(_cat_missing(a, c) for a in aggs) for c in cats}
     state["indicators"] = ([c for c, m_ in zip(num, miss) if m_ > 0] + [c for c in cats if cmiss[c] > 0]) if add_indicator else []
     return state
 
@@ -496,7 +517,7 @@ class FederatedPreprocessor:
                  one_hot: bool = True,  # one-hot encode categorical features with the union vocabulary
                  ddof: int = 0,  # variance ddof (1 = unbiased, as torch.std)
                  eps: float = 0.0,  # added to each std before dividing (FLamby: 1e-9)
-                 min_rows: int = MIN_ROWS,  # small-cell threshold k for the fitting aggregates
+                 min_rows: int | None = None,  # a larger cell count for the fitting aggregates than the sites' policy (never smaller)
                  drop: str | None = None,  # 'first': drop each categorical feature's first category
                  add_indicator: bool = False,  # add a 0/1 `<col>_missing` column per column with missing training values
                  skip_small: bool = False,  # fit without sites below min_rows (they then use federated statistics) instead of refusing
@@ -506,9 +527,11 @@ class FederatedPreprocessor:
         if drop not in ("first", None): raise FhaiError(f"drop must be 'first' or None, got {drop!r}")
         if not isinstance(ddof, (int, np.integer)) or ddof < 0: raise FhaiError(f"ddof must be a non-negative integer, got {ddof!r}")
         if not (isinstance(eps, (int, float)) and eps >= 0 and math.isfinite(eps)): raise FhaiError(f"eps must be a finite number >= 0, got {eps!r}")
-        if not isinstance(min_rows, (int, np.integer)) or min_rows < 1: raise FhaiError(f"min_rows must be an integer >= 1, got {min_rows!r}")
+        if min_rows is not None and (not isinstance(min_rows, (int, np.integer)) or isinstance(min_rows, bool) or min_rows < 1):
+            raise FhaiError(f"min_rows must be an integer >= 1 or None (the sites' policy), got {min_rows!r}")
         self.impute, self.scale, self.one_hot, self.ddof, self.eps = impute, scale, bool(one_hot), int(ddof), float(eps)
-        self.min_rows, self.drop, self.add_indicator, self.skip_small = int(min_rows), drop, bool(add_indicator), bool(skip_small)
+        self.min_rows = None if min_rows is None else int(min_rows)
+        self.drop, self.add_indicator, self.skip_small = drop, bool(add_indicator), bool(skip_small)
 
     def get_params(self, deep: bool = True) -> dict:
         "The constructor arguments (scikit-learn's `get_params`, so `sklearn.clone` works)."
@@ -530,8 +553,9 @@ class FederatedPreprocessor:
             aggs = collect_profiles(fed, None, split, self.min_rows, target=False)
         else:  # sites below the small-cell threshold stay silent; the others fit the preprocessor
             num, cat = _columns(fed, None)
-            aggs = [profile_site(s, num, cat, None, split, self.min_rows) for s in fed.sites if _public_rows(s, split) >= self.min_rows]
-            if not aggs: raise DisclosureError(f"no site has {self.min_rows} or more {split} rows; nothing can be fitted")
+            fed.policy.threshold(self.min_rows, "every site")
+            aggs = [profile_site(s, num, cat, None, split, self.min_rows) for s in fed.sites if s.releasable(split, self.min_rows)]
+            if not aggs: raise DisclosureError(f"no site releases statistics of its {split} rows under its policy (k={fed.policy.threshold(self.min_rows)}); nothing can be fitted")
         fitted = {a.site for a in aggs}  # built once: rebuilding it per site made fit quadratic (6 s of 10 s at 10,000 sites)
         self.skipped_sites_ = [s.name for s in fed.sites if s.name not in fitted]
         self.fit_aggregates(aggs)
@@ -763,8 +787,8 @@ def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected
                 out.append(_finding("warning", "never recorded", s, c, f"{s!r} never records {c!r} (all {int(n_rows[i])} rows missing)",
                                     f"impute it from the federation and flag it: FederatedPreprocessor(impute='mean', add_indicator=True); or drop {c!r}"))
             elif np.isnan(n_obs[i, j]):
-                out.append(_finding("info", "suppressed", s, c, f"{c!r} has fewer than k observed values at {s!r}; its statistics were withheld",
-                                    "nothing to do; it is left out of pooled statistics (lower min_rows only if governance allows)"))
+                out.append(_finding("info", "suppressed", s, c, f"{s!r} withheld the statistics of {c!r}: a count behind them (observed or missing "
+                                    f"values, or a level of a two-valued column) is under k", "nothing to do; it is left out of pooled statistics"))
             elif miss[i, j] / n_rows[i] > 0.5:
                 out.append(_finding("info", "missingness", s, c, f"{c!r} is missing in {miss[i, j] / n_rows[i]:.0%} of rows at {s!r}",
                                     "use impute='mean' with add_indicator=True, and check whether the missingness is informative"))
@@ -818,7 +842,7 @@ def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected
                                     f"check whether {users[0]!r} codes {c!r} differently, or merge {l!r} into a shared category"))
                 continue
             for i, s in enumerate(sites):
-                exp = share[l] * (n_rows[i] - aggs[i].values["cat_missing"][c])
+                exp = share[l] * (n_rows[i] - _cat_missing(aggs[i], c))
                 if l not in labs[s] and exp >= 10:
                     out.append(_finding("warning", "category", s, c, f"category {l!r} of {c!r} never appears at {s!r} (about {exp:.0f} expected)",
                                         f"check {s!r}'s coding of {c!r}"))
@@ -838,18 +862,19 @@ def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected
 
 def harmonisation_report(fed: Federation,  # the federation to check
                          split: str = "train",  # which rows
-                         min_rows: int = MIN_ROWS,  # small-cell threshold k
+                         min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                          z: float = 3.5,  # robust z threshold for shifts
                          smd: float = 0.5,  # standardised-difference threshold for shifts
                         ) -> pd.DataFrame:
     "Findings across sites (types, units, vocabularies, categories, missing columns, shifts, small sites) before training."
     if not isinstance(fed, Federation): raise FhaiError(f"expected a Federation, got {type(fed).__name__}")
     num, cat = _columns(fed, None)
+    fed.policy.threshold(min_rows, "every site")
     aggs, refused = [], []
     for s in fed.sites:
         try: aggs.append(profile_site(s, num, cat, fed.schema.target, split, min_rows, families=True))
         except DisclosureError: refused.append(s.name)
-    if not aggs: raise DisclosureError(f"no site has {min_rows} or more {split} rows; nothing can be released")
+    if not aggs: raise DisclosureError(f"no site releases statistics of its {split} rows under its policy (k={fed.policy.threshold(min_rows)}); nothing can be released")
     return harmonisation_findings(aggs, refused, z, smd)
 
 # %% ../nbs/03_analytics.ipynb #434ce029
