@@ -201,7 +201,7 @@ def collect_profiles(fed: Federation,  # the federation to ask
                     ) -> list[Aggregate]:
     "Every site's profile `Aggregate`, in site order."
     if not isinstance(fed, Federation): raise FhaiError(f"expected a Federation, got {type(fed).__name__}; build one with Federation.from_frame")
-    fed.policy.threshold(min_rows, "every site")  # a bad or too small min_rows: one clear error before any site is asked
+    fed.policy.threshold(min_rows)  # a bad or too small min_rows: one clear error before any site is asked
     num, cat = _columns(fed, columns)
     edges = _check_edges(edges, num)
     return [profile_site(s, num, cat, fed.schema.target if target else None, split, min_rows, edges, families, overlap) for s in fed.sites]
@@ -553,7 +553,7 @@ class FederatedPreprocessor:
             aggs = collect_profiles(fed, None, split, self.min_rows, target=False)
         else:  # sites below the small-cell threshold stay silent; the others fit the preprocessor
             num, cat = _columns(fed, None)
-            fed.policy.threshold(self.min_rows, "every site")
+            fed.policy.threshold(self.min_rows)
             aggs = [profile_site(s, num, cat, None, split, self.min_rows) for s in fed.sites if s.releasable(split, self.min_rows)]
             if not aggs: raise DisclosureError(f"no site releases statistics of its {split} rows under its policy (k={fed.policy.threshold(self.min_rows)}); nothing can be fitted")
         fitted = {a.site for a in aggs}  # built once: rebuilding it per site made fit quadratic (6 s of 10 s at 10,000 sites)
@@ -869,7 +869,7 @@ def harmonisation_report(fed: Federation,  # the federation to check
     "Findings across sites (types, units, vocabularies, categories, missing columns, shifts, small sites) before training."
     if not isinstance(fed, Federation): raise FhaiError(f"expected a Federation, got {type(fed).__name__}")
     num, cat = _columns(fed, None)
-    fed.policy.threshold(min_rows, "every site")
+    fed.policy.threshold(min_rows)
     aggs, refused = [], []
     for s in fed.sites:
         try: aggs.append(profile_site(s, num, cat, fed.schema.target, split, min_rows, families=True))

@@ -396,7 +396,7 @@ class Federation:
                ) -> pd.DataFrame:
         "One row per site: public row counts, and the prevalence and missingness of its training rows as the site releases them (NaN where its policy withholds them)."
         t, names = self.schema.target, self.schema.names
-        self.policy.threshold(min_rows, "every site")
+        self.policy.threshold(min_rows)
         def stats(df, guard):  # runs inside the site: counts are released as cells, so small ones stay hidden
             y = df[t].to_numpy()
             lab = guard.cells(t, np.vstack([y == 0, y == 1]))
