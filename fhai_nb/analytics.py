@@ -469,6 +469,7 @@ def preprocessing_state(aggs: Sequence[Aggregate],  # site profiles of the train
                         eps: float = 0.0,  # added to every std
                         drop: str | None = None,  # 'first': drop each feature's first category
                         add_indicator: bool = False,  # add <col>_missing columns
+                        passthrough: Sequence[str] = (),  # 0/1 columns kept as they are (centre 0, scale 1, fill 0) where every site withheld them
                        ) -> dict:
     "Everything `FederatedPreprocessor.transform` needs, fitted from site profiles only."
     num, cats = list(_same_columns(aggs)), list(_same_columns(aggs, "cat_columns"))
@@ -476,12 +477,14 @@ def preprocessing_state(aggs: Sequence[Aggregate],  # site profiles of the train
     N, mu, M2 = _pool(n_obs, mean, m2)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(N - ddof > 0, M2 / (N - ddof), 0.0)
-    empty = [c for c, n_ in zip(num, N) if n_ == 0]
+    withheld = np.isnan(n_obs).any(0) & (N == 0)  # every site that has the column withheld its statistics
+    keep = [c for c, w in zip(num, withheld) if w and c in set(passthrough)]  # binary: usable unscaled, no statistic needed
+    empty = [c for c, n_ in zip(num, N) if n_ == 0 and c not in keep]
     if empty and (impute is not None or scale is not None):
         raise DisclosureError(f"column(s) {empty} have no released values at any site (never recorded, or fewer than k observed "
                               f"everywhere); drop them from the features, or have the sites adopt a smaller k if governance allows")
     with np.errstate(invalid="ignore"):  # constant everywhere, at one value (site means equal up to rounding): zero variance
-        spread = np.nanmax(mean, axis=0) - np.nanmin(mean, axis=0) if len(aggs) else np.zeros(len(num))
+        spread = np.fmax.reduce(mean, axis=0) - np.fmin.reduce(mean, axis=0) if len(aggs) else np.zeros(len(num))  # NaN-skipping, no warning
     const_all = np.all(_stack(aggs, "const").astype(bool) | np.isnan(mean), axis=0) & (np.nan_to_num(spread) <= 1e-12 * np.maximum(np.abs(np.nan_to_num(mu)), 1e-300))
     std = np.sqrt(np.maximum(var, 0.0))
     state = dict(numeric=num, categorical=cats, fill=np.nan_to_num(mu), center=np.zeros(len(num)), inv_scale=np.ones(len(num)),
@@ -501,6 +504,12 @@ def preprocessing_state(aggs: Sequence[Aggregate],  # site profiles of the train
             state["site_center"][a.site] = np.where(known, np.nan_to_num(mean[i]), np.nan_to_num(mu))
             state["site_inv_scale"][a.site] = np.where(known, _inv(sstd[i] + eps, sconst[i]), fed_inv)
             if not known.all(): state["site_fallback"][a.site] = [c for c, k_ in zip(num, known) if not k_]
+    for j in [num.index(c) for c in keep]:
+        for arr in (state["fill"], state["center"], state.get("fed_center", [0.0] * len(num))): arr[j] = 0.0
+        for arr in (state["inv_scale"], state.get("fed_inv_scale", [1.0] * len(num))): arr[j] = 1.0
+        for a in aggs:
+            if a.site in state["site_center"]: state["site_center"][a.site][j], state["site_inv_scale"][a.site][j] = 0.0, 1.0
+    state["passthrough"] = keep
     state["vocab"] = pool_vocabulary(aggs)
     n_miss = _stack(aggs, "n_missing")  # NaN where a site withheld the column: it may have missing values
     miss = np.nansum(n_miss, axis=0) + np.isnan(n_miss).sum(0)
@@ -558,15 +567,16 @@ class FederatedPreprocessor:
             if not aggs: raise DisclosureError(f"no site releases statistics of its {split} rows under its policy (k={fed.policy.threshold(self.min_rows)}); nothing can be fitted")
         fitted = {a.site for a in aggs}  # built once: rebuilding it per site made fit quadratic (6 s of 10 s at 10,000 sites)
         self.skipped_sites_ = [s.name for s in fed.sites if s.name not in fitted]
-        self.fit_aggregates(aggs)
+        self.fit_aggregates(aggs, fed.schema.of_kind("binary"))
         self.schema_ = fed.schema
         return self
 
     def fit_aggregates(self,
                        aggs: Sequence[Aggregate],  # site profiles (from `collect_profiles`)
+                       binary: Sequence[str] = (),  # 0/1 features: kept unscaled where every site withheld their statistics
                       ) -> FederatedPreprocessor:
         "Fit from profiles already collected (coordinator side)."
-        st = preprocessing_state(aggs, self.impute, self.scale, self.one_hot, self.ddof, self.eps, self.drop, self.add_indicator)
+        st = preprocessing_state(aggs, self.impute, self.scale, self.one_hot, self.ddof, self.eps, self.drop, self.add_indicator, binary)
         return self._set_state(st, [a.site for a in aggs])
 
     def _set_state(self, st: dict, sites: list) -> FederatedPreprocessor:

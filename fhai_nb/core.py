@@ -232,6 +232,7 @@ class Site:
         self._train = _plain_index(train)
         self._test = _plain_index(test if test is not None else train.iloc[:0])
         self._log = None  # the query log, made on the first audited release
+        self._rows, self._space = None, len(self._train) + len(self._test)  # where this site's rows sit in its log's row space
 
     @property
     def policy(self):
@@ -267,14 +268,16 @@ class Site:
                ) -> str | None:
         "Why the site would refuse any release over `split` (minimum rows, split complement), from public counts; None if it would not."
         k = self._policy.threshold(min_rows, self.name)
-        n, comp = self.n_rows(split), self.n_train + self.n_test - self.n_rows(split)
+        n = self.n_rows(split)
         if n < k:
             return (f"site {self.name!r} refuses {what!r}: it would summarise {n} row(s), fewer than the minimum of {k} (rule: minimum "
                     f"rows). Merge small sites or leave this one out; if its governance allows smaller cells, the site adopts a smaller k")
-        if 0 < comp < k:
-            return (f"site {self.name!r} refuses {what!r} on split {split!r} (rule: split complement): the site holds {comp} row(s) "
-                    f"outside it, fewer than k={k}, so this release next to one over all rows would describe them. Ask with "
-                    f"split='all', or leave this site out of the query")
+        small = [(s, m) for s, m in (("train", self.n_train), ("test", self.n_test)) if 0 < m < k]
+        if split == "all" and small:  # all minus the other split would be this small one: refuse 'all', the split nobody trains on
+            s, m = small[0]
+            return (f"site {self.name!r} refuses {what!r} on split 'all' (rule: split complement): its {s} split holds {m} row(s), "
+                    f"fewer than k={k}, so this release next to one over the other split would describe them. Ask with "
+                    f"split='train' or 'test', or leave this site out of the query")
         return None
 
     def releasable(self, split: str = "train", min_rows: int | None = None) -> bool:
@@ -294,26 +297,39 @@ class Site:
         k = self._policy.threshold(min_rows, self.name)
         df = self.local_frame(split)
         if self._policy.audit and self._log is None: self._log = QueryLog()
-        guard = Release(self.name, self._policy, k, self._log, offset=self.n_train if split == "test" else 0,
-                        n_all=self.n_train + self.n_test, what=name)
+        start = self.n_train if split == "test" else 0
+        pos = np.arange(start, start + len(df)) if self._rows is None else self._rows[start:start + len(df)]
+        guard = Release(self.name, self._policy, k, self._log, n_all=self._space, what=name, positions=pos)
         vals = fn(df, guard=guard) if _takes_guard(fn) else fn(df)
         if not isinstance(vals, dict) or any(isinstance(v, (pd.DataFrame, pd.Series)) for v in vals.values()):
             raise DisclosureError(f"site {self.name!r}: {name!r} must return a dict of numbers or arrays, not frames or series")
         guard.commit()
         return Aggregate(self.name, name, len(df), vals)
 
-    def _derived(self, train, test, policy) -> Site:
-        "A new `Site` object for this hospital; it shares the query log when it holds the same number of rows."
+    def _derived(self, train, test, policy, rows=None) -> Site:
+        "A new `Site` object for this hospital; it shares the query log when its rows are known to be this site's rows."
         from fhai_nb.disclosure import QueryLog
         new = Site(self.name, train, test, self.meta, policy)
-        if new.n_train == self.n_train and new.n_test == self.n_test:
-            if self._log is None: self._log = QueryLog()
-            new._log = self._log
+        if rows is None and (new.n_train, new.n_test) != (self.n_train, self.n_test): return new  # unknown rows: a new log
+        if rows is not None:
+            rows = np.asarray(rows)
+            if rows.ndim != 1 or len(rows) != new.n_train + new.n_test or not np.issubdtype(rows.dtype, np.integer) \
+               or len(rows) and (rows.min() < 0 or rows.max() >= self.n_train + self.n_test) or len(np.unique(rows)) != len(rows):
+                raise FhaiError(f"site {self.name!r}: rows must give, for each new train then test row, its distinct position among "
+                                f"this site's {self.n_train + self.n_test} rows (train then test)")
+        if self._log is None: self._log = QueryLog()
+        new._log, new._space = self._log, self._space
+        if rows is not None: new._rows = (np.arange(self._space) if self._rows is None else self._rows)[rows]
+        else: new._rows = self._rows
         return new
 
-    def with_frames(self, train: pd.DataFrame, test: pd.DataFrame | None = None) -> Site:
-        "A new site with the same name, meta and policy but transformed frames (a site-side transform); same rows keep the query log."
-        return self._derived(train, test, self._policy)
+    def with_frames(self,
+                    train: pd.DataFrame,  # the new training rows
+                    test: pd.DataFrame | None = None,  # the new test rows
+                    rows=None,  # positions among this site's rows (train then test) of the new train then test rows
+                   ) -> Site:
+        "A new site with the same name, meta and policy but transformed frames (a site-side transform); its query log goes with it when the rows are the same or `rows` says which they are."
+        return self._derived(train, test, self._policy, rows)
 
     def with_policy(self, policy) -> Site:
         "The same site under another `DisclosurePolicy` (the site's own decision); it keeps its rows and query log."

@@ -63,8 +63,9 @@ def test_split_difference_does_not_reveal_a_tiny_test_set():
         return (every.values["mean"][0] * n_all - tr.values["mean"][0] * n_tr) / (n_all - n_tr)
     got = _attack_or_refused(attack)
     assert got is None or np.isnan(got), f"the test patient's age was recovered: {got}"
-    with pytest.raises(DisclosureError, match="rule: split complement"):
-        profile_site(fed["a"], ["age"], split="train")
+    with pytest.raises(DisclosureError, match=r"refuses 'profile' on split 'all' \(rule: split complement\): its test split holds 1 row"):
+        profile_site(fed["a"], ["age"], split="all")
+    assert profile_site(fed["a"], ["age"], split="train").values["n_obs"][0] == 30  # training is still described
     with pytest.raises(DisclosureError, match="fewer than the minimum of 5"):
         profile_site(fed["a"], ["age"], split="test")
 
@@ -220,3 +221,22 @@ def test_refused_release_logs_nothing_and_repeats_are_answered():
     n = len(fed["a"]._log)
     with pytest.raises(DisclosureError): federated_histogram(fed, "x", bins=[0, 10, 22, 30])
     assert len(fed["a"]._log) == n
+
+
+def test_query_log_follows_a_site_through_with_frames():
+    "A site that sets 2 training rows aside (a validation carve-out) and is asked again: its log still sees those 2 rows."
+    rng = np.random.default_rng(2)
+    fed = _fed(pd.DataFrame(dict(site="a", x=rng.normal(size=30), y=[0, 1] * 15)))
+    site = fed["a"]
+    full = profile_site(site, ["x"])
+    keep = np.arange(2, 30)
+    sub = site.with_frames(site.local_frame().iloc[keep], site.local_frame("test"), rows=keep)
+    m = profile_site(sub, ["x"]).values
+    assert np.isnan(m["mean"][0]), "30 rows minus 28 rows: the 2 set aside would come out"
+    assert full.values["n_obs"][0] == 30
+    same = site.with_frames(site.local_frame().assign(x=site.local_frame().x * 2))  # same rows, transformed: same log
+    assert same._log is site._log
+    with pytest.raises(FhaiError, match="rows must give"):
+        site.with_frames(site.local_frame().iloc[keep], rows=[0, 0] + list(range(2, 28)))
+    with pytest.raises(FhaiError, match="rows must give"):
+        site.with_frames(site.local_frame().iloc[keep], rows=list(range(5, 33)))
