@@ -362,10 +362,10 @@ def _shared_policy(sites: Sequence[Site], policy=None):
     want = policy if policy is not None else sites[0].policy
     odd = [s.name for s in sites if s.policy != want]
     if odd:
-        first = sites[0].name if policy is None else "the federation"
-        raise DisclosureError(f"site(s) {odd[:5]} enforce {sites[[s.name for s in sites].index(odd[0])].policy}, but {first!r} asks for {want}; "
-                              f"a federation's sites share one policy (rule: one policy). Give every site the same one: "
-                              f"Federation.from_frame(..., policy=...) or fed.with_policy(policy)")
+        other = next(s.policy for s in sites if s.name == odd[0])
+        ref = f"site {sites[0].name!r} enforces" if policy is None else "the federation asks for"
+        raise DisclosureError(f"site(s) {odd[:5]} enforce {other}, while {ref} {want} (rule: one policy): a federation's sites "
+                              f"share one policy. Give every site the same one: Federation.from_frame(..., policy=...) or fed.with_policy(policy)")
     return want
 
 class Federation:

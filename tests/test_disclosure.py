@@ -240,3 +240,17 @@ def test_query_log_follows_a_site_through_with_frames():
         site.with_frames(site.local_frame().iloc[keep], rows=[0, 0] + list(range(2, 28)))
     with pytest.raises(FhaiError, match="rows must give"):
         site.with_frames(site.local_frame().iloc[keep], rows=list(range(5, 33)))
+
+
+def test_hidden_cells_cannot_be_recovered_from_the_total():
+    "Two hidden categories of 2 rows each: the public total minus the shown cell would give their sum, 4."
+    df = pd.DataFrame(dict(site="a", c=["u"] * 30 + ["v"] * 2 + ["w"] * 2, y=[0, 1] * 17))
+    fed = _fed(df)
+    def attack():
+        a = collect_profiles(fed, ["c"], target=False)[0]
+        return a.n - np.nansum(a.values["cat_counts"]["c"]) - a.values["cat_missing"]["c"]
+    got = _attack_or_refused(attack)
+    assert got is None or np.isnan(got) or got >= 5, f"the hidden cells' sum was recovered: {got}"
+    one = _fed(pd.DataFrame(dict(site="a", c=["u"] * 30 + ["v"] * 3 + ["w"] * 8, y=[0, 1] * 20 + [1])))
+    a = collect_profiles(one, ["c"], target=False)[0]
+    assert np.isnan(a.values["cat_counts"]["c"]).sum() == 2  # the 3, and the 8 with it: 41 - 30 = 11 hides both
