@@ -417,10 +417,9 @@ class Federation:
             y = df[t].to_numpy()
             lab = guard.cells(t, np.vstack([y == 0, y == 1]))
             miss = df[names].isna().to_numpy()
-            per = [guard.cells(c, np.vstack([~miss[:, j], miss[:, j]])) for j, c in enumerate(names)]
-            shown = not any(np.isnan(c).any() for c in per)
+            shown = guard.present(names, ~miss).all()  # every column's missing count may be shown
             return dict(prevalence=np.nan if np.isnan(lab).any() else lab[1] / len(df),
-                        missing=sum(c[1] for c in per) / max(miss.size, 1) if shown else np.nan)
+                        missing=miss.sum() / max(miss.size, 1) if shown else np.nan)
         rows = []
         for s in self.sites:
             try: a = s.aggregate("summary", stats, split="train", min_rows=min_rows)
