@@ -1,4 +1,4 @@
-"""Counts, means, variances, histograms, missingness and vocabularies computed from what each hospital releases (never rows), the small-cell rule, federated standardisation/imputation/one-hot encoding, and a harmonisation report.
+"""Counts, means, variances, histograms, missingness and vocabularies computed from what each hospital releases (never rows), under each site's disclosure policy.
 
 Docs: https://example.org/fhai_nb/analytics.html.md"""
 
@@ -7,19 +7,18 @@ Docs: https://example.org/fhai_nb/analytics.html.md"""
 # %% ../nbs/03_analytics.ipynb #8cdf9b08
 from __future__ import annotations
 import functools
-import math
+import importlib
 from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
-from .core import FhaiError, DisclosureError, Aggregate, Site, Federation, Schema, Feature, MIN_ROWS
+from .core import FhaiError, DisclosureError, Aggregate, Site, Federation, MIN_ROWS
+from .disclosure import DisclosurePolicy, Release, suppress_counts
 
 # %% auto #0
-__all__ = ['COORDINATOR', 'SITE_SIDE', 'UNIT_CONVERSIONS', 'coordinator', 'site_side', 'suppress_cells', 'profile_stats',
-           'profile_site', 'collect_profiles', 'pool_moments', 'describe_aggregates', 'federated_describe',
-           'count_table', 'federated_value_counts', 'pool_vocabulary', 'federated_vocabulary', 'missingness_table',
-           'federated_missingness', 'agree_bins', 'histogram_table', 'federated_histogram', 'preprocessing_state',
-           'FederatedPreprocessor', 'harmonisation_findings', 'harmonisation_report', 'convert_units',
-           'recode_categories', 'apply_unit_fixes']
+__all__ = ['COORDINATOR', 'SITE_SIDE', 'coordinator', 'site_side', 'suppress_cells', 'profile_stats', 'profile_site',
+           'collect_profiles', 'pool_moments', 'describe_aggregates', 'federated_describe', 'count_table',
+           'federated_value_counts', 'pool_vocabulary', 'federated_vocabulary', 'missingness_table',
+           'federated_missingness', 'agree_bins', 'histogram_table', 'federated_histogram']
 
 # %% ../nbs/03_analytics.ipynb #4588e6a0
 COORDINATOR: dict[str, Callable] = {}  # name -> coordinator-side function (receives only Aggregates)
@@ -54,15 +53,8 @@ def site_side(fn: Callable) -> Callable:
 # %% ../nbs/03_analytics.ipynb #0fb166bc
 @site_side
 def suppress_cells(counts, k: int = MIN_ROWS) -> np.ndarray:
-    "Counts as floats with cells of 1..k-1 (and, if only one is hidden, the next smallest) replaced by NaN."
-    c = np.asarray(counts, dtype=float).copy()
-    if k <= 1 or c.size == 0: return c
-    small = (c > 0) & (c < k)
-    if small.sum() == 1:
-        rest = np.flatnonzero((c > 0) & ~small)
-        if len(rest): small[rest[np.argmin(c[rest])]] = True
-    c[small] = np.nan
-    return c
+    "Counts as floats with cells of 1..k-1 hidden (NaN), and more hidden until two or more hold k rows together."
+    return suppress_counts(counts, k)
 
 # %% ../nbs/03_analytics.ipynb #e65c70ae
 def _family(s: pd.Series) -> str:
@@ -75,31 +67,42 @@ def _family(s: pd.Series) -> str:
     kinds = {("bool" if isinstance(v, (bool, np.bool_)) else "number" if isinstance(v, (int, float, np.number)) else "text") for v in vals.iloc[:200]}
     return kinds.pop() if len(kinds) == 1 else "mixed"
 
-def _round_sig(x: np.ndarray, down: bool, sig: int = 4) -> np.ndarray:
-    "Round outward to `sig` significant digits (floor for minima, ceil for maxima)."
-    x = np.asarray(x, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mag = np.where((x == 0) | ~np.isfinite(x), 1.0, 10.0 ** (np.floor(np.log10(np.abs(np.where(x == 0, 1, x)))) - sig + 1))
-        r = (np.floor(x / mag) if down else np.ceil(x / mag)) * mag
-    return np.where(np.isfinite(x), r, x)
-
 def _numeric_block(df: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
     "The columns as a float matrix; text that is not a number becomes NaN (the type family records it)."
     try: return df[list(cols)].to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
         return np.column_stack([pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in cols]) if len(cols) else np.empty((len(df), 0))
 
+def _check_edges(edges: Mapping | None, numeric: Sequence[str]) -> dict:
+    "Histogram edges per column as float arrays, or a clear error (unknown column, unsorted, repeated or too few edges)."
+    out = {}
+    for c, e in (edges or {}).items():
+        if c not in numeric: raise FhaiError(f"histogram edges are given for {c!r}, which is not among the numeric columns asked for {list(numeric)}")
+        e = np.asarray(e, dtype=float)
+        if e.ndim != 1 or len(e) < 2 or not np.isfinite(e).all():
+            raise FhaiError(f"histogram edges of {c!r} must be at least two finite numbers, got {np.atleast_1d(e).tolist()}")
+        d = np.diff(e)
+        if (d == 0).any(): raise FhaiError(f"histogram edges of {c!r} repeat {sorted(set(e[1:][d == 0].tolist()))}; give each edge once")
+        if (d < 0).any(): raise FhaiError(f"histogram edges of {c!r} are not sorted: {e.tolist()}; give them in increasing order")
+        out[c] = e
+    return out
+
 @site_side
 def profile_stats(df: pd.DataFrame,  # one site's rows (inside the site)
                   numeric: Sequence[str] = (),  # numeric/binary columns: moments
                   categorical: Sequence[str] = (),  # categorical columns: category counts
                   target: str | None = None,  # label column: class counts
-                  k: int = MIN_ROWS,  # small-cell threshold
+                  k: int = MIN_ROWS,  # minimum cell count when called without a guard (outside a `Site`)
                   edges: Mapping[str, np.ndarray] | None = None,  # histogram bin edges per numeric column, chosen by the coordinator
                   families: bool = False,  # also report each column's storage type
+                  overlap: str = "refuse",  # a bin that differences against an earlier release: 'refuse' the profile or 'suppress' the bin
+                  guard: Release | None = None,  # the site's release guard (`Site.aggregate` passes it): cell rules and query log
                  ) -> dict:
-    "The site's profile: moments, category and label counts, histograms and types, small cells suppressed."
+    "The site's profile: moments, category and label counts, histograms and types, under the site's disclosure rules."
     numeric, categorical = list(numeric), list(categorical)
+    edges = _check_edges(edges, numeric)
+    if overlap not in ("refuse", "suppress"): raise FhaiError(f"overlap must be 'refuse' or 'suppress', got {overlap!r}")
+    guard = guard if guard is not None else Release("this site", DisclosurePolicy(k=int(k), audit=False))
     n = len(df)
     X = _numeric_block(df, numeric)
     obs = ~np.isnan(X)
@@ -110,39 +113,46 @@ def profile_stats(df: pd.DataFrame,  # one site's rows (inside the site)
     mn = np.where(obs, X, np.inf).min(0) if n else np.full(len(numeric), np.inf)
     mx = np.where(obs, X, -np.inf).max(0) if n else np.full(len(numeric), -np.inf)
     const = (mn == mx) | (n_obs <= 1)
-    hide = (n_obs < max(k, 1)) & (n_obs > 0)  # rule 2: moments over fewer than k observed values
+    hide = ~guard.present(numeric, obs)  # rule 2: a column's statistics go out only with its counts (observed, missing)
+    with np.errstate(invalid="ignore"):
+        two = (mn < mx) & ((obs & ((X == mn) | (X == mx))).sum(0) == n_obs)  # two values: mean x count gives each level's count
+    for j in np.flatnonzero(two & ~hide):
+        o = obs[:, j]
+        hide[j] = bool(np.isnan(guard.cells(numeric[j], np.vstack([o & (X[:, j] == mn[j]), o & (X[:, j] == mx[j])]))).any())
     none = n_obs == 0
     n_missing = n - n_obs
     mean[hide | none] = np.nan; m2[hide | none] = np.nan
-    mn = np.where(hide | none, np.nan, _round_sig(mn, True)); mx = np.where(hide | none, np.nan, _round_sig(mx, False))
+    lo, hi = guard.range(mn, mx)
+    mn = np.where(hide | none, np.nan, lo); mx = np.where(hide | none, np.nan, hi)
     n_obs[hide] = np.nan; n_missing[hide] = np.nan
-    out = dict(k=k, columns=tuple(numeric), n_obs=n_obs, n_missing=n_missing, mean=mean, m2=m2, min=mn, max=mx,
+    out = dict(k=guard.k, columns=tuple(numeric), n_obs=n_obs, n_missing=n_missing, mean=mean, m2=m2, min=mn, max=mx,
                const=np.where(hide | none, False, const))
     labels, counts, cmiss = {}, {}, {}
-    for c in categorical:
+    for c in categorical:  # rule 3: the categories and the missing count are the cells of one table
         s = df[c]
         if isinstance(s.dtype, pd.CategoricalDtype):  # fast path: count the integer codes
             codes, uniq = s.array.codes, s.dtype.categories
         else:
             codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        codes = np.asarray(codes)
         cnt = np.bincount(codes[codes >= 0], minlength=len(uniq))
-        keep = cnt > 0
+        keep = np.flatnonzero(cnt > 0)
+        cells = guard.cells(c, np.vstack([codes[None, :] == keep[:, None], codes[None, :] < 0]))
         labels[c] = tuple(np.asarray(uniq)[keep].tolist())
-        counts[c] = suppress_cells(cnt[keep], k)
-        cmiss[c] = float((codes < 0).sum())
+        counts[c], cmiss[c] = cells[:-1], float(cells[-1])
     out.update(cat_columns=tuple(categorical), cat_labels=labels, cat_counts=counts, cat_missing=cmiss)
     if target is not None:
         y = df[target].to_numpy(dtype=float)
-        out["label_counts"] = suppress_cells([(y == 0).sum(), (y == 1).sum()], k)
+        out["label_counts"] = guard.cells(target, np.vstack([y == 0, y == 1]))
     if edges:
         hist = {}
         for c, e in edges.items():
             j = numeric.index(c)
-            x = X[obs[:, j], j]
-            e = np.asarray(e, dtype=float)
-            idx = np.clip(np.searchsorted(e, x, side="right") - 1, 0, len(e) - 2)  # values outside the edges go to the end bins
-            hist[c] = suppress_cells(np.bincount(idx, minlength=len(e) - 1), k) if not hide[j] else np.full(len(e) - 1, np.nan)
-        out.update(hist_edges={c: np.asarray(e, dtype=float) for c, e in edges.items()}, hist_counts=hist)
+            if hide[j]: hist[c] = np.full(len(e) - 1, np.nan); continue
+            idx = np.clip(np.searchsorted(e, X[:, j], side="right") - 1, 0, len(e) - 2)  # values outside the edges go to the end bins
+            masks = (idx[None, :] == np.arange(len(e) - 1)[:, None]) & obs[:, j][None, :]
+            hist[c] = guard.cells(c, masks, refuse=overlap == "refuse", labels=[f"[{a:g}, {b:g})" for a, b in zip(e[:-1], e[1:])])
+        out.update(hist_edges=edges, hist_counts=hist)
     if families: out["families"] = {c: _family(df[c]) for c in [*numeric, *categorical]}
     return out
 
@@ -152,13 +162,14 @@ def profile_site(site: Site,  # the hospital to ask
                  categorical: Sequence[str] = (),  # categorical columns
                  target: str | None = None,  # label column
                  split: str = "train",  # which rows: 'train', 'test' or 'all'
-                 min_rows: int = MIN_ROWS,  # small-cell threshold k
+                 min_rows: int | None = None,  # a larger cell count than the site's policy (never smaller)
                  edges: Mapping[str, np.ndarray] | None = None,  # shared histogram bin edges
                  families: bool = False,  # report storage types
+                 overlap: str = "refuse",  # histogram bins overlapping an earlier release: 'refuse' or 'suppress' them
                 ) -> Aggregate:
-    "Ask one site for its profile `Aggregate` (computed inside the site)."
-    fn = functools.partial(profile_stats, numeric=tuple(numeric), categorical=tuple(categorical), target=target, k=min_rows,
-                           edges=edges, families=families)
+    "Ask one site for its profile `Aggregate` (computed inside the site, under its policy)."
+    fn = functools.partial(profile_stats, numeric=tuple(numeric), categorical=tuple(categorical), target=target,
+                           edges=edges, families=families, overlap=overlap)
     return site.aggregate("profile", fn, split=split, min_rows=min_rows)
 
 def _columns(fed: Federation, columns: Sequence[str] | None) -> tuple[list[str], list[str]]:
@@ -179,16 +190,18 @@ def _public_rows(site: Site, split: str) -> int:
 def collect_profiles(fed: Federation,  # the federation to ask
                      columns: Sequence[str] | None = None,  # features (default: all)
                      split: str = "train",  # which rows
-                     min_rows: int = MIN_ROWS,  # small-cell threshold k
+                     min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                      edges: Mapping[str, np.ndarray] | None = None,  # shared histogram bin edges
                      families: bool = False,  # report storage types
                      target: bool = True,  # include label counts
+                     overlap: str = "refuse",  # histogram bins overlapping an earlier release: 'refuse' or 'suppress' them
                     ) -> list[Aggregate]:
     "Every site's profile `Aggregate`, in site order."
     if not isinstance(fed, Federation): raise FhaiError(f"expected a Federation, got {type(fed).__name__}; build one with Federation.from_frame")
-    if not isinstance(min_rows, (int, np.integer)) or min_rows < 1: raise FhaiError(f"min_rows must be an integer >= 1, got {min_rows!r}")
+    fed.policy.threshold(min_rows)  # a bad or too small min_rows: one clear error before any site is asked
     num, cat = _columns(fed, columns)
-    return [profile_site(s, num, cat, fed.schema.target if target else None, split, int(min_rows), edges, families) for s in fed.sites]
+    edges = _check_edges(edges, num)
+    return [profile_site(s, num, cat, fed.schema.target if target else None, split, min_rows, edges, families, overlap) for s in fed.sites]
 
 # %% ../nbs/03_analytics.ipynb #7dd28c84
 def _stack(aggs: Sequence[Aggregate], key: str) -> np.ndarray:
@@ -253,7 +266,7 @@ def describe_aggregates(aggs: Sequence[Aggregate],  # site profiles
                              max=r["max"], n_categories=np.nan, top=None, suppressed=bool(r["suppressed_sites"])))
         for col in _same_columns(g, "cat_columns"):
             vc = _pool_counts([a.values["cat_labels"][col] for a in g], [a.values["cat_counts"][col] for a in g])
-            miss = sum(a.values["cat_missing"][col] for a in g)
+            miss = sum(_cat_missing(a, col) for a in g)
             cnt = float(np.nansum(vc.values)) if len(vc) else 0.0
             tot = sum(a.n for a in g)
             rows.append(dict(site=site, column=col, count=tot - miss, missing=miss, missing_frac=miss / tot if tot else np.nan,
@@ -262,6 +275,11 @@ def describe_aggregates(aggs: Sequence[Aggregate],  # site profiles
     out = pd.DataFrame(rows)
     out[["count", "missing"]] = out[["count", "missing"]].astype(float)
     return out.set_index(["site", "column"]) if by_site else out.drop(columns="site").set_index("column")
+
+def _cat_missing(a: Aggregate, col: str) -> float:
+    "A site's missing count of a categorical column; where the site hid it, its rows outside the shown categories (missing or withheld)."
+    m = a.values["cat_missing"][col]
+    return float(m) if not np.isnan(m) else a.n - float(np.nansum(np.asarray(a.values["cat_counts"][col], dtype=float)))
 
 def _pool_counts(labels: Sequence[tuple], counts: Sequence[np.ndarray]) -> pd.Series:
     "Sum per-site category counts over the union vocabulary (suppressed cells contribute nothing)."
@@ -275,7 +293,7 @@ def federated_describe(fed: Federation,  # the federation
                        columns: Sequence[str] | None = None,  # features (default: all)
                        split: str = "train",  # which rows
                        by_site: bool = False,  # one row per site and column
-                       min_rows: int = MIN_ROWS,  # small-cell threshold k
+                       min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                        ddof: int = 1,  # variance ddof
                       ) -> pd.DataFrame:
     "Describe the federation's features (like `DataFrame.describe`), computed from site aggregates only."
@@ -317,7 +335,7 @@ def count_table(aggs: Sequence[Aggregate],  # site profiles
 def federated_value_counts(fed: Federation,  # the federation
                            column: str,  # a categorical feature, or the target
                            split: str = "train",  # which rows
-                           min_rows: int = MIN_ROWS,  # small-cell threshold k
+                           min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                           ) -> pd.DataFrame:
     "Category (or label) counts per site and pooled, small cells suppressed; `.pivot(index='site', columns='value', values='shown')` to display."
     if column == fed.schema.target: return count_table(collect_profiles(fed, [], split, min_rows), "label")
@@ -332,7 +350,7 @@ def pool_vocabulary(aggs: Sequence[Aggregate],  # site profiles
     "{categorical column: union of the categories the sites use}, from site profiles."
     return {c: _sorted_labels(l for a in aggs for l in a.values["cat_labels"][c]) for c in _same_columns(aggs, "cat_columns")}
 
-def federated_vocabulary(fed: Federation, columns: Sequence[str] | None = None, split: str = "train", min_rows: int = MIN_ROWS) -> dict:
+def federated_vocabulary(fed: Federation, columns: Sequence[str] | None = None, split: str = "train", min_rows: int | None = None) -> dict:
     "The union vocabulary of each categorical feature across sites."
     num, cat = _columns(fed, columns)
     return pool_vocabulary(collect_profiles(fed, cat, split, min_rows, target=False))
@@ -352,12 +370,12 @@ def missingness_table(aggs: Sequence[Aggregate],  # site profiles
     n = float(sum(a.n for a in aggs))
     n_obs = _stack(aggs, "n_obs")
     pooled = dict(zip(cols, np.where(np.isnan(n_obs).all(0), np.nan, 1 - np.nansum(n_obs, axis=0) / max(n, 1))))
-    pooled.update({c: sum(a.values["cat_missing"][c] for a in aggs) / max(n, 1) for c in cats})
+    pooled.update({c: sum(_cat_missing(a, c) for a in aggs) / max(n, 1) for c in cats})
     out.loc["pooled"] = pd.Series(pooled)
     out.index.name = "site"
     return out
 
-def federated_missingness(fed: Federation, split: str = "train", min_rows: int = MIN_ROWS) -> pd.DataFrame:
+def federated_missingness(fed: Federation, split: str = "train", min_rows: int | None = None) -> pd.DataFrame:
     "Fraction of missing values per site and column (plus a pooled row), from site aggregates."
     return missingness_table(collect_profiles(fed, None, split, min_rows, target=False))
 
@@ -409,14 +427,13 @@ def federated_histogram(fed: Federation,  # the federation
                         bins: int | Sequence[float] = 10,  # number of bins, or the edges themselves
                         range: tuple[float, float] | str | None = None,  # (low, high), or 'moments' (mean ± 3 SD); default: pooled min/max
                         split: str = "train",  # which rows
-                        min_rows: int = MIN_ROWS,  # small-cell threshold k
+                        min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                        ) -> pd.DataFrame:
     "Histogram of one numeric column per site and pooled, over bins every site shares."
     num, cat = _columns(fed, [column])
     if cat: raise FhaiError(f"column {column!r} is categorical; use federated_value_counts for it")
     if not isinstance(bins, (int, np.integer)):
-        edges = np.asarray(bins, dtype=float)
-        if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0): raise FhaiError("bins given as edges must be increasing, at least two of them")
+        edges = _check_edges({column: bins}, [column])[column]
     elif isinstance(range, str):
         if range != "moments": raise FhaiError(f"range must be (low, high), 'moments' or None, got {range!r}")
         edges = agree_bins(collect_profiles(fed, [column], split, min_rows, target=False), bins, column, "moments")[column]
@@ -428,483 +445,12 @@ def federated_histogram(fed: Federation,  # the federation
         edges = agree_bins(collect_profiles(fed, [column], split, min_rows, target=False), bins, column)[column]
     return histogram_table(collect_profiles(fed, [column], split, min_rows, edges={column: edges}, target=False), column)
 
-# %% ../nbs/03_analytics.ipynb #9a016c46
-def _fmt_cat(v) -> str:
-    "A category as a column-name suffix: 2.0 -> '2'."
-    if isinstance(v, (float, np.floating)) and float(v).is_integer(): return str(int(v))
-    return str(v)
+# %% ../nbs/03_analytics.ipynb #bd8b5dbc
+_MOVED = {**dict.fromkeys(("FederatedPreprocessor", "preprocessing_state", "_fmt_cat", "_inv"), "preprocessing"),
+          **dict.fromkeys(("UNIT_CONVERSIONS", "harmonisation_findings", "harmonisation_report", "convert_units", "recode_categories",
+                           "apply_unit_fixes", "_unit_match", "_norm_label", "_finding", "_replace_site"), "harmonisation")}
 
-def _inv(scale: np.ndarray, zero: np.ndarray) -> np.ndarray:
-    "1/scale, and 0 where `zero` is set or the scale is not positive (a constant column maps to 0)."
-    scale = np.asarray(scale, dtype=float)
-    ok = ~np.asarray(zero, dtype=bool) & (scale > 0)
-    return np.divide(1.0, scale, out=np.zeros_like(scale), where=ok)
-
-@coordinator
-def preprocessing_state(aggs: Sequence[Aggregate],  # site profiles of the training rows
-                        impute: str | None = "mean",  # 'mean' or None
-                        scale: str | None = "federated",  # 'federated', 'site' or None
-                        one_hot: bool = True,  # one-hot encode categorical columns
-                        ddof: int = 0,  # variance ddof
-                        eps: float = 0.0,  # added to every std
-                        drop: str | None = None,  # 'first': drop each feature's first category
-                        add_indicator: bool = False,  # add <col>_missing columns
-                       ) -> dict:
-    "Everything `FederatedPreprocessor.transform` needs, fitted from site profiles only."
-    num, cats = list(_same_columns(aggs)), list(_same_columns(aggs, "cat_columns"))
-    n_obs, mean, m2 = _stack(aggs, "n_obs"), _stack(aggs, "mean"), _stack(aggs, "m2")
-    N, mu, M2 = _pool(n_obs, mean, m2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.where(N - ddof > 0, M2 / (N - ddof), 0.0)
-    empty = [c for c, n_ in zip(num, N) if n_ == 0]
-    if empty and (impute is not None or scale is not None):
-        raise DisclosureError(f"column(s) {empty} have no released values at any site (never recorded, or fewer than k observed "
-                              f"everywhere); drop them from the features or lower min_rows if governance allows")
-    with np.errstate(invalid="ignore"):  # constant everywhere, at one value (site means equal up to rounding): zero variance
-        spread = np.nanmax(mean, axis=0) - np.nanmin(mean, axis=0) if len(aggs) else np.zeros(len(num))
-    const_all = np.all(_stack(aggs, "const").astype(bool) | np.isnan(mean), axis=0) & (np.nan_to_num(spread) <= 1e-12 * np.maximum(np.abs(np.nan_to_num(mu)), 1e-300))
-    std = np.sqrt(np.maximum(var, 0.0))
-    state = dict(numeric=num, categorical=cats, fill=np.nan_to_num(mu), center=np.zeros(len(num)), inv_scale=np.ones(len(num)),
-                 site_center={}, site_inv_scale={}, site_fallback={})
-    if scale == "federated":
-        state["center"] = np.nan_to_num(mu)
-        state["inv_scale"] = _inv(std + eps, const_all)
-    elif scale == "site":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            svar = np.where(n_obs - ddof > 0, m2 / (n_obs - ddof), 0.0)
-        sstd = np.sqrt(np.maximum(svar, 0.0))
-        sconst = _stack(aggs, "const").astype(bool) | (svar <= 0)
-        fed_inv = _inv(std + eps, const_all)
-        state["fed_center"], state["fed_inv_scale"] = np.nan_to_num(mu), fed_inv
-        for i, a in enumerate(aggs):
-            known = ~np.isnan(mean[i]) & ~np.isnan(n_obs[i])  # suppressed or never recorded: fall back to federated statistics
-            state["site_center"][a.site] = np.where(known, np.nan_to_num(mean[i]), np.nan_to_num(mu))
-            state["site_inv_scale"][a.site] = np.where(known, _inv(sstd[i] + eps, sconst[i]), fed_inv)
-            if not known.all(): state["site_fallback"][a.site] = [c for c, k_ in zip(num, known) if not k_]
-    state["vocab"] = pool_vocabulary(aggs)
-    miss = np.nansum(_stack(aggs, "n_missing"), axis=0)
-    cmiss = {c: sum(a.values["cat_missing"][c] for a in aggs) for c in cats}
-    state["indicators"] = ([c for c, m_ in zip(num, miss) if m_ > 0] + [c for c in cats if cmiss[c] > 0]) if add_indicator else []
-    return state
-
-# %% ../nbs/03_analytics.ipynb #c05bd7f9
-class FederatedPreprocessor:
-    "Federated imputation, standardisation and one-hot encoding, fitted from site aggregates and applied site-side."
-    def __init__(self,
-                 impute: str | None = "mean",  # 'mean' (federated mean) or None
-                 scale: str | None = "federated",  # 'federated' (pooled stats), 'site' (each site's own) or None
-                 one_hot: bool = True,  # one-hot encode categorical features with the union vocabulary
-                 ddof: int = 0,  # variance ddof (1 = unbiased, as torch.std)
-                 eps: float = 0.0,  # added to each std before dividing (FLamby: 1e-9)
-                 min_rows: int = MIN_ROWS,  # small-cell threshold k for the fitting aggregates
-                 drop: str | None = None,  # 'first': drop each categorical feature's first category
-                 add_indicator: bool = False,  # add a 0/1 `<col>_missing` column per column with missing training values
-                 skip_small: bool = False,  # fit without sites below min_rows (they then use federated statistics) instead of refusing
-                ):
-        if impute not in ("mean", None): raise FhaiError(f"impute must be 'mean' or None, got {impute!r}")
-        if scale not in ("federated", "site", None): raise FhaiError(f"scale must be 'federated', 'site' or None, got {scale!r}")
-        if drop not in ("first", None): raise FhaiError(f"drop must be 'first' or None, got {drop!r}")
-        if not isinstance(ddof, (int, np.integer)) or ddof < 0: raise FhaiError(f"ddof must be a non-negative integer, got {ddof!r}")
-        if not (isinstance(eps, (int, float)) and eps >= 0 and math.isfinite(eps)): raise FhaiError(f"eps must be a finite number >= 0, got {eps!r}")
-        if not isinstance(min_rows, (int, np.integer)) or min_rows < 1: raise FhaiError(f"min_rows must be an integer >= 1, got {min_rows!r}")
-        self.impute, self.scale, self.one_hot, self.ddof, self.eps = impute, scale, bool(one_hot), int(ddof), float(eps)
-        self.min_rows, self.drop, self.add_indicator, self.skip_small = int(min_rows), drop, bool(add_indicator), bool(skip_small)
-
-    def get_params(self, deep: bool = True) -> dict:
-        "The constructor arguments (scikit-learn's `get_params`, so `sklearn.clone` works)."
-        return dict(impute=self.impute, scale=self.scale, one_hot=self.one_hot, ddof=self.ddof, eps=self.eps,
-                    min_rows=self.min_rows, drop=self.drop, add_indicator=self.add_indicator, skip_small=self.skip_small)
-
-    def __repr__(self): return "FederatedPreprocessor(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
-
-    def fit(self,
-            fed: Federation,  # the federation; only aggregates of each site's rows are used
-            split: str = "train",  # rows to fit on
-           ) -> FederatedPreprocessor:
-        "Fit from each site's profile aggregate (coordinator side)."
-        if not isinstance(fed, Federation): raise FhaiError(f"fit takes a Federation, got {type(fed).__name__}")
-        cats = fed.schema.of_kind("categorical")
-        if cats and not self.one_hot:
-            raise FhaiError(f"feature(s) {cats} are categorical; pass one_hot=True or encode them as numbers before building the federation")
-        if not self.skip_small:
-            aggs = collect_profiles(fed, None, split, self.min_rows, target=False)
-        else:  # sites below the small-cell threshold stay silent; the others fit the preprocessor
-            num, cat = _columns(fed, None)
-            aggs = [profile_site(s, num, cat, None, split, self.min_rows) for s in fed.sites if _public_rows(s, split) >= self.min_rows]
-            if not aggs: raise DisclosureError(f"no site has {self.min_rows} or more {split} rows; nothing can be fitted")
-        fitted = {a.site for a in aggs}  # built once: rebuilding it per site made fit quadratic (6 s of 10 s at 10,000 sites)
-        self.skipped_sites_ = [s.name for s in fed.sites if s.name not in fitted]
-        self.fit_aggregates(aggs)
-        self.schema_ = fed.schema
-        return self
-
-    def fit_aggregates(self,
-                       aggs: Sequence[Aggregate],  # site profiles (from `collect_profiles`)
-                      ) -> FederatedPreprocessor:
-        "Fit from profiles already collected (coordinator side)."
-        st = preprocessing_state(aggs, self.impute, self.scale, self.one_hot, self.ddof, self.eps, self.drop, self.add_indicator)
-        return self._set_state(st, [a.site for a in aggs])
-
-    def _set_state(self, st: dict, sites: list) -> FederatedPreprocessor:
-        "Install fitted numbers and derive the output layout."
-        self.state_ = st
-        self.numeric_, self.categorical_, self.vocabulary_ = st["numeric"], st["categorical"], st["vocab"]
-        self.sites_ = list(sites)
-        self.site_fallback_ = st["site_fallback"]
-        names = []
-        for c in self.numeric_: names.append(c)
-        self._cat_slices = {}
-        for c in self.categorical_:
-            levels = self.vocabulary_[c][1:] if self.drop == "first" else self.vocabulary_[c]
-            self._cat_slices[c] = (len(names), len(levels))
-            names += [f"{c}_{_fmt_cat(v)}" for v in levels]
-        self._ind_start = len(names)
-        names += [f"{c}_missing" for c in st["indicators"]]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup: raise FhaiError(f"output column name(s) {dup} would repeat; rename the feature or category that produces them")
-        self.feature_names_out_ = names
-        self.feature_names_in_ = [*self.numeric_, *self.categorical_]
-        self._num_idx = np.arange(len(self.numeric_))
-        self._cat_pos = {c: pd.Index(self.vocabulary_[c]) for c in self.categorical_}
-        self._num_pos = {c: j for j, c in enumerate(self.numeric_)}
-        self._code_maps = {}  # categorical dtype seen at transform time -> positions of its categories in the vocabulary
-        return self
-
-    _ARRAYS = ("fill", "center", "inv_scale", "fed_center", "fed_inv_scale")
-
-    def to_dict(self) -> dict:
-        "The parameters and fitted numbers as a JSON-ready dict (no rows: only what the aggregates gave)."
-        self._check_fitted(); st = self.state_
-        out = {k: (np.asarray(v).tolist() if k in self._ARRAYS else v) for k, v in st.items() if k not in ("site_center", "site_inv_scale")}
-        out["site_center"] = {k: np.asarray(v).tolist() for k, v in st["site_center"].items()}
-        out["site_inv_scale"] = {k: np.asarray(v).tolist() for k, v in st["site_inv_scale"].items()}
-        return dict(params=self.get_params(), state=out, sites=list(self.sites_), skipped_sites=list(getattr(self, "skipped_sites_", [])))
-
-    @classmethod
-    def from_dict(cls, d: dict) -> FederatedPreprocessor:
-        "Rebuild a fitted preprocessor from `to_dict` output."
-        try: params, st = dict(d["params"]), dict(d["state"])
-        except (KeyError, TypeError): raise FhaiError("from_dict needs the dict that FederatedPreprocessor.to_dict() returned") from None
-        pre = cls(**params)
-        for k in cls._ARRAYS:
-            if k in st: st[k] = np.asarray(st[k], dtype=float)
-        st["site_center"] = {k: np.asarray(v, dtype=float) for k, v in st.get("site_center", {}).items()}
-        st["site_inv_scale"] = {k: np.asarray(v, dtype=float) for k, v in st.get("site_inv_scale", {}).items()}
-        pre.skipped_sites_ = list(d.get("skipped_sites", []))
-        return pre._set_state(st, d.get("sites", []))
-
-    def _check_fitted(self):
-        if not hasattr(self, "state_"): raise FhaiError("this FederatedPreprocessor is not fitted yet; call .fit(fed) first")
-
-    def statistics(self,
-                   site: str | None = None,  # with scale='site': this site's own centre and scale
-                  ) -> pd.DataFrame:
-        "The fitted numbers per numeric column: fill value, centre and scale (federated, or one site's with scale='site')."
-        self._check_fitted(); st = self.state_
-        center, inv = st["center"], st["inv_scale"]
-        if self.scale == "site":
-            if site is None: center, inv = st["fed_center"], st["fed_inv_scale"]
-            elif site in st["site_center"]: center, inv = st["site_center"][site], st["site_inv_scale"][site]
-            elif site not in getattr(self, "skipped_sites_", ()): raise FhaiError(f"no statistics for site {site!r}; sites are {self.sites_}")
-            else: center, inv = st["fed_center"], st["fed_inv_scale"]
-        with np.errstate(divide="ignore"):
-            sc = np.where(inv > 0, 1.0 / inv, 0.0)
-        return pd.DataFrame(dict(fill=st["fill"], center=center, scale=sc), index=pd.Index(st["numeric"], name="column"))
-
-    def transform_array(self,
-                        df: pd.DataFrame,  # one site's rows (site side)
-                        site: str | None = None,  # the site's name (needed for scale='site')
-                        dtype=np.float64,  # output dtype
-                       ) -> np.ndarray:
-        "Like `transform` but returns a numpy array (columns in `feature_names_out_` order)."
-        self._check_fitted(); st = self.state_
-        if not isinstance(df, pd.DataFrame): raise FhaiError(f"transform takes a pandas DataFrame, got {type(df).__name__}")
-        miss = [c for c in self.feature_names_in_ if c not in df.columns]
-        if miss: raise FhaiError(f"site {site!r}: frame lacks column(s) {miss} that the preprocessor was fitted on")
-        n, p = len(df), len(self.feature_names_out_)
-        out = np.zeros((n, p), dtype=np.float64)
-        num = self.numeric_
-        nan = np.zeros((n, 0), dtype=bool)
-        if num:
-            try: X = df[num].to_numpy(dtype=np.float64, na_value=np.nan)
-            except (TypeError, ValueError):
-                bad = [c for c in num if pd.to_numeric(df[c], errors="coerce").isna().sum() > df[c].isna().sum()]
-                raise FhaiError(f"site {site!r}: column(s) {bad} hold text where numbers are expected; clean them first") from None
-            nan = np.isnan(X)
-            if nan.any():
-                if self.impute is None:
-                    cols = [c for c, b in zip(num, nan.any(0)) if b]
-                    raise FhaiError(f"site {site!r}: column(s) {cols} have missing values and impute=None; use impute='mean' or drop those rows")
-                X = np.where(nan, st["fill"], X)
-            if self.scale == "site":
-                if site is None: raise FhaiError(f"scale='site' needs the site's name: transform(df, site=...) with one of {self.sites_}")
-                if site in st["site_center"]: X = (X - st["site_center"][site]) * st["site_inv_scale"][site]
-                elif site in getattr(self, "skipped_sites_", ()): X = (X - st["fed_center"]) * st["fed_inv_scale"]  # too small to fit: federated statistics
-                else: raise FhaiError(f"no statistics for site {site!r}; the preprocessor was fitted on sites {self.sites_}")
-            elif self.scale == "federated":
-                X = (X - st["center"]) * st["inv_scale"]
-            out[:, :len(num)] = X
-        rows = np.arange(n)
-        cat_missing = {}
-        for c in self.categorical_:
-            start, width = self._cat_slices[c]
-            s = df[c]
-            if isinstance(s.dtype, pd.CategoricalDtype):  # map the dtype's categories once, then index by code
-                m = self._code_maps.get(s.dtype)
-                if m is None: m = self._code_maps[s.dtype] = np.r_[self._cat_pos[c].get_indexer(s.dtype.categories), -1]
-                raw = s.array.codes
-                codes = m[raw]  # code -1 (missing) picks the trailing -1
-                cat_missing[c] = raw < 0
-            else:
-                codes = self._cat_pos[c].get_indexer(s)
-                cat_missing[c] = s.isna().to_numpy()
-            if self.drop == "first": codes = codes - 1
-            ok = codes >= 0
-            out[rows[ok], start + codes[ok]] = 1.0
-        for j, c in enumerate(st["indicators"]):
-            out[:, self._ind_start + j] = nan[:, self._num_pos[c]] if c in self._num_pos else cat_missing[c]
-        return out.astype(dtype, copy=False)
-
-    def transform(self,
-                  df: pd.DataFrame,  # one site's rows (site side)
-                  site: str | None = None,  # the site's name (needed for scale='site')
-                 ) -> pd.DataFrame:
-        "Apply the fitted preprocessing to one site's rows: all-float columns `feature_names_out_`, no NaN."
-        return pd.DataFrame(self.transform_array(df, site), columns=self.feature_names_out_, index=df.index)
-
-# %% ../nbs/03_analytics.ipynb #e9c7183d
-UNIT_CONVERSIONS = (  # (keywords in the column name, usual unit, other unit, scale, offset): other = scale * usual + offset
-    (("creatinine", "creat"), "mg/dL", "umol/L", 88.4, 0.0),
-    (("glucose", "glu"), "mg/dL", "mmol/L", 1 / 18.0, 0.0),
-    (("chol", "cholesterol", "ldl", "hdl"), "mg/dL", "mmol/L", 1 / 38.67, 0.0),
-    (("triglyceride", "trig"), "mg/dL", "mmol/L", 1 / 88.57, 0.0),
-    (("haemoglobin", "hemoglobin", "hgb", "hb"), "g/dL", "g/L", 10.0, 0.0),
-    (("haemoglobin", "hemoglobin", "hgb", "hb"), "g/dL", "mmol/L", 0.6206, 0.0),
-    (("albumin",), "g/dL", "g/L", 10.0, 0.0),
-    (("lactate",), "mmol/L", "mg/dL", 9.01, 0.0),
-    (("urea", "bun"), "mg/dL (BUN)", "mmol/L (urea)", 0.357, 0.0),
-    (("bilirubin",), "mg/dL", "umol/L", 17.1, 0.0),
-    (("calcium",), "mg/dL", "mmol/L", 0.2495, 0.0),
-    (("temperature", "temp"), "degC", "degF", 1.8, 32.0),
-    (("weight",), "kg", "lb", 2.2046, 0.0),
-    (("height",), "cm", "in", 1 / 2.54, 0.0),
-    (("hba1c", "a1c"), "%", "mmol/mol", 10.929, -23.5),
-)
-
-def _unit_match(col: str, site_mean: float, ref: float, sd: float) -> tuple | None:
-    "A conversion explaining why the site's mean is far from the reference: (factor, offset, text, severity) that undoes it, or None."
-    if not (np.isfinite(site_mean) and np.isfinite(ref)) or ref <= 0 or site_mean <= 0: return None
-    if not (abs(site_mean - ref) > sd > 0) or abs(math.log(site_mean / ref)) < math.log(1.3): return None  # not far: no unit problem
-    name = col.lower()
-    best = None
-    for keys, usual, other, a, b in UNIT_CONVERSIONS:
-        if not any(k in name for k in keys): continue
-        for (fa, fb, frm, to) in ((a, b, usual, other), (1 / a, -b / a, other, usual)):  # site in `to` while the others use `frm`
-            pred = fa * ref + fb
-            if pred <= 0: continue
-            err = abs(math.log(site_mean / pred))  # closer to the converted value than to the unconverted one, on a log scale
-            if err < min(0.5 * abs(math.log(pred / ref)), math.log(2)) and (best is None or err < best[0]):
-                best = (err, 1 / fa, -fb / fa, f"looks like {to} while the other sites use {frm} (x{fa:.4g}{f' {fb:+g}' if fb else ''})")
-    if best: return best[1], best[2], best[3], "error"
-    r = math.log10(site_mean / ref)
-    p = round(r)
-    if p and abs(r - p) < 0.15:
-        return 10.0 ** -p, 0.0, f"is {10 ** r:.3g} times the other sites' (about a power of ten: a unit such as g/L vs g/dL, or a decimal-point error)", "warning"
-    return None
-
-def _norm_label(v) -> str:
-    "A category label reduced to compare spellings: 1, 1.0 and ' 1' all become '1'; case and spaces are ignored."
-    if isinstance(v, str):
-        t = v.strip().lower()
-        try: f = float(t); return _fmt_cat(f)
-        except ValueError: return " ".join(t.split())
-    return _fmt_cat(v).lower()
-
-def _finding(severity, check, site, column, what, fix, factor=np.nan, offset=np.nan) -> dict:
-    return dict(severity=severity, check=check, site=site, column=column, what=what, fix=fix, factor=factor, offset=offset)
-
-@coordinator
-def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected with families=True and the label
-                           refused: Sequence[str] = (),  # sites that refused to release a profile (too few rows)
-                           z: float = 3.5,  # robust z-score threshold for shifts
-                           smd: float = 0.5,  # standardised-difference threshold for shifts
-                           small: int = 50,  # rows below which a site is called small
-                          ) -> pd.DataFrame:
-    "One row per harmonisation finding (severity, check, site, column, what, fix), from site profiles only."
-    out = [_finding("error", "small site", s, None, f"site {s!r} has too few rows to release any statistics",
-                    f"merge {s!r} with another site or drop it") for s in refused]
-    cols, cats = list(_same_columns(aggs)), list(_same_columns(aggs, "cat_columns"))
-    sites = [a.site for a in aggs]
-    S = len(aggs)
-    # types
-    if all("families" in a.values for a in aggs):
-        for c in [*cols, *cats]:
-            fam = {a.site: a.values["families"][c] for a in aggs if a.values["families"][c] != "empty"}
-            kinds = pd.Series(list(fam.values())).value_counts()
-            if len(kinds) > 1 or "mixed" in kinds.index:
-                major = kinds.index[0]
-                for s, f in fam.items():
-                    if f != major or f == "mixed":
-                        out.append(_finding("error", "type", s, c, f"column {c!r} is stored as {f} at {s!r} but as {major} at {int(kinds.iloc[0])} site(s)",
-                                            f"convert {c!r} at {s!r} to {major} (e.g. pd.to_numeric) before building the federation"))
-    # numeric columns: never recorded, suppressed, units, shifts
-    n_obs, mean, m2 = _stack(aggs, "n_obs"), _stack(aggs, "mean"), _stack(aggs, "m2")
-    n_rows = np.array([a.n for a in aggs], dtype=float)
-    miss = _stack(aggs, "n_missing")
-    with np.errstate(invalid="ignore", divide="ignore"):  # typical within-site SD: the median over sites (robust to a drifted site)
-        site_sd = np.sqrt(m2 / np.maximum(n_obs - 1, 1))
-    within = np.array([np.median(v[~np.isnan(v)]) if (~np.isnan(v)).any() else np.nan for v in site_sd.T])
-    lo, hi = _stack(aggs, "min"), _stack(aggs, "max")
-    proportion = (np.nan_to_num(lo, nan=0.0).min(0) >= 0) & (np.nan_to_num(hi, nan=0.0).max(0) <= 1)  # 0/1 or fractions: no units
-    flagged = set()
-    for j, c in enumerate(cols):
-        for i, s in enumerate(sites):
-            if n_obs[i, j] == 0:
-                out.append(_finding("warning", "never recorded", s, c, f"{s!r} never records {c!r} (all {int(n_rows[i])} rows missing)",
-                                    f"impute it from the federation and flag it: FederatedPreprocessor(impute='mean', add_indicator=True); or drop {c!r}"))
-            elif np.isnan(n_obs[i, j]):
-                out.append(_finding("info", "suppressed", s, c, f"{c!r} has fewer than k observed values at {s!r}; its statistics were withheld",
-                                    "nothing to do; it is left out of pooled statistics (lower min_rows only if governance allows)"))
-            elif miss[i, j] / n_rows[i] > 0.5:
-                out.append(_finding("info", "missingness", s, c, f"{c!r} is missing in {miss[i, j] / n_rows[i]:.0%} of rows at {s!r}",
-                                    "use impute='mean' with add_indicator=True, and check whether the missingness is informative"))
-        ok = ~np.isnan(mean[:, j])
-        if ok.sum() < 2: continue
-        for i, s in enumerate(sites):
-            if not ok[i]: continue
-            others = mean[ok & (np.arange(S) != i), j]
-            ref = float(np.median(others))
-            um = None if proportion[j] else _unit_match(c, float(mean[i, j]), ref, float(within[j]))
-            if um is not None:
-                fac, off, text, sev = um
-                flagged.add((s, c))
-                out.append(_finding(sev, "unit", s, c, f"mean of {c!r} at {s!r} ({mean[i, j]:.4g}) {text}; others' median {ref:.4g}",
-                                    f"convert_units(fed, {s!r}, {c!r}, factor={fac:.6g}" + (f", offset={off:.6g})" if off else ")"), fac, off))
-                continue
-            if ok.sum() < 3: continue
-            mad = 1.4826 * float(np.median(np.abs(others - ref)))
-            d = float(mean[i, j]) - ref
-            rz = abs(d) / mad if mad > 0 else (np.inf if d else 0.0)
-            sd = abs(d) / within[j] if within[j] > 0 else 0.0
-            if rz > z and sd > smd:
-                out.append(_finding("warning", "shift", s, c, f"mean of {c!r} at {s!r} is {mean[i, j]:.4g} vs {ref:.4g} at the other sites "
-                                    f"(robust z {rz:.1f}, {sd:.2f} within-site SDs)",
-                                    "check the measurement (device, protocol, units) or the case mix; consider scale='site' or a site covariate"))
-    # categorical columns
-    for c in cats:
-        labs = {a.site: a.values["cat_labels"][c] for a in aggs}
-        cnts = {a.site: dict(zip(a.values["cat_labels"][c], np.asarray(a.values["cat_counts"][c], dtype=float))) for a in aggs}
-        norm: dict = {}
-        for s, ls in labs.items():
-            for l in ls: norm.setdefault(_norm_label(l), set()).add(l)
-        clashes = {k_: v for k_, v in norm.items() if len(v) > 1}
-        for k_, spellings in clashes.items():
-            where = {repr(l): [s for s, ls in labs.items() if l in ls] for l in spellings}
-            out.append(_finding("error", "vocabulary", ", ".join(sorted({s for v in where.values() for s in v})), c,
-                                f"categories {sorted(map(repr, spellings))} of {c!r} look like one category spelled differently: {where}",
-                                f"recode_categories(fed, site, {c!r}, {{old: new}}) so every site uses one spelling"))
-        for s, ls in labs.items():
-            other = {l for t, ol in labs.items() if t != s for l in ol}
-            if ls and other and not (set(ls) & other) and not any(_norm_label(l) in clashes for l in ls):
-                out.append(_finding("error", "vocabulary", s, c, f"{s!r} codes {c!r} as {list(ls)[:6]}, sharing no category with the other sites' {sorted(other, key=str)[:6]}",
-                                    f"map {s!r}'s codes onto the shared vocabulary with recode_categories(fed, {s!r}, {c!r}, {{...}})"))
-        if S < 2: continue
-        tot = _pool_counts(list(labs.values()), [np.asarray(list(cnts[s].values())) for s in labs])
-        share = tot / tot.sum() if tot.sum() else tot
-        for l in tot.index:
-            users = [s for s in sites if l in labs[s]]
-            if len(users) == 1 and S > 2:
-                out.append(_finding("warning", "category", users[0], c, f"category {l!r} of {c!r} is used only at {users[0]!r}",
-                                    f"check whether {users[0]!r} codes {c!r} differently, or merge {l!r} into a shared category"))
-                continue
-            for i, s in enumerate(sites):
-                exp = share[l] * (n_rows[i] - aggs[i].values["cat_missing"][c])
-                if l not in labs[s] and exp >= 10:
-                    out.append(_finding("warning", "category", s, c, f"category {l!r} of {c!r} never appears at {s!r} (about {exp:.0f} expected)",
-                                        f"check {s!r}'s coding of {c!r}"))
-    # sites
-    med = float(np.median(n_rows))
-    for a in aggs:
-        if a.n < small or a.n < 0.1 * med:
-            out.append(_finding("info", "small site", a.site, None, f"{a.site!r} has {a.n} rows (median site: {med:.0f})",
-                                "expect noisy local estimates; weight by size (FedAvg) and check its metrics with care"))
-        lc = a.values.get("label_counts")
-        if lc is not None and (np.asarray(lc) == 0).any():
-            out.append(_finding("warning", "one class", a.site, None, f"{a.site!r} has only one outcome class in these rows",
-                                "its local AUROC is undefined; use accuracy/Brier there, or merge it with another site"))
-    order = {"error": 0, "warning": 1, "info": 2}
-    df = pd.DataFrame(out, columns=["severity", "check", "site", "column", "what", "fix", "factor", "offset"])
-    return df.sort_values("severity", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-
-def harmonisation_report(fed: Federation,  # the federation to check
-                         split: str = "train",  # which rows
-                         min_rows: int = MIN_ROWS,  # small-cell threshold k
-                         z: float = 3.5,  # robust z threshold for shifts
-                         smd: float = 0.5,  # standardised-difference threshold for shifts
-                        ) -> pd.DataFrame:
-    "Findings across sites (types, units, vocabularies, categories, missing columns, shifts, small sites) before training."
-    if not isinstance(fed, Federation): raise FhaiError(f"expected a Federation, got {type(fed).__name__}")
-    num, cat = _columns(fed, None)
-    aggs, refused = [], []
-    for s in fed.sites:
-        try: aggs.append(profile_site(s, num, cat, fed.schema.target, split, min_rows, families=True))
-        except DisclosureError: refused.append(s.name)
-    if not aggs: raise DisclosureError(f"no site has {min_rows} or more {split} rows; nothing can be released")
-    return harmonisation_findings(aggs, refused, z, smd)
-
-# %% ../nbs/03_analytics.ipynb #434ce029
-@site_side
-def _replace_site(fed: Federation, site: str, new: Site, schema: Schema | None = None, fix: dict | None = None) -> Federation:
-    "A new federation with one site replaced (schema optionally changed), recording the fix in meta."
-    meta = dict(fed.meta); meta["fixes"] = [*fed.meta.get("fixes", []), fix or {}]
-    schema = schema or fed.schema
-    for split in ("train", "test"):  # only the changed site needs checking; the others are as they were
-        if split == "train" or new.n_test: schema.check(new.local_frame(split), new.name)
-    sites = [new if s.name == site else s for s in fed.sites]
-    return Federation(sites, schema, fed.name, meta=meta, check=False)
-
-@site_side
-def convert_units(fed: Federation,  # the federation
-                  site: str,  # the site whose values to convert
-                  column: str,  # a numeric feature
-                  factor: float,  # multiply the site's values by this
-                  offset: float = 0.0,  # then add this
-                 ) -> Federation:
-    "A new federation in which `site`'s `column` is `factor * x + offset` (run inside that site)."
-    s = fed[site]
-    if column not in fed.schema.names or fed.schema[column].kind != "numeric":
-        raise FhaiError(f"convert_units needs a numeric feature; {column!r} is " + (f"{fed.schema[column].kind}" if column in fed.schema.names else f"not one of {fed.schema.names}"))
-    if not (isinstance(factor, (int, float, np.number)) and np.isfinite(factor) and factor != 0 and np.isfinite(offset)):
-        raise FhaiError(f"factor must be a finite non-zero number and offset finite, got factor={factor!r}, offset={offset!r}")
-    conv = lambda d: d.assign(**{column: d[column] * float(factor) + float(offset)})
-    new = s.with_frames(conv(s.local_frame("train")), conv(s.local_frame("test")))
-    return _replace_site(fed, site, new, fix=dict(fix="convert_units", site=site, column=column, factor=float(factor), offset=float(offset)))
-
-@site_side
-def recode_categories(fed: Federation,  # the federation
-                      site: str,  # the site whose codes to change
-                      column: str,  # a categorical feature
-                      mapping: Mapping,  # {old category: new category}
-                     ) -> Federation:
-    "A new federation in which `site`'s `column` uses `mapping` (run inside that site); the schema vocabulary gains the new codes."
-    s = fed[site]
-    if column not in fed.schema.names or fed.schema[column].kind != "categorical":
-        raise FhaiError(f"recode_categories needs a categorical feature; {column!r} is " + (f"{fed.schema[column].kind}" if column in fed.schema.names else f"not one of {fed.schema.names}"))
-    if not isinstance(mapping, Mapping) or not mapping: raise FhaiError("mapping must be a non-empty {old: new} dict")
-    f = fed.schema[column]
-    vocab = list(dict.fromkeys([*(f.categories or ()), *mapping.values()]))
-    def rec(d):
-        v = d[column].astype(object).replace(dict(mapping))
-        return d.assign(**{column: pd.Categorical(v, categories=vocab) if isinstance(d[column].dtype, pd.CategoricalDtype) else v})
-    feats = tuple(Feature(x.name, x.kind, x.unit, tuple(vocab), x.description) if x.name == column else x for x in fed.schema.features)
-    schema = Schema(feats, fed.schema.target, fed.schema.positive)
-    new = s.with_frames(rec(s.local_frame("train")), rec(s.local_frame("test")))
-    return _replace_site(fed, site, new, schema, fix=dict(fix="recode_categories", site=site, column=column, mapping=dict(mapping)))
-
-def apply_unit_fixes(fed: Federation,  # the federation
-                     report: pd.DataFrame,  # a `harmonisation_report`
-                    ) -> Federation:
-    "Apply every `unit` finding of a report with `convert_units`."
-    for r in report[(report.check == "unit") & report.factor.notna()].itertuples():
-        fed = convert_units(fed, r.site, r.column, float(r.factor), float(0.0 if pd.isna(r.offset) else r.offset))
-    return fed
+def __getattr__(name: str):
+    "Names that moved to `preprocessing` and `harmonisation`, imported from there on first use (they import this module)."
+    if name in _MOVED: return getattr(importlib.import_module(f"fhai_nb.{_MOVED[name]}"), name)
+    raise AttributeError(f"module 'fhai_nb.analytics' has no attribute {name!r}")

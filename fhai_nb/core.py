@@ -7,6 +7,7 @@ Docs: https://example.org/fhai_nb/core.html.md"""
 # %% ../nbs/00_core.ipynb #62d3b113
 from __future__ import annotations
 import html
+import inspect
 from collections import Counter
 from dataclasses import dataclass, field, asdict
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -202,19 +203,41 @@ def _plain_index(df: pd.DataFrame) -> pd.DataFrame:
     if isinstance(idx, pd.RangeIndex) and idx.step == 1: return df  # no copy: 10,000 sites build in milliseconds
     return df.reset_index(drop=True)
 
+def _policy_class():
+    "`DisclosurePolicy`, imported when first needed (the `disclosure` module builds on this one)."
+    from fhai_nb.disclosure import DisclosurePolicy
+    return DisclosurePolicy
+
+def _takes_guard(fn: Callable) -> bool:
+    "Whether a site-side function asks for the release guard (a `guard` parameter)."
+    try: return "guard" in inspect.signature(fn).parameters
+    except (TypeError, ValueError): return False
+
 class Site:
-    "A hospital: private train/test frames and the local questions it will answer."
+    "A hospital: private train/test frames, its disclosure policy, and the local questions it will answer."
     def __init__(self,
                  name: str,  # the hospital's name, unique in its federation
                  train: pd.DataFrame,  # private training rows
                  test: pd.DataFrame | None = None,  # private held-out rows
                  meta: Mapping | None = None,  # public facts about the site (country, kind of hospital, generator knobs)
+                 policy=None,  # the site's `DisclosurePolicy` (default: k = 5)
                 ):
         if not isinstance(name, str) or not name: raise FhaiError(f"site name must be a non-empty string, got {name!r}")
         if not isinstance(train, pd.DataFrame): raise FhaiError(f"site {name!r}: train must be a pandas DataFrame, got {type(train).__name__}")
-        self.name, self.meta = name, dict(meta or {})
+        P = _policy_class()
+        policy = P() if policy is None else policy
+        if not isinstance(policy, P):
+            raise FhaiError(f"site {name!r}: policy must be a DisclosurePolicy, got {type(policy).__name__}")
+        self.name, self.meta, self._policy = name, dict(meta or {}), policy
         self._train = _plain_index(train)
         self._test = _plain_index(test if test is not None else train.iloc[:0])
+        self._log = None  # the query log, made on the first audited release
+        self._rows, self._space = None, len(self._train) + len(self._test)  # where this site's rows sit in its log's row space
+
+    @property
+    def policy(self):
+        "The `DisclosurePolicy` this site enforces (read-only: a new policy means a new `Site`, `with_policy`)."
+        return self._policy
 
     @property
     def n_train(self) -> int:
@@ -233,25 +256,84 @@ class Site:
         if split == "all": return pd.concat([self._train, self._test], ignore_index=True)
         raise FhaiError(f"split must be 'train', 'test' or 'all', got {split!r}")
 
+    def n_rows(self, split: str = "train") -> int:
+        "Rows of `split` (public counts)."
+        if split not in ("train", "test", "all"): raise FhaiError(f"split must be 'train', 'test' or 'all', got {split!r}")
+        return {"train": self.n_train, "test": self.n_test}.get(split, self.n_train + self.n_test)
+
+    def refusal(self,
+                split: str = "train",  # which rows
+                min_rows: int | None = None,  # a larger cell count the query asks for
+                what: str = "this query",  # what is asked, for the message
+               ) -> str | None:
+        "Why the site would refuse any release over `split` (minimum rows, split complement), from public counts; None if it would not."
+        k = self._policy.threshold(min_rows, self.name)
+        n = self.n_rows(split)
+        if n < k:
+            return (f"site {self.name!r} refuses {what!r}: it would summarise {n} row(s), fewer than the minimum of {k} (rule: minimum "
+                    f"rows). Merge small sites or leave this one out; if its governance allows smaller cells, the site adopts a smaller k")
+        small = [(s, m) for s, m in (("train", self.n_train), ("test", self.n_test)) if 0 < m < k]
+        if split == "all" and small:  # all minus the other split would be this small one: refuse 'all', the split nobody trains on
+            s, m = small[0]
+            return (f"site {self.name!r} refuses {what!r} on split 'all' (rule: split complement): its {s} split holds {m} row(s), "
+                    f"fewer than k={k}, so this release next to one over the other split would describe them. Ask with "
+                    f"split='train' or 'test', or leave this site out of the query")
+        return None
+
+    def releasable(self, split: str = "train", min_rows: int | None = None) -> bool:
+        "Whether the site answers questions over `split` at all (public counts only: coordinators may ask)."
+        return self.refusal(split, min_rows) is None
+
     def aggregate(self,
                   name: str,  # label of the statistic, e.g. 'moments'
-                  fn: Callable[[pd.DataFrame], dict],  # computed inside the site: frame -> dict of numbers/arrays
+                  fn: Callable[..., dict],  # computed inside the site: frame -> dict of numbers/arrays (takes `guard` to get the release guard)
                   split: str = "train",  # which rows
-                  min_rows: int = MIN_ROWS,  # small-cell threshold
+                  min_rows: int | None = None,  # a larger cell count than the site's policy (never a smaller one)
                  ) -> Aggregate:
-        "Run `fn` on this site's rows and release the result as an `Aggregate`, if enough rows back it."
+        "Run `fn` on this site's rows and release the result as an `Aggregate`, if the site's policy allows it."
+        from fhai_nb.disclosure import Release, QueryLog
+        why = self.refusal(split, min_rows, name)
+        if why: raise DisclosureError(why)
+        k = self._policy.threshold(min_rows, self.name)
         df = self.local_frame(split)
-        if len(df) < min_rows:
-            raise DisclosureError(f"site {self.name!r} refuses {name!r}: it would summarise {len(df)} row(s), fewer than "
-                                  f"the minimum of {min_rows}. Merge small sites or lower min_rows if your governance allows it")
-        vals = fn(df)
+        if self._policy.audit and self._log is None: self._log = QueryLog()
+        start = self.n_train if split == "test" else 0
+        pos = np.arange(start, start + len(df)) if self._rows is None else self._rows[start:start + len(df)]
+        guard = Release(self.name, self._policy, k, self._log, n_all=self._space, what=name, positions=pos)
+        vals = fn(df, guard=guard) if _takes_guard(fn) else fn(df)
         if not isinstance(vals, dict) or any(isinstance(v, (pd.DataFrame, pd.Series)) for v in vals.values()):
             raise DisclosureError(f"site {self.name!r}: {name!r} must return a dict of numbers or arrays, not frames or series")
+        guard.commit()
         return Aggregate(self.name, name, len(df), vals)
 
-    def with_frames(self, train: pd.DataFrame, test: pd.DataFrame | None = None) -> Site:
-        "A new site with the same name and meta but transformed frames (a site-side transform)."
-        return Site(self.name, train, test, self.meta)
+    def _derived(self, train, test, policy, rows=None) -> Site:
+        "A new `Site` object for this hospital; it shares the query log when its rows are known to be this site's rows."
+        from fhai_nb.disclosure import QueryLog
+        new = Site(self.name, train, test, self.meta, policy)
+        if rows is None and (new.n_train, new.n_test) != (self.n_train, self.n_test): return new  # unknown rows: a new log
+        if rows is not None:
+            rows = np.asarray(rows)
+            if rows.ndim != 1 or len(rows) != new.n_train + new.n_test or not np.issubdtype(rows.dtype, np.integer) \
+               or len(rows) and (rows.min() < 0 or rows.max() >= self.n_train + self.n_test) or len(np.unique(rows)) != len(rows):
+                raise FhaiError(f"site {self.name!r}: rows must give, for each new train then test row, its distinct position among "
+                                f"this site's {self.n_train + self.n_test} rows (train then test)")
+        if self._log is None: self._log = QueryLog()
+        new._log, new._space = self._log, self._space
+        if rows is not None: new._rows = (np.arange(self._space) if self._rows is None else self._rows)[rows]
+        else: new._rows = self._rows
+        return new
+
+    def with_frames(self,
+                    train: pd.DataFrame,  # the new training rows
+                    test: pd.DataFrame | None = None,  # the new test rows
+                    rows=None,  # positions among this site's rows (train then test) of the new train then test rows
+                   ) -> Site:
+        "A new site with the same name, meta and policy but transformed frames (a site-side transform); its query log goes with it when the rows are the same or `rows` says which they are."
+        return self._derived(train, test, self._policy, rows)
+
+    def with_policy(self, policy) -> Site:
+        "The same site under another `DisclosurePolicy` (the site's own decision); it keeps its rows and query log."
+        return self._derived(self._train, self._test, policy)
 
     def __repr__(self): return f"Site({self.name!r}, n_train={self.n_train}, n_test={self.n_test})"
 
@@ -273,6 +355,19 @@ def split_site(df: pd.DataFrame,  # one site's rows
 # %% ../nbs/00_core.ipynb #38515fdb
 MIN_SITE_ROWS = 4  # fewest rows a site may have and still hold train and test rows
 
+def _shared_policy(sites: Sequence[Site], policy=None):
+    "The one `DisclosurePolicy` all sites enforce, or a `DisclosureError` naming the sites that disagree."
+    if policy is not None and not isinstance(policy, _policy_class()):
+        raise FhaiError(f"policy must be a DisclosurePolicy, got {type(policy).__name__}")
+    want = policy if policy is not None else sites[0].policy
+    odd = [s.name for s in sites if s.policy != want]
+    if odd:
+        other = next(s.policy for s in sites if s.name == odd[0])
+        ref = f"site {sites[0].name!r} enforces" if policy is None else "the federation asks for"
+        raise DisclosureError(f"site(s) {odd[:5]} enforce {other}, while {ref} {want} (rule: one policy): a federation's sites "
+                              f"share one policy. Give every site the same one: Federation.from_frame(..., policy=...) or fed.with_policy(policy)")
+    return want
+
 class Federation:
     "Hospitals that share a schema; each keeps its own rows."
     def __init__(self,
@@ -281,6 +376,7 @@ class Federation:
                  name: str = "federation",  # a label for displays and run records
                  meta: Mapping | None = None,  # how it was built (source, generator settings), for provenance
                  check: bool = True,  # check every site against the schema
+                 policy=None,  # the `DisclosurePolicy` every site must enforce (default: the one the sites share)
                 ):
         sites = list(sites)
         if not sites: raise FhaiError("a federation needs at least one site")
@@ -291,6 +387,7 @@ class Federation:
             for s in sites:
                 schema.check(s.local_frame("train"), s.name)
                 if s.n_test: schema.check(s.local_frame("test"), s.name)
+        self.policy = _shared_policy(sites, policy)
         self.sites, self.schema, self.name, self.meta = sites, schema, name, dict(meta or {})
 
     @property
@@ -304,18 +401,30 @@ class Federation:
             raise FhaiError(f"no site {key!r}; sites are {self.site_names}")
         return self.sites[key]
 
+    def with_policy(self,
+                    policy,  # the `DisclosurePolicy` every site adopts
+                   ) -> Federation:
+        "The same federation with every site under `policy` (each site's own decision; rows and query logs are kept)."
+        return Federation([s.with_policy(policy) for s in self.sites], self.schema, self.name, self.meta, check=False, policy=policy)
+
     def summary(self,
-                min_rows: int = MIN_ROWS,  # small-cell threshold: a smaller site shows its row counts only
+                min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                ) -> pd.DataFrame:
-        "One row per site: rows, prevalence and missingness, computed by each site as aggregates (NaN where a site is too small to say)."
-        t = self.schema.target
-        def stats(df):
-            return dict(n_pos=int(df[t].sum()), missing=float(df[self.schema.names].isna().to_numpy().mean()))
+        "One row per site: public row counts, and the prevalence and missingness of its training rows as the site releases them (NaN where its policy withholds them)."
+        t, names = self.schema.target, self.schema.names
+        self.policy.threshold(min_rows)
+        def stats(df, guard):  # runs inside the site: counts are released as cells, so small ones stay hidden
+            y = df[t].to_numpy()
+            lab = guard.cells(t, np.vstack([y == 0, y == 1]))
+            miss = df[names].isna().to_numpy()
+            shown = guard.present(names, ~miss).all()  # every column's missing count may be shown
+            return dict(prevalence=np.nan if np.isnan(lab).any() else lab[1] / len(df),
+                        missing=miss.sum() / max(miss.size, 1) if shown else np.nan)
         rows = []
         for s in self.sites:
-            try: a = s.aggregate("summary", stats, split="all", min_rows=min_rows)
+            try: a = s.aggregate("summary", stats, split="train", min_rows=min_rows)
             except DisclosureError: prev = miss = np.nan
-            else: prev, miss = a.values["n_pos"] / a.n, a.values["missing"]
+            else: prev, miss = a.values["prevalence"], a.values["missing"]
             rows.append(dict(site=s.name, n_train=s.n_train, n_test=s.n_test, prevalence=prev, missing=miss))
         return pd.DataFrame(rows)
 
@@ -331,6 +440,7 @@ class Federation:
                    name: str = "federation",  # label
                    min_site_rows: int = MIN_SITE_ROWS,  # refuse sites smaller than this
                    exclude: Sequence[str] = (),  # columns that are neither feature nor target (ids)
+                   policy=None,  # the `DisclosurePolicy` every site enforces (default: k = 5)
                   ) -> Federation:
         "Build a federation from one frame with a site column, splitting each site into train and test."
         if not isinstance(df, pd.DataFrame): raise FhaiError(f"expected a pandas DataFrame, got {type(df).__name__}")
@@ -352,13 +462,13 @@ class Federation:
                 raise FhaiError(f"site {nm!r} has only one outcome class ({schema.target}={g[schema.target].iloc[0]}); "
                                 f"a site needs both classes: drop it or merge it with another site")
             tr, te = split_site(g, schema.target, test_size, seed)
-            sites.append(Site(nm, tr, te))
+            sites.append(Site(nm, tr, te, policy=policy))
         meta = dict(source="frame", site_col=site_col, test_size=test_size, seed=seed)
         # every site is a slice of `df`, so one check of all rows passes exactly when every site's check passes
         # (it was 60% of from_frame at 400 sites); only when it fails are the sites checked one by one, to name the site
         try: schema.check(df, "all sites")
-        except FhaiError: return cls(sites, schema, name, meta=meta, check=True)
-        return cls(sites, schema, name, meta=meta, check=False)
+        except FhaiError: return cls(sites, schema, name, meta=meta, check=True, policy=policy)
+        return cls(sites, schema, name, meta=meta, check=False, policy=policy)
 
     def _text(self) -> str:
         s = self.summary()
@@ -372,4 +482,4 @@ class Federation:
         tot = f"{int(s.n_train.sum() + s.n_test.sum())} rows"
         head = (f"<div class='fhai-federation'><b>Federation</b> <code>{html.escape(self.name)}</code>: {len(self)} sites, {tot}, "
                 f"{len(self.schema.features)} features, target <code>{html.escape(self.schema.target)}</code></div>")
-        return head + s.style.format(dict(prevalence="{:.1%}", missing="{:.1%}"), na_rep=f"&lt;{MIN_ROWS} rows").hide(axis="index").to_html()
+        return head + s.style.format(dict(prevalence="{:.1%}", missing="{:.1%}"), na_rep="withheld").hide(axis="index").to_html()

@@ -122,14 +122,14 @@ def collect_distributions(fed: Federation,  # the federation
                           bins: int = 10,  # equal-width bins per numeric feature
                           features: Sequence[str] | None = None,  # features to include (default: all)
                           split: str = "train",  # which rows
-                          min_rows: int = MIN_ROWS,  # small-cell threshold k
-                          skip_small: bool = False,  # leave out sites with fewer than min_rows rows instead of refusing
+                          min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
+                          skip_small: bool = False,  # leave out sites whose policy refuses the split (too few rows) instead of refusing
                          ) -> list[Aggregate]:
     "Site profiles with label counts, category counts and histograms on shared bins (two rounds of aggregates)."
     num, cat = _columns(fed, features)
     if skip_small:  # decided from public row counts only
-        keep = [s for s in fed.sites if _public_rows(s, split) >= min_rows]
-        if not keep: raise DisclosureError(f"no site has {min_rows} or more {split} rows; nothing can be released")
+        keep = [s for s in fed.sites if s.releasable(split, min_rows)]
+        if not keep: raise DisclosureError(f"no site releases statistics of its {split} rows under its policy (k={fed.policy.threshold(min_rows)}); nothing can be released")
         fed = Federation(keep, fed.schema, fed.name, fed.meta, check=False)
     binary = [c for c in num if fed.schema[c].kind == "binary"]
     cont = [c for c in num if c not in binary]
@@ -139,7 +139,7 @@ def collect_distributions(fed: Federation,  # the federation
         for c in cont:
             try: edges.update(agree_bins(first, bins, c))
             except DisclosureError: pass  # no site may release this column's range: it is left out of the score
-    return collect_profiles(fed, [*num, *cat], split, min_rows, edges=edges)
+    return collect_profiles(fed, [*num, *cat], split, min_rows, edges=edges, overlap="suppress")  # bins that would difference against earlier ones are hidden
 
 def non_iid_score(fed: Federation,  # the federation
                   bins: int = 10,  # equal-width bins per numeric feature
@@ -147,7 +147,7 @@ def non_iid_score(fed: Federation,  # the federation
                   features: Sequence[str] | None = None,  # features to include (default: all)
                   debias: bool = True,  # subtract the divergence that sampling alone would give
                   split: str = "train",  # which rows
-                  min_rows: int = MIN_ROWS,  # small-cell threshold k
+                  min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                   skip_small: bool = False,  # score only the sites with at least min_rows rows (instead of refusing)
                  ) -> float:
     "A documented non-IID score in [0, 1]: sample-weighted JS divergence of each site's label and feature distributions from the pooled ones."
@@ -179,7 +179,7 @@ def heterogeneity_report(fed: Federation,  # the federation
                          label_weight: float = 0.5,  # weight of the label
                          debias: bool = True,  # subtract sampling noise
                          split: str = "train",  # which rows
-                         min_rows: int = MIN_ROWS,  # small-cell threshold k
+                         min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                          skip_small: bool = False,  # report sites below min_rows as rows of NaN instead of refusing
                         ) -> pd.DataFrame:
     "Per-site heterogeneity (size, prevalence, label/feature divergence, top feature, contribution); `.attrs['non_iid_score']` holds the total."
@@ -224,7 +224,7 @@ def plot_site_sizes(fed: Federation,  # the federation
 
 def plot_label_prevalence(fed: Federation,  # the federation
                           split: str = "train",  # which rows
-                          min_rows: int = MIN_ROWS,  # small-cell threshold k
+                          min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                          ):
     "Outcome prevalence per site with the pooled prevalence as a line; suppressed sites are marked, not drawn."
     go = _go()
@@ -234,7 +234,7 @@ def plot_label_prevalence(fed: Federation,  # the federation
     prev = np.where(ok, lc[:, 1] / np.maximum(lc.sum(1), 1), np.nan)
     pooled = np.nansum(lc[ok, 1]) / max(np.nansum(lc[ok]), 1)
     names = [a.site for a in aggs]
-    fig = go.Figure(go.Bar(x=names, y=prev, text=[f"{p:.0%}" if o else f"suppressed (<{min_rows})" for p, o in zip(prev, ok)],
+    fig = go.Figure(go.Bar(x=names, y=prev, text=[f"{p:.0%}" if o else f"suppressed (<{fed.policy.threshold(min_rows)})" for p, o in zip(prev, ok)],
                            textposition="outside", marker_color=["#4c78a8" if o else "#bbbbbb" for o in ok],
                            hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     fig.add_hline(y=pooled, line_dash="dash", annotation_text=f"pooled {pooled:.0%}")
@@ -245,7 +245,7 @@ def plot_feature(fed: Federation,  # the federation
                  column: str,  # a feature
                  bins: int = 20,  # bins for a numeric feature
                  split: str = "train",  # which rows
-                 min_rows: int = MIN_ROWS,  # small-cell threshold k
+                 min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                 ):
     "Per-site distribution of one feature: step histograms (share of the site's rows) or 100% stacked category bars."
     go = _go()
@@ -257,7 +257,7 @@ def plot_feature(fed: Federation,  # the federation
     if cat:
         hidden = 1 - np.nansum(shown, axis=1)  # the share of a site's rows in suppressed cells (known from its total)
         fig = go.Figure([go.Bar(name=str(l), y=names, x=shown[:, j], orientation="h") for j, l in enumerate(labels)] +
-                        ([go.Bar(name=f"suppressed (<{min_rows})", y=names, x=hidden, orientation="h", marker_color="#cccccc")]
+                        ([go.Bar(name=f"suppressed (<{fed.policy.threshold(min_rows)})", y=names, x=hidden, orientation="h", marker_color="#cccccc")]
                          if (hidden > 1e-9).any() else []))
         fig.update_layout(barmode="stack", xaxis=dict(tickformat=".0%", title="share of site's rows"))
     elif len(names) > 12:
@@ -286,7 +286,7 @@ def plot_feature_summary(fed: Federation,  # the federation
                          column: str,  # a numeric feature
                          bins: int = 50,  # histogram resolution for the quantiles
                          split: str = "train",  # which rows
-                         min_rows: int = MIN_ROWS,  # small-cell threshold k
+                         min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                         ):
     "Box-like summary per site (5th, 25th, 50th, 75th, 95th percentiles read from shared-bin histograms, and the mean)."
     go = _go()
@@ -309,7 +309,7 @@ def plot_heterogeneity(fed: Federation,  # the federation
                        bins: int = 10,  # bins per numeric feature
                        debias: bool = True,  # subtract sampling noise
                        split: str = "train",  # which rows
-                       min_rows: int = MIN_ROWS,  # small-cell threshold k
+                       min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                       ):
     "Heatmap of each site's JS divergence from the pooled distribution, per variable (label first)."
     go = _go()

@@ -5,8 +5,12 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from fhai_nb.core import Federation, Site, Schema, Aggregate, FhaiError, DisclosureError
+from fhai_nb.disclosure import DisclosurePolicy
 from fhai_nb.analytics import (collect_profiles, pool_moments, federated_describe, federated_histogram, federated_value_counts,
                                federated_missingness, FederatedPreprocessor, suppress_cells)
+
+
+K1 = DisclosurePolicy(k=1)  # sites that publish every cell: the exactness tests compare with every pooled row
 
 
 def _fed(frames, target="y", **kw):
@@ -34,8 +38,8 @@ def site_frames(draw):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(site_frames(), st.integers(0, 1))
 def test_federated_moments_equal_pooled(frames, ddof):
-    fed, df = _fed(frames)
-    m = pool_moments(collect_profiles(fed, min_rows=1), ddof=ddof)
+    fed, df = _fed(frames, policy=K1)
+    m = pool_moments(collect_profiles(fed), ddof=ddof)
     for c in ["x", "z", "b"]:
         np.testing.assert_allclose(m.loc[c, "mean"], df[c].mean(), rtol=1e-9, atol=1e-9 * (1 + abs(df[c]).max()))
         np.testing.assert_allclose(m.loc[c, "var"], df[c].var(ddof=ddof), rtol=1e-8, atol=1e-12 * (1 + df[c].abs().max()) ** 2)
@@ -45,8 +49,8 @@ def test_federated_moments_equal_pooled(frames, ddof):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(site_frames())
 def test_federated_standardisation_equals_pooled(frames):
-    fed, df = _fed(frames)
-    pre = FederatedPreprocessor(min_rows=1).fit(fed)
+    fed, df = _fed(frames, policy=K1)
+    pre = FederatedPreprocessor().fit(fed)
     Z = pd.concat([pre.transform(s.local_frame(), site=s.name) for s in fed])
     X = df[["x", "z", "b"]]
     ref = (X - X.mean()) / X.std(ddof=0)
@@ -66,10 +70,10 @@ def test_federated_imputation_and_missingness_equal_pooled(sizes, p_missing, see
         x[rng.random(n) < p_missing] = np.nan
         x[0] = 1.0  # at least one observed value per site
         frames.append(pd.DataFrame(dict(x=x, y=np.r_[0, 1, rng.integers(0, 2, n - 2)])))
-    fed, df = _fed(frames)
-    pre = FederatedPreprocessor(scale=None, min_rows=1, add_indicator=True).fit(fed)
+    fed, df = _fed(frames, policy=K1)
+    pre = FederatedPreprocessor(scale=None, add_indicator=True).fit(fed)
     np.testing.assert_allclose(pre.statistics().loc["x", "fill"], df.x.mean(), rtol=1e-10)
-    mt = federated_missingness(fed, min_rows=1)
+    mt = federated_missingness(fed)
     np.testing.assert_allclose(mt.loc["pooled", "x"], df.x.isna().mean(), rtol=1e-12, atol=1e-12)
     Z = pd.concat([pre.transform(s.local_frame(), site=s.name) for s in fed])
     assert not Z.isna().any().any()
@@ -260,7 +264,9 @@ def test_flamby_per_center_normalisation_matches_torch():
     "FLamby's protocol: each centre z-scores train and test with its own training mean and torch's unbiased std + 1e-9."
     torch = pytest.importorskip("torch")
     from fhai_nb.data import load_heart_disease
-    fed = load_heart_disease("flamby")
+    # FLamby z-scores inside each centre; here each centre releases its statistics to the preprocessor, and some one-hot
+    # columns have 1..4 ones at a centre (a mean x count that the default policy withholds): the centres publish every cell
+    fed = load_heart_disease("flamby").with_policy(DisclosurePolicy(k=1))
     pre = FederatedPreprocessor(impute=None, scale="site", one_hot=False, ddof=1, eps=1e-9).fit(fed)
     names = fed.schema.names
     assert pre.feature_names_out_ == names and len(names) == 13
@@ -300,8 +306,8 @@ def test_one_hot_union_vocabulary_equals_pooled_dummies(sizes, seed):
     for i, n in enumerate(sizes):
         cats = ["a", "b", "c"] + ([f"only_{i}"] if i % 2 == 0 else [])
         frames.append(pd.DataFrame(dict(x=rng.normal(size=n), c=rng.choice(cats, n), y=np.r_[0, 1, rng.integers(0, 2, n - 2)])))
-    fed, df = _fed(frames)
-    pre = FederatedPreprocessor(scale=None, min_rows=1).fit(fed)
+    fed, df = _fed(frames, policy=K1)
+    pre = FederatedPreprocessor(scale=None).fit(fed)
     Z = pd.concat([pre.transform(s.local_frame(), site=s.name) for s in fed])
     ref = pd.get_dummies(df.c, prefix="c", dtype=float)
     assert pre.feature_names_out_ == ["x", *ref.columns]

@@ -55,17 +55,23 @@ def _check_coordinator_fn(name, fn, data_types=(Aggregate,)):
     assert not _local_calls(fn), f"{name} calls {_local_calls(fn)}: coordinator code must not touch a site's rows"
 
 
+ANALYTICS_MODULES = ("fhai_nb.analytics", "fhai_nb.preprocessing", "fhai_nb.harmonisation")  # they share analytics' registries
+
+
 def test_analytics_coordinator_functions_take_aggregates_only():
     an = importlib.import_module("fhai_nb.analytics")
-    assert len(an.COORDINATOR) >= 6, "the analytics module should register its coordinator-side functions"
+    for m in ANALYTICS_MODULES: importlib.import_module(m)
+    assert len(an.COORDINATOR) >= 9, "the analytics modules should register their coordinator-side functions"
+    assert {"preprocessing_state", "harmonisation_findings"} <= set(an.COORDINATOR)
     for name, fn in an.COORDINATOR.items():
         _check_coordinator_fn(name, fn)
 
 
-def test_analytics_module_reads_rows_only_site_side():
+@pytest.mark.parametrize("module", ANALYTICS_MODULES)
+def test_analytics_module_reads_rows_only_site_side(module):
     "No analytics function outside the site-side registry touches `local_*`; the user-facing helpers only call Site.aggregate."
-    an = importlib.import_module("fhai_nb.analytics")
-    site_side = set(an.SITE_SIDE)
+    an = importlib.import_module(module)
+    site_side = set(importlib.import_module("fhai_nb.analytics").SITE_SIDE)
     for name, obj in vars(an).items():
         if getattr(obj, "__module__", None) != an.__name__ or name in site_side: continue
         if inspect.isfunction(obj):
