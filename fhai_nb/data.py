@@ -128,10 +128,16 @@ def load_heart_disease(protocol: str = "flamby",  # 'flamby' (FLamby's preproces
                        test_size: float = 0.34,  # fraction of each center held out (FLamby: 0.34)
                        random_state: int = 43,  # sklearn random_state of each center's split (FLamby: 43)
                        sites: Sequence[str] | None = None,  # subset of 'cleveland', 'hungary', 'switzerland', 'va'
+                       exclude: Sequence[str] = (),  # features to leave out (e.g. raw 'ca', which k=5 withholds everywhere)
                       ) -> Federation:
     "The bundled UCI Heart Disease data as a four-hospital `Federation`."
     df = heart_disease_frame(protocol, sites)  # validates protocol and sites
     schema = _hd_schema(protocol)
+    unknown = sorted(set(exclude) - set(schema.names))
+    if unknown: raise FhaiError(f"cannot exclude {unknown}: not features of the {protocol!r} protocol; its features are {schema.names}")
+    if exclude:
+        schema = Schema(tuple(f for f in schema.features if f.name not in set(exclude)), schema.target, schema.positive)
+        df = df.drop(columns=list(exclude))
     out = []
     for s, g in df.groupby("site", sort=False):
         # FLamby marks rows train/test by membership, so each split keeps the file's row order: do the same

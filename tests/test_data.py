@@ -210,3 +210,11 @@ def test_csv_text_in_several_columns_reported_at_once(csv_dir):
     with pytest.raises(FhaiError) as e: from_csvs([csv_dir / "cleveland.csv", csv_dir / "va_two.csv"], "target")
     msg = str(e.value)
     assert "2 problem(s) in 1 file(s)" in msg and "column 'trestbps', line(s) 9" in msg and "column 'chol', line(s) 2, 6" in msg
+
+
+def test_heart_disease_exclude():
+    raw = load_heart_disease("raw", exclude=["ca", "thal"])
+    assert "ca" not in raw.schema.names and "thal" not in raw.schema.names
+    assert "ca" not in raw["cleveland"].local_frame("train").columns
+    assert len(raw["cleveland"].local_frame("train")) == len(load_heart_disease("raw")["cleveland"].local_frame("train"))
+    with pytest.raises(FhaiError, match="cannot exclude \\['nope'\\]"): load_heart_disease("raw", exclude=["nope"])
