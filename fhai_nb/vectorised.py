@@ -8,12 +8,14 @@ Docs: https://example.org/fhai_nb/vectorised.html.md"""
 from __future__ import annotations
 from typing import Any, Mapping, Sequence
 import numpy as np
-from .core import FhaiError, Update
+from .core import FhaiError
+from .metrics import stacked_metrics, sigmoid
+from .protocol import Update, UpdateBatch, torch_tensordot  # UpdateBatch lives in the protocol; re-exported here
+from .runtime import LocalResult
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SMALL_WORK', 'stack_arrays', 'vmap_support', 'stacked_forward', 'train_stacked', 'predict_stacked',
-           'LocalResults', 'UpdateBatch', 'torch_tensordot', 'supports', 'stack_plans', 'VectorisedExecutor',
-           'stacked_site_metrics']
+           'LocalResults', 'supports', 'stack_plans', 'VectorisedExecutor', 'stacked_site_metrics']
 
 # %% ../nbs/09_vectorised.ipynb #119bf85f
 def stack_arrays(xs: Sequence,  # per-site feature arrays (n_i, d)
@@ -185,7 +187,7 @@ def predict_stacked(module,  # the model
 
 # %% ../nbs/09_vectorised.ipynb #9b90d8e6
 class LocalResults(Sequence):
-    "Local training results of S sites as stacks; indexing gives per-site `engine.LocalResult` views."
+    "Local training results of S sites as stacks; indexing gives per-site `runtime.LocalResult` views."
     def __init__(self,
                  stacked: Mapping,  # name -> (S, ...) final local parameters
                  loss,  # (S,) mean minibatch loss per site
@@ -197,46 +199,7 @@ class LocalResults(Sequence):
 
     def __getitem__(self, i):
         if isinstance(i, slice): return [self[j] for j in range(*i.indices(len(self)))]
-        from fhai_nb.engine import LocalResult
         return LocalResult({k: v[i] for k, v in self.stacked.items()}, float(self.loss[i]), int(self.steps[i]))
-
-class UpdateBatch(Sequence):
-    "The updates of S sites as stacked tensors; also a `Sequence[Update]` (per-site views built on demand)."
-    def __init__(self,
-                 sites: Sequence[str],  # site names, in order
-                 n_samples,  # (S,) training rows per site (the FedAvg weights)
-                 stacked: Mapping,  # name -> (S, ...) parameter deltas
-                 metrics: Mapping | None = None,  # metric name -> (S,) values
-                 extras: Mapping | None = None,  # payload name -> {name -> (S, ...)} (e.g. SCAFFOLD's 'delta_c')
-                ):
-        self.sites, self.n_samples = list(sites), np.asarray(n_samples, dtype=np.int64)
-        self.stacked, self.metrics, self.extras = dict(stacked), dict(metrics or {}), dict(extras or {})
-
-    @property
-    def weights(self):
-        "The FedAvg weights (n_samples) as a float64 tensor (S,)."
-        import torch
-        return torch.from_numpy(self.n_samples.astype(np.float64))
-
-    def __len__(self): return len(self.sites)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice): return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0: i += len(self)
-        return Update(self.sites[i], int(self.n_samples[i]), {k: v[i] for k, v in self.stacked.items()},
-                      {k: float(v[i]) for k, v in self.metrics.items()},
-                      {e: {k: v[i] for k, v in d.items()} for e, d in self.extras.items()})
-
-    def weighted_mean(self):
-        "Sample-weighted mean of the deltas, name -> tensor: FedAvg's combine in one operation per parameter."
-        w = self.weights
-        w = w / w.sum()
-        return {k: torch_tensordot(w, v) for k, v in self.stacked.items()}
-
-def torch_tensordot(w, v):
-    "sum_i w[i] * v[i] over the leading axis, in float64."
-    import torch
-    return torch.tensordot(w.to(torch.float64), v.to(torch.float64), dims=1)
 
 # %% ../nbs/09_vectorised.ipynb #4bc96a57
 def _first_in_features(module) -> int | None:
@@ -436,15 +399,6 @@ def _first_d(Xs) -> int:
     return 0
 
 # %% ../nbs/09_vectorised.ipynb #200fa5a2
-def _group_ends(xs, valid):
-    "For sorted rows `xs` (S, N): group id of each position, and whether a position ends its group of equal values."
-    S, N = xs.shape
-    starts = np.ones((S, N), dtype=bool)
-    starts[:, 1:] = xs[:, 1:] != xs[:, :-1]
-    ends = np.ones((S, N), dtype=bool)
-    ends[:, :-1] = starts[:, 1:]
-    return np.cumsum(starts, axis=1) - 1, starts, ends
-
 def stacked_site_metrics(z,  # (S, N) logits, padded
                          y,  # (S, N) 0/1 labels, padded
                          n,  # (S,) real rows per site
@@ -452,49 +406,7 @@ def stacked_site_metrics(z,  # (S, N) logits, padded
                          n_bins: int = 10,  # equal-width ECE bins
                         ) -> dict:
     "Per-site loss, AUROC, AUPRC, accuracy, balanced accuracy, Brier and ECE as arrays (S,); NaN where undefined."
-    z = np.asarray(z, dtype=np.float64); y = np.asarray(y, dtype=np.float64); n = np.asarray(n, dtype=np.int64)
-    S, N = z.shape
-    valid = np.arange(N)[None, :] < n[:, None]
-    vf = valid.astype(np.float64)
-    y = np.where(valid, y, 0.0)
-    nn = np.maximum(n, 1).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        empty = np.where(n > 0, 1.0, np.nan)
-        loss = ((np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))) * vf).sum(1) / nn * empty
-        q = 0.5 * (1.0 + np.tanh(0.5 * z))
-        pred = (q > threshold).astype(np.float64)
-        n1 = y.sum(1); n0 = n - n1
-        acc = ((pred == y) * vf).sum(1) / nn * empty
-        bal = 0.5 * ((pred * y).sum(1) / n1 + ((1 - pred) * (1 - y) * vf).sum(1) / n0)
-        bal = np.where((n1 > 0) & (n0 > 0), bal, np.nan)
-        brier = (((q - y) ** 2) * vf).sum(1) / nn * empty
-        # ECE: per-site, per-bin sums of predictions and labels
-        b = np.minimum((q * n_bins).astype(np.int64), n_bins - 1)
-        flat = (np.arange(S)[:, None] * n_bins + b)[valid]
-        sp = np.bincount(flat, weights=q[valid], minlength=S * n_bins).reshape(S, n_bins)
-        sy = np.bincount(flat, weights=y[valid], minlength=S * n_bins).reshape(S, n_bins)
-        ece = np.abs(sy - sp).sum(1) / nn * empty
-        # AUROC: average ranks (ties share their mean rank); padding sorts last and does not move real ranks
-        key = np.where(valid, q, np.inf)
-        order = np.argsort(key, axis=1, kind="mergesort")
-        xs = np.take_along_axis(key, order, 1)
-        gid, starts, ends = _group_ends(xs, valid)
-        pos = np.broadcast_to(np.arange(N), (S, N))
-        first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
-        last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, pos, N - 1), 1), axis=1), 1)
-        ranks = np.empty((S, N)); np.put_along_axis(ranks, order, (first + last) / 2 + 1, 1)
-        auroc = ((ranks * y).sum(1) - n1 * (n1 + 1) / 2) / (n1 * n0)
-        auroc = np.where((n1 > 0) & (n0 > 0), auroc, np.nan)
-        # AUPRC (average precision): one step per distinct threshold, in decreasing order of q
-        key = np.where(valid, -q, np.inf)
-        order = np.argsort(key, axis=1, kind="mergesort")
-        xs = np.take_along_axis(key, order, 1)
-        ys, vs = np.take_along_axis(y, order, 1), np.take_along_axis(vf, order, 1)
-        gid, _, _ = _group_ends(xs, valid)
-        flat = (np.arange(S)[:, None] * N + gid).ravel()
-        gpos = np.bincount(flat, weights=ys.ravel(), minlength=S * N).reshape(S, N)
-        gcnt = np.bincount(flat, weights=vs.ravel(), minlength=S * N).reshape(S, N)
-        ctp, ccnt = np.cumsum(gpos, 1), np.cumsum(gcnt, 1)
-        ap = np.where(gcnt > 0, gpos / np.where(n1 > 0, n1, 1)[:, None] * ctp / np.maximum(ccnt, 1), 0.0).sum(1)
-        auprc = np.where(n1 > 0, ap, np.nan)
-    return dict(loss=loss, auroc=auroc, auprc=auprc, accuracy=acc, balanced_accuracy=bal, brier=brier, ece=ece)
+    z = np.asarray(z, dtype=np.float64)
+    m = stacked_metrics(y, sigmoid(z), n, threshold, n_bins, logits=z)
+    m.pop("log_loss")  # the same quantity as 'loss', from clipped probabilities
+    return m

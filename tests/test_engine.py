@@ -228,7 +228,9 @@ def test_history_frame_shape_and_aggregates():
     fed = toy(3, n=80, seed=1)
     h = run_federated(fed, "logreg", "fedavg", rounds=3, eval_every=2, **SEQ)
     f = h.frame
-    assert list(f.columns) == ["round", "site", "split", "metric", "value"]
+    assert list(f.columns) == ["round", "site", "split", "metric", "value", "n_sites"]
+    assert (f[f.site.isin(fed.site_names)].n_sites == 1).all()  # a site's own row covers that site
+    assert (f[f.site.isin(["weighted", "mean", "worst"]) & (f.split == "test")].n_sites == 3).all()  # every site defines every metric here
     assert sorted(f[f.split == "test"]["round"].unique()) == [2, 3]  # every eval_every rounds and the last
     assert {"auroc", "auprc", "accuracy", "balanced_accuracy", "brier", "ece", "loss"} <= set(f.metric)
     t = f[(f["round"] == 3) & (f.split == "test") & (f.metric == "loss")].set_index("site").value

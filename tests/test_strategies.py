@@ -101,7 +101,7 @@ def test_cyclic_visits_every_site_once_per_cycle_in_a_fresh_order():
 
 def test_task_overrides():
     assert FedProx(mu=0.3).task(1, "a") == {"prox_mu": 0.3}
-    assert Ditto(lam=2.0).task(1, "a") == {"ditto_lam": 2.0}
+    assert Ditto(lam=2.0).task(1, "a") == {"lam": 2.0}  # the instruction the site half reads
     s = Scaffold(); s.setup(["a"], {"a": 1}, {"w": torch.zeros(2)})
     assert s.task(1, "a")["control"] is s.c
 
