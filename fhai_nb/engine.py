@@ -378,9 +378,9 @@ def run_federated(fed: Federation,  # the hospitals
         params, start, es_state = saved["params"], saved["round"] + 1, saved["es"]
         rows, log_rows, ledger[:] = [tuple(r) for r in saved["rows"]], [dict(r) for r in saved["log"]], saved["ledger"]
     ctx = lambda r, j, n=0: TransformContext(r, ledger, o["seed"], j, n_sites=len(names), n_updates=n)
-    evaluate = lambda r, p: _metric_rows(r, names, sites.evaluate(_f32(p))) + (_metric_rows(r, names, sites.evaluate(personal=True)) if "personal" in sites.state.values else [])
+    evaluate = lambda r, p: _metric_rows(r, names, sites.evaluate(_f32(p))) + (_metric_rows(r, names, sites.evaluate(personal=True)) if sites.has_personal else [])
     bar = _progress_bar(progress, rounds, start - 1)
-    with torch.random.fork_rng(devices=[]), _num_threads(getattr(sites.executor, "num_threads", None)), _no_gc():
+    with torch.random.fork_rng(devices=[]), _num_threads(sites.num_threads), _no_gc():
         r = start - 1
         for r in range(start, rounds + 1):
             tr = time.perf_counter()
@@ -431,6 +431,4 @@ def _history(rows, final, config, ledger, log_rows, sites, stopped, best_round, 
     with _no_gc():
         frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
         frame["round"] = frame["round"].astype("int64"); frame["value"] = frame["value"].astype("float64"); frame["n_sites"] = frame["n_sites"].astype("int64")
-    P = sites.state.values.get("personal")
-    personal = {} if P is None else {n: {k: P[k][i].clone() for k in P} for i, n in enumerate(sites.names)}
-    return History(frame, _f32(final), config, pd.DataFrame(ledger), pd.DataFrame(log_rows), personal, stopped, best_round, elapsed)
+    return History(frame, _f32(final), config, pd.DataFrame(ledger), pd.DataFrame(log_rows), sites.personal_models(), stopped, best_round, elapsed)

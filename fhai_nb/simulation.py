@@ -297,6 +297,11 @@ class SimulatedSites:
         self._round = (0, np.zeros(0, np.int64), None)  # (round, positions of its sites, straggler work or None)
         self.report: dict = {}  # what happened at the sites in the last round (simulation facts, for the log)
 
+    @property
+    def num_threads(self):
+        "Torch intra-op threads the executor wants while the sites train (None: leave as is)."
+        return getattr(self.executor, "num_threads", None)
+
     def start(self, params: Mapping) -> None:
         "Before round 1: the strategy's per-site state (control variates, personal models) from the initial parameters."
         self.strategy.init_sites(self.state, params)
@@ -382,6 +387,17 @@ class SimulatedSites:
         self._round = (round, np.arange(len(self.names), dtype=np.int64), None)
         self.state.sel = self._round[1]
         finetune.finish(params, self.state, self.local.replace(epochs=finetune.epochs, steps=finetune.steps, lr=finetune.lr or self.local.lr))
+
+    # ---- personal models (simulation only: a real site keeps its own) ----
+    @property
+    def has_personal(self) -> bool:
+        "Whether the sites keep personal models (Ditto, or after fine-tuning)."
+        return "personal" in self.state.values
+
+    def personal_models(self) -> dict:
+        "SIMULATION ONLY: every site's personal model, site -> params (what a notebook user inspects after a run)."
+        P = self.state.values.get("personal")
+        return {} if P is None else {n: {k: P[k][i].clone() for k in P} for i, n in enumerate(self.names)}
 
     # ---- checkpoints ----
     def state_dict(self) -> dict:
