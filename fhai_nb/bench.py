@@ -90,12 +90,12 @@ def make_federation(wl: Workload,  # the workload
     import pandas as pd
     from fhai_nb.core import Federation, Feature, Schema, Site
     cols = feature_names(wl) + ["y"]
-    sites = []
-    for s in range(wl.n_sites):
-        xtr, ytr, xte, yte = site_data(wl, s, seed)
-        tr = pd.DataFrame(np.column_stack([xtr, ytr]), columns=cols, copy=False)
-        te = pd.DataFrame(np.column_stack([xte, yte]), columns=cols, copy=False)
-        sites.append(Site(f"site{s:05d}", tr, te))
+    parts = [site_data(wl, s, seed) for s in range(wl.n_sites)]
+    # one frame per split, each site a slice of it: building 20,000 small frames would cost more than the run
+    tr = pd.DataFrame(np.concatenate([np.column_stack([p[0], p[1]]) for p in parts]), columns=cols, copy=False)
+    te = pd.DataFrame(np.concatenate([np.column_stack([p[2], p[3]]) for p in parts]), columns=cols, copy=False)
+    k, m = wl.n_train, wl.n_rows - wl.n_train
+    sites = [Site(f"site{s:05d}", tr.iloc[s * k:(s + 1) * k], te.iloc[s * m:(s + 1) * m]) for s in range(wl.n_sites)]
     schema = Schema(tuple(Feature(c) for c in cols[:-1]), "y")
     return Federation(sites, schema, name=f"bench-{wl.name}", meta=dict(source="bench", workload=wl.to_dict(), seed=seed), check=False)
 
@@ -176,7 +176,7 @@ def run_fhai(wl: Workload,  # the workload
     h = run_federated(fed, "logreg" if wl.model == "logreg" else dict(name="mlp", hidden=[wl.hidden]), FedAvg(),
                       wl.rounds, local_epochs=wl.local_epochs or 1, local_steps=wl.local_steps, batch_size=wl.batch_size,
                       lr=wl.lr, optimizer="sgd", preprocess=None, eval_every=1 if wl.eval_every_round else wl.rounds,
-                      executor=executor, seed=seed, callbacks=[lambda ev: stamps.append(time.perf_counter())])
+                      executor=executor, seed=seed, callbacks=[lambda ev: stamps.append(time.perf_counter())], progress=False)
     train_s = time.perf_counter() - t0
     f = h.frame
     last = f[(f["round"] == f["round"].max()) & (f["split"] == "test") & (f["metric"] == "accuracy") & (f["site"] == "weighted")]

@@ -367,10 +367,11 @@ def run_federated(fed: Federation,  # the hospitals
     flat = dict(epochs=local_epochs, steps=local_steps, batch_size=batch_size, lr=lr, optimizer=optimizer, momentum=momentum, weight_decay=weight_decay)
     o = _check(fed, model, strategy, rounds, local, flat, faults, transforms, eval_every, early_stopping, seed, callbacks, should_stop,
                checkpoint, personalise, server_view)
-    sites, module, config = _build_sites(o, fed, preprocess, executor)  # everything site side: the simulation
+    with _no_gc(): sites, module, config = _build_sites(o, fed, preprocess, executor)  # everything site side: the simulation
     strategy, tfs, names, rounds, eval_every, ck, es = o["strategy"], o["transforms"], sites.names, o["rounds"], o["eval_every"], o["checkpoint"], o["early_stopping"]
     params = _f64(get_params(module))  # the coordinator's master copy
-    strategy.setup(names, dict(zip(names, sites.n_train.tolist())), params)
+    n_public = dict(zip(names, sites.n_train.tolist()))  # training-set sizes: public counts
+    strategy.setup(names, n_public, params)
     sites.start(params)
     rows, log_rows, ledger, es_state, start, stopped = [], [], sites.ledger, dict(best=None, best_round=None, best_params=None, bad=0), 1, None
     saved = _resume(ck, config, sites, strategy, tfs) if ck is not None else None
@@ -397,10 +398,10 @@ def run_federated(fed: Federation,  # the hospitals
             view = ServerView(r, received, batch, params, new, list(task.sites), [s for s in task.sites if s not in back])
             for v in o["views"]: v(view)
             params, round_rows = new, []
-            if "loss" in received.metrics:
-                round_rows += [(r, s, "fit", "loss", float(l), 1) for s, l in zip(received.sites, received.metrics["loss"])]
-                round_rows += aggregate_rows(r, "fit", {s: dict(loss=float(l)) for s, l in zip(received.sites, received.metrics["loss"])},
-                                             dict(zip(names, sites.n_train.tolist())))
+            if "loss" in received.metrics:  # the sites' training losses, as they reported them
+                loss = np.asarray(received.metrics["loss"], dtype=np.float64)
+                round_rows += [(r, s, "fit", "loss", l, 1) for s, l in zip(received.sites, loss.tolist())]
+                round_rows += _aggregate(r, "fit", dict(loss=loss), [n_public[s] for s in received.sites])
             if r % eval_every == 0 or r == rounds: round_rows += evaluate(r, params)  # ---- the sites release metrics ----
             rows += round_rows
             rep = sites.report

@@ -61,7 +61,7 @@ def _stacked_auroc(q, y, valid, n1, n0):
     "Per-site Mann-Whitney AUROC from average ranks; padding sorts last."
     S, N = q.shape
     key = np.where(valid, q, np.inf)
-    order = np.argsort(key, axis=1, kind="mergesort")
+    order = np.argsort(key, axis=1)  # ties are handled by groups: their order within a group does not matter
     _, starts, ends = _group_ends(np.take_along_axis(key, order, 1))
     pos = np.broadcast_to(np.arange(N), (S, N))
     first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
@@ -74,7 +74,7 @@ def _stacked_auprc(q, y, valid, n1):
     "Per-site average precision: one step per distinct threshold, in decreasing order of q."
     S, N = q.shape
     key = np.where(valid, -q, np.inf)
-    order = np.argsort(key, axis=1, kind="mergesort")
+    order = np.argsort(key, axis=1)  # ties are handled by groups: their order within a group does not matter
     gid, _, _ = _group_ends(np.take_along_axis(key, order, 1))
     flat = (np.arange(S)[:, None] * N + gid).ravel()
     gpos = np.bincount(flat, weights=np.take_along_axis(y, order, 1).ravel(), minlength=S * N).reshape(S, N)

@@ -15,7 +15,8 @@ from .learners import bce_loss, predict_logits, set_params
 
 # %% auto #0
 __all__ = ['STREAMS', 'OPTIMIZERS', 'rng_for', 'hash_keys', 'n_local_steps', 'batch_plan', 'site_plan', 'LocalTraining',
-           'SiteData', 'LocalTask', 'LocalResult', 'init_opt_state', 'optimizer_step', 'SequentialExecutor']
+           'SiteData', 'LocalTask', 'LocalTasks', 'LocalResult', 'init_opt_state', 'optimizer_step',
+           'SequentialExecutor']
 
 # %% ../nbs/07a_runtime.ipynb #e6766bd9
 # tags that keep the random streams of different purposes apart
@@ -94,13 +95,15 @@ def batch_plan(seed: int,  # the run's seed
     rkey = _ITER if steps is not None else round
     keys = hash_keys(seed, rkey, salt, site_index[:, None, None], (e0[:, None] + np.arange(E)[None, :])[:, :, None], rows[None, None, :])
     keys = np.where(rows[None, None, :] < n[:, None, None], keys, np.iinfo(np.uint64).max)
-    perm = np.argsort(keys, axis=2, kind="stable")  # (S, E, N): padding sorts last
+    perm = np.argsort(keys, axis=2)  # (S, E, N): padding sorts last; real keys are distinct, so any sort gives this order
     full = n <= B  # these sites take all their rows in stored order
     if full.any(): perm[full] = rows
     pos = kb[:, :, None] * B + np.arange(B)[None, None, :]  # (T, S, B)
     mask = (pos < n[None, :, None]) & (t[:, :, None] < T_s[None, :, None])
-    idx = perm[np.arange(S)[None, :, None], np.minimum(e_rel, E - 1)[:, :, None], np.minimum(pos, N - 1)]
-    return np.where(mask, idx, 0), mask, T_s
+    flat = (np.minimum(e_rel, E - 1)[:, :, None] * N + np.minimum(pos, N - 1)).transpose(1, 0, 2).reshape(S, -1)  # into perm (S, E*N)
+    idx = np.take_along_axis(perm.reshape(S, E * N), flat, axis=1).reshape(S, T, -1).transpose(1, 0, 2)
+    idx = np.where(mask, idx, 0)
+    return idx, mask, T_s
 
 def site_plan(idx: np.ndarray, mask: np.ndarray, steps: np.ndarray, j: int) -> np.ndarray:
     "One site's view of a `batch_plan`: (steps_j, B) row indices, -1 where the batch is short."
@@ -198,6 +201,32 @@ class LocalTask:
     def steps(self) -> int: return int(self.plan[2][self.plan[3]]) if self._batches is None else int(self._batches.shape[0])
 
     def __repr__(self): return f"LocalTask({self.site!r}, lr={self.lr}, steps={self.steps}, optimizer={self.optimizer!r}, prox_mu={self.prox_mu})"
+
+class LocalTasks(Sequence):
+    "The tasks of one executor call as one object: shared settings, one batch plan, per-site objective terms; `LocalTask` views."
+    def __init__(self,
+                 sites: Sequence[str],  # site names, in order
+                 local: LocalTraining,  # the shared recipe (lr, optimiser and its settings)
+                 plan: tuple,  # (idx, mask, steps): the call's `batch_plan`, site j is column j
+                 torch_seeds: Sequence | None = None,  # per-site seeds of torch's RNG (dropout), or None
+                 prox_mu=None,  # (S,) proximal weights, or None
+                 prox_center: Mapping | None = None,  # where the proximal term pulls (one dict for all sites)
+                 correction: Mapping | None = None,  # name -> (S, ...) added to every gradient, or None
+                ):
+        self.sites, self.plan, self.torch_seeds = list(sites), tuple(plan), torch_seeds
+        self.lr, self.optimizer, self.momentum, self.weight_decay = local.lr, local.optimizer, local.momentum, local.weight_decay
+        self.betas, self.eps = (0.9, 0.999), 1e-8
+        self.prox_mu = None if prox_mu is None else np.broadcast_to(np.asarray(prox_mu, dtype=np.float64), (len(self.sites),))
+        self.prox_center, self.correction = prox_center, correction
+
+    def __len__(self): return len(self.sites)
+
+    def __getitem__(self, j):
+        if isinstance(j, slice): return [self[i] for i in range(*j.indices(len(self)))]
+        mu = 0.0 if self.prox_mu is None else float(self.prox_mu[j])
+        return LocalTask(self.sites[j], self.lr, None, self.optimizer, self.momentum, self.weight_decay, self.betas, self.eps,
+                         mu, self.prox_center if mu else None, None if self.correction is None else {k: v[j] for k, v in self.correction.items()},
+                         None if self.torch_seeds is None else self.torch_seeds[j], plan=(*self.plan, j))
 
 @dataclass
 class LocalResult:

@@ -13,7 +13,7 @@ import numpy as np
 from .core import FhaiError, Federation
 from .protocol import Update, UpdateBatch, TaskBatch, as_update_batch
 from .metrics import stacked_metrics, sigmoid
-from .runtime import (STREAMS, _BYZANTINE, _FAULTS, _TORCH, _TRANSFORM, _VAL, LocalTask, LocalTraining, SiteData,
+from .runtime import (STREAMS, _BYZANTINE, _FAULTS, _TORCH, _TRANSFORM, _VAL, LocalTask, LocalTasks, LocalTraining, SiteData,
                              batch_plan, hash_keys, n_local_steps, rng_for)
 from .strategies import SiteState, Stacked
 
@@ -213,27 +213,39 @@ def _training_federation(fed: Federation, val: list | None) -> Federation:
     sites = [s.with_frames(s.local_frame("train").iloc[tr], s.local_frame("test")) for s, (_, tr) in zip(fed.sites, val)]
     return Federation(sites, fed.schema, fed.name, fed.meta, check=False)
 
-def _site_arrays(site, split: str, schema, pre) -> tuple[np.ndarray, np.ndarray]:
-    "Site side: features and labels of one split as float32 arrays."
+def _site_arrays(site, split: str, schema, pre, cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    "Site side: features and labels of one split as float32 arrays (`cache`: column positions by column tuple, shared by sites)."
     df = site.local_frame(split)
-    cols = df.columns.tolist()
-    pos = {c: i for i, c in enumerate(cols)}
+    key = tuple(df.columns)
+    hit = None if cache is None else cache.get(key)
+    if hit is None:
+        pos = {c: i for i, c in enumerate(key)}
+        hit = (len(pos) == len(key), [pos.get(c) for c in schema.names], pos.get(schema.target), schema.names)
+        if cache is not None: cache[key] = hit
+    unique, xi, yi, names = hit
     whole = None
-    if len(pos) == len(cols):
+    if unique:
         try: whole = df.to_numpy(dtype=np.float32)  # one block copy: far faster than selecting columns when all are numbers
         except (ValueError, TypeError): whole = None
-    if whole is not None: y = whole[:, pos[schema.target]].copy()
+    if whole is not None: y = whole[:, yi].copy()
     else: y = df[schema.target].to_numpy(dtype=np.float32)
     if pre is None:
-        X = whole[:, [pos[c] for c in schema.names]] if whole is not None else df[schema.names].to_numpy(dtype=np.float32)
+        X = whole[:, xi] if whole is not None else df[names].to_numpy(dtype=np.float32)
         if np.isnan(X).any():
-            cols = [c for c in schema.names if df[c].isna().any()]
+            cols = [c for c in names if df[c].isna().any()]
             raise FhaiError(f"site {site.name!r}: column(s) {cols} have missing values; use preprocess='federated' (imputes) or fill them")
     else:
         if not len(df): X = np.zeros((0, len(pre.feature_names_out_)), np.float32)
         elif hasattr(pre, "transform_array"): X = pre.transform_array(df, site=site.name, dtype=np.float32)
         else: X = np.asarray(pre.transform(df, site=site.name), dtype=np.float32)
     return X, y
+
+def _own_tensor(a):
+    "A float32, C-ordered tensor that owns its memory (no copy when `a` already is such an array)."
+    import torch
+    if a is None: return None
+    own = isinstance(a, np.ndarray) and a.dtype == np.float32 and a.flags.c_contiguous and a.flags.owndata
+    return torch.from_numpy(a if own else np.array(a, dtype=np.float32, order="C"))
 
 def site_data(fed: Federation,  # the federation (site side: rows are read here)
               pre,  # None or a fitted preprocessor
@@ -242,12 +254,10 @@ def site_data(fed: Federation,  # the federation (site side: rows are read here)
               flip: set = frozenset(),  # sites that train on flipped labels
              ) -> list[SiteData]:
     "Site side: every site's tensors, made once per run."
-    import torch
-    T = lambda a: None if a is None else torch.from_numpy(np.array(a, dtype=np.float32, order="C"))  # own, C-ordered copies
-    data = []
+    T, data, cache = _own_tensor, [], {}
     for i, s in enumerate(fed.sites):
-        X, y = _site_arrays(s, "train", fed.schema, pre)
-        Xt, yt = _site_arrays(s, "test", fed.schema, pre) if s.n_test else (np.zeros((0, n_features), np.float32), np.zeros(0, np.float32))
+        X, y = _site_arrays(s, "train", fed.schema, pre, cache)
+        Xt, yt = _site_arrays(s, "test", fed.schema, pre, cache) if s.n_test else (np.zeros((0, n_features), np.float32), np.zeros(0, np.float32))
         Xv = yv = None
         if val is not None:
             iv, it = val[i]
@@ -346,14 +356,9 @@ class SimulatedSites:
         salt = STREAMS[stream]
         plan = batch_plan(self.seed, r, sel, n, L.batch_size, L.epochs, L.steps, limit, salt, off)
         if off is not None: self.offsets[stream][sel] += plan[2]
-        tseeds = (hash_keys(self.seed, _TORCH, r, salt, sel) >> np.uint64(2)).astype(np.int64).tolist() if self.random else [None] * len(sel)
-        tasks = [LocalTask(self.names[i], L.lr, None, L.optimizer, L.momentum, L.weight_decay, plan=(plan[0], plan[1], plan[2], j), torch_seed=ts)
-                 for j, (i, ts) in enumerate(zip(sel.tolist(), tseeds))]
-        if prox_mu is not None:
-            for t, m in zip(tasks, np.broadcast_to(np.asarray(prox_mu, dtype=np.float64), len(tasks)).tolist()):
-                if m: t.prox_mu, t.prox_center = m, prox_center
-        if correction is not None:
-            for j, t in enumerate(tasks): t.correction = {k: v[j] for k, v in correction.items()}
+        tseeds = (hash_keys(self.seed, _TORCH, r, salt, sel) >> np.uint64(2)).astype(np.int64).tolist() if self.random else None
+        if prox_mu is not None and not np.any(prox_mu): prox_mu = None
+        tasks = LocalTasks([self.names[i] for i in sel.tolist()], L, plan, tseeds, prox_mu, prox_center, correction)
         if isinstance(starts, Stacked): starts = [{k: v[j] for k, v in starts.items()} for j in range(len(sel))]
         else: starts = [starts] * len(sel)  # the same object: a vectorised executor broadcasts it
         results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)

@@ -11,7 +11,7 @@ import numpy as np
 from .core import FhaiError
 from .metrics import stacked_metrics, sigmoid
 from .protocol import Update, UpdateBatch, torch_tensordot  # UpdateBatch lives in the protocol; re-exported here
-from .runtime import LocalResult
+from .runtime import LocalResult, LocalTasks
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SMALL_WORK', 'stack_arrays', 'vmap_support', 'stacked_forward', 'train_stacked', 'predict_stacked',
@@ -121,7 +121,7 @@ def train_stacked(module,  # the model (its own parameters are not used or chang
     S, N = y.shape
     T = idx.shape[0]
     fwd = stacked_forward(module)
-    flat = torch.from_numpy(idx + (np.arange(S) * N)[None, :, None])  # rows of X viewed as (S*N, d)
+    flat_np = idx + (np.arange(S) * N)[None, :, None]  # rows of X viewed as (S*N, d)
     mk = torch.from_numpy(mask).to(X.dtype)
     wts = mk / mk.sum(2, keepdim=True).clamp(min=1)  # (T, S, B): each real row's share of its batch mean
     act_np = mask.any(axis=2)  # (T, S): does the site take step t
@@ -135,9 +135,10 @@ def train_stacked(module,  # the model (its own parameters are not used or chang
     loss_sum = torch.zeros(S, dtype=X.dtype)
     mu = None if prox_mu is None else torch.as_tensor(prox_mu, dtype=X.dtype)
     leaves = [P[k].requires_grad_(True) for k in names]  # updated in place: one set of leaf tensors for all steps
+    Xn, yn = Xf.numpy(), yf.numpy()  # numpy's row gather is about twice as fast as index_select on small rows
     for t in range(T):
-        rows = flat[t].reshape(-1)
-        xb, yb = Xf.index_select(0, rows).view(S, B, -1), yf.index_select(0, rows).view(S, B)
+        rows = flat_np[t].reshape(-1)
+        xb, yb = torch.from_numpy(np.take(Xn, rows, axis=0)).view(S, B, -1), torch.from_numpy(np.take(yn, rows)).view(S, B)
         with torch.enable_grad():
             z = fwd(P, xb).reshape(S, B)
             per_site = (F.binary_cross_entropy_with_logits(z, yb, reduction="none") * wts[t]).sum(1)
@@ -302,6 +303,7 @@ class VectorisedExecutor:
         names = [k for k, _ in module.named_parameters()]
         dtype = next(module.parameters()).dtype
         X, y = self._stacked(data)
+        if isinstance(tasks, LocalTasks): return self._train_tasks(module, names, dtype, starts, X, y, tasks)
         key = lambda t: (t.lr, t.optimizer, t.momentum, t.weight_decay, tuple(t.betas), t.eps)
         k0 = key(tasks[0])
         if all(key(t) == k0 for t in tasks): groups = {k0: range(len(tasks))}  # the usual case: one group
@@ -340,6 +342,23 @@ class VectorisedExecutor:
             for k in names: out_p[k][sel] = P[k]
             out_loss[members], out_steps[members] = loss.numpy(), steps
         return LocalResults(out_p, out_loss, out_steps)
+
+    def _train_tasks(self, module, names, dtype, starts, X, y, tasks: LocalTasks) -> LocalResults:
+        "The usual call: one `LocalTasks` (shared settings and plan, stacked objective terms): no per-site objects."
+        import torch
+        idx, mask, _ = tasks.plan
+        P0 = _stack_dicts(starts, names, dtype)
+        prox = center = corr = None
+        if tasks.prox_mu is not None:
+            prox = torch.tensor(np.array(tasks.prox_mu), dtype=dtype)
+            center = _stack_dicts([tasks.prox_center] * len(tasks), names, dtype)
+        if tasks.correction is not None: corr = {k: tasks.correction[k].to(dtype) for k in names}
+        n_params = sum(int(v[0].numel()) for v in P0.values())
+        with _torch_threads(self._threads_for(len(tasks), idx.shape[2] if idx.ndim == 3 else 1, n_params)):
+            P, loss = train_stacked(module, P0, X, y, idx, mask, tasks.lr, tasks.optimizer, momentum=tasks.momentum,
+                                    weight_decay=tasks.weight_decay, betas=tuple(tasks.betas), eps=tasks.eps,
+                                    prox_mu=prox, prox_center=center, correction=corr)
+        return LocalResults(P, loss.numpy(), mask.any(axis=2).sum(axis=0))
 
     def predict(self,
                 module,  # nn.Module template
