@@ -188,6 +188,8 @@ def run_fhai(wl: Workload,  # the workload
 FLOWER_ENV = dict(FLWR_TELEMETRY_ENABLED="0", FLWR_DISABLE_UPDATE_CHECK="1", RAY_USAGE_STATS_ENABLED="0",
                   RAY_DISABLE_DOCKER_CPU_WARNING="1", TQDM_DISABLE="1")
 
+# %% ../nbs/12_bench.ipynb #02788235
+# one cell: Flower's client and server apps belong together
 def flower_apps(wl: Workload,  # the workload
                 seed: int,  # benchmark seed
                 result: dict,  # filled with timings and accuracy by the server
@@ -251,6 +253,7 @@ def flower_apps(wl: Workload,  # the workload
 
     return client, server
 
+# %% ../nbs/12_bench.ipynb #082966be
 def run_flower(wl: Workload,  # the workload
                seed: int = 0,  # benchmark seed
                cpus: int | None = None,  # CPUs Ray may use (default: all)
@@ -311,6 +314,7 @@ def netns_prefix() -> list[str]:
                         "install them or pass --skip-flower")
     return ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
 
+# %% ../nbs/12_bench.ipynb #a008017b
 def measure(engine: str,  # one of ENGINES
             wl: Workload,  # the workload
             seed: int = 0,  # benchmark seed
@@ -491,6 +495,7 @@ def _load() -> str:
     try: return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError: return "n/a"
 
+# %% ../nbs/12_bench.ipynb #2477e852
 def main(argv: Sequence[str] | None = None,  # arguments after `fhai bench`
         ) -> int:
     "Run the benchmark from the command line; returns the exit code."

@@ -86,6 +86,7 @@ class Checkpoint:
     @property
     def file(self) -> Path: return self.path / "checkpoint.pt"
 
+# %% ../nbs/08_engine.ipynb #913990e8
 def _progress_bar(progress: bool | None, rounds: int, done: int):
     "A tqdm bar (notebook or terminal form) for the run, or None: `progress=None` shows it unless the run is silenced."
     if progress is None:  # silenced: a worker thread (a dashboard's run) or FHAI_PROGRESS=0
@@ -334,6 +335,7 @@ def _resume(ck: Checkpoint, config: dict, sites, strategy, transforms) -> dict |
     return saved
 
 # %% ../nbs/08_engine.ipynb #30718ec0
+# one cell: the coordinator's loop, read top to bottom (about 80 lines after the signature)
 def run_federated(fed: Federation,  # the hospitals
                   model: str | ModelSpec = "logreg",  # 'logreg', 'mlp', a ModelSpec or a factory(n_features) -> nn.Module
                   strategy: str | FedAvg = "fedavg",  # a strategy object or name
@@ -427,6 +429,7 @@ def run_federated(fed: Federation,  # the hospitals
     if bar is not None: bar.close()
     return _history(rows, final, config, ledger, log_rows, sites, stopped, best_round, time.perf_counter() - t0)
 
+# %% ../nbs/08_engine.ipynb #ae8d53b8
 def _history(rows, final, config, ledger, log_rows, sites, stopped, best_round, elapsed) -> History:
     "The run's History from its rows and the sites' personal models."
     with _no_gc():

@@ -83,6 +83,7 @@ def _stacked_auprc(q, y, valid, n1):
     ap = np.where(gcnt > 0, gpos / np.where(n1 > 0, n1, 1)[:, None] * ctp / np.maximum(ccnt, 1), 0.0).sum(1)
     return np.where(n1 > 0, ap, np.nan)
 
+# %% ../nbs/05_metrics.ipynb #26ec0635
 def stacked_metrics(y,  # (S, N) 0/1 labels, padded
                     p,  # (S, N) predicted probabilities of the positive class, padded
                     n=None,  # (S,) real rows per site (default: all N)
@@ -243,6 +244,7 @@ def aggregate_sites(table: pd.DataFrame,  # `site_metrics` output (one row per s
         rows.append(r)
     return pd.DataFrame(rows)
 
+# %% ../nbs/05_metrics.ipynb #eb6519c2
 def tidy_metrics(preds: Mapping[str, tuple],  # site name -> (y_true, p)
                  aggregates: Sequence[str] = ("weighted", "mean", "worst"),  # aggregate rows to add
                  threshold: float = 0.5,  # predict positive when p > threshold

@@ -68,6 +68,7 @@ def torch_tensordot(w, v):
     import torch
     return torch.tensordot(w.to(torch.float64), v.to(torch.float64), dims=1)
 
+# %% ../nbs/00a_protocol.ipynb #780ec196
 def as_update_batch(updates) -> UpdateBatch:
     "A round's updates as an `UpdateBatch` (a batch is returned as it is; a list of `Update`s is stacked)."
     if hasattr(updates, "stacked"): return updates

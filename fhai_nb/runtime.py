@@ -63,6 +63,7 @@ def n_local_steps(n_rows,  # training rows per site (int or array)
 
 _ITER = -1  # the 'round' key of steps-mode plans: the iterator's passes are keyed by pass, not by round
 
+# %% ../nbs/07a_runtime.ipynb #f99f7eb6
 def batch_plan(seed: int,  # the run's seed
                round: int,  # 1-based round number
                site_index,  # (S,) positions of the sites in the federation
@@ -202,6 +203,7 @@ class LocalTask:
 
     def __repr__(self): return f"LocalTask({self.site!r}, lr={self.lr}, steps={self.steps}, optimizer={self.optimizer!r}, prox_mu={self.prox_mu})"
 
+# %% ../nbs/07a_runtime.ipynb #8e984729
 class LocalTasks(Sequence):
     "The tasks of one executor call as one object: shared settings, one batch plan, per-site objective terms; `LocalTask` views."
     def __init__(self,

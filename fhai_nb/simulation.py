@@ -76,6 +76,7 @@ class Faults:
             p = {k: v * (self.scale * norm / zn) for k, v in z.items()}
         return Update(update.site, update.n_samples, p, dict(update.metrics, byzantine=1.0), update.extras)
 
+# %% ../nbs/07b_simulation.ipynb #b3d861a8
 def _corrupt_batch(faults: Faults, batch, byz_rows: Sequence[int], rngs: Sequence) -> Any:
     "The round's UpdateBatch with the Byzantine rows corrupted (each as `Faults.corrupt` would)."
     import torch
@@ -155,6 +156,7 @@ def update_norm(params: Mapping) -> float:
     "Global L2 norm of a parameter dict."
     return math.sqrt(sum(float((v.double() ** 2).sum()) for v in params.values()))
 
+# %% ../nbs/07b_simulation.ipynb #ec1500f2
 class ClipNorm(Transform):
     "Scale each site's delta down to a global L2 norm of at most `max_norm` (site side)."
     name = "clip_norm"
@@ -240,6 +242,7 @@ def _site_arrays(site, split: str, schema, pre, cache: dict | None = None) -> tu
         else: X = np.asarray(pre.transform(df, site=site.name), dtype=np.float32)
     return X, y
 
+# %% ../nbs/07b_simulation.ipynb #849dab1f
 def _own_tensor(a):
     "A float32, C-ordered tensor that owns its memory (no copy when `a` already is such an array)."
     import torch
@@ -280,6 +283,7 @@ def stacked_results(results, names: Sequence[str]) -> tuple[dict, np.ndarray, np
             np.array([x.steps for x in res], dtype=np.int64))
 
 # %% ../nbs/07b_simulation.ipynb #5c5e4312
+# one cell, one class: the sites' runtime keeps its state and its operations (fit, train, evaluate) together
 class SimulatedSites:
     "SIMULATION: the runtimes of every site of a federation in one process, answering tasks with updates."
     def __init__(self,

@@ -104,6 +104,7 @@ class SiteState:
         return self._train(starts, stream, **objective)
 
 # %% ../nbs/07_strategies.ipynb #2232842f
+# one cell, one class: the whole strategy interface (both halves), mostly signatures and docstrings
 class FedAvg:
     "Federated averaging: sampled sites train locally; the global model moves by the sample-weighted mean of their deltas."
     name = "fedavg"

@@ -94,6 +94,8 @@ def _site_col(v, S: int, like):
     v = torch.as_tensor(v, dtype=like.dtype)
     return v.reshape(-1, *([1] * (like.dim() - 1))) if v.dim() else v
 
+# %% ../nbs/09_vectorised.ipynb #22ded551
+# one cell: one tight loop over local steps (every optimiser's arithmetic in one place)
 def train_stacked(module,  # the model (its own parameters are not used or changed)
                   params: Mapping,  # name -> stacked tensor (S, ...): each site's starting parameters
                   X,  # (S, N, d) padded features
@@ -255,6 +257,8 @@ class _torch_threads:
         import torch
         if self.n and self.n != self.old: torch.set_num_threads(self.old)
 
+# %% ../nbs/09_vectorised.ipynb #44a1294c
+# one cell, one class: the executor seam's methods and the padded-data store they share
 class VectorisedExecutor:
     "Executor that trains all selected sites of a round as one batched computation (torch.func.vmap)."
     name = "vectorised"
@@ -403,6 +407,7 @@ class VectorisedExecutor:
 
     evaluate = site_metrics  # the name the engine looks for
 
+# %% ../nbs/09_vectorised.ipynb #87c3b3c2
 def _shared_plan(tasks):
     "The round's (idx, mask) when the tasks are columns 0..S-1 of one `engine.batch_plan`, else (None, None)."
     p0 = getattr(tasks[0], "plan", None)
