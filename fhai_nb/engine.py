@@ -18,7 +18,7 @@ from .learners import ModelSpec, as_model, get_params
 from .metrics import HIGHER_IS_BETTER, METRICS, across_sites
 from .protocol import ServerView, TaskBatch, Update, UpdateBatch, as_update_batch
 from .strategies import FedAvg, FineTune, as_strategy
-from .runtime import (_CONFIGURE, _VAL, LocalResult, LocalTask, LocalTraining, SequentialExecutor, SiteData, batch_plan,
+from .runtime import (_CONFIGURE, _VAL, _pos_int, LocalResult, LocalTask, LocalTraining, SequentialExecutor, SiteData, batch_plan,
                              hash_keys, init_opt_state, n_local_steps, optimizer_step, rng_for, site_plan)
 from .simulation import (ATTACKS, ClipNorm, Faults, SimulatedSites, Transform, TransformContext, _make_preprocessor,
                                 _training_federation, _val_rows, as_faults, site_data, site_metrics_from_logits, update_norm)
@@ -181,12 +181,6 @@ def _metric_rows(round: int, names: Sequence[str], released: Mapping[str, tuple]
     return out
 
 # %% ../nbs/08_engine.ipynb #9b35d317
-def _pos_int(name, v, allow_none=False):
-    if v is None and allow_none: return None
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-        raise FhaiError(f"{name} must be a positive integer{' or None' if allow_none else ''}, got {v!r}")
-    return int(v)
-
 def _executor(executor, module):
     if not isinstance(executor, str):
         if not (hasattr(executor, "train") and hasattr(executor, "predict")):

@@ -212,19 +212,18 @@ def across_sites(values: Mapping[str, np.ndarray],  # metric -> (S,) per-site va
                  which: Sequence[str] = ("weighted", "mean", "worst"),  # aggregates to compute
                 ) -> dict:
     "Aggregates of per-site values: aggregate -> metric -> (value, number of sites it covers); NaN sites are skipped."
+    names = list(values)
+    if not names: return {w: {} for w in which}
     n = np.asarray(n, dtype=np.float64)
-    out = {w: {} for w in which}
-    for m, v in values.items():
-        v = np.asarray(v, dtype=np.float64); ok = ~np.isnan(v); k = int(ok.sum())
-        if not k:
-            for w in which: out[w][m] = (math.nan, 0)
-            continue
-        hib = HIGHER_IS_BETTER.get(m, False)  # 'loss' and unknown metrics: lower is better
-        vals = dict(weighted=float((v[ok] * n[ok]).sum() / n[ok].sum()) if n[ok].sum() > 0 else math.nan,
-                    mean=float(v[ok].mean()), worst=float(v[ok].min() if hib else v[ok].max()),
-                    best=float(v[ok].max() if hib else v[ok].min()), gap=float(v[ok].max() - v[ok].min()))
-        for w in which: out[w][m] = (vals[w], k)
-    return out
+    V = np.array([np.asarray(values[m], dtype=np.float64) for m in names]).reshape(len(names), -1)  # (metrics, sites)
+    ok = ~np.isnan(V); k = ok.sum(1)
+    Vz, nw = np.where(ok, V, 0.0), np.where(ok, n[None, :], 0.0)
+    hib = np.array([HIGHER_IS_BETTER.get(m, False) for m in names], dtype=bool)  # 'loss' and unknown metrics: lower is better
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hi, lo = np.where(ok, V, -np.inf).max(1, initial=-np.inf), np.where(ok, V, np.inf).min(1, initial=np.inf)
+        vals = dict(weighted=np.where(nw.sum(1) > 0, (Vz * nw).sum(1) / nw.sum(1), np.nan), mean=Vz.sum(1) / k,
+                    worst=np.where(hib, lo, hi), best=np.where(hib, hi, lo), gap=hi - lo)
+    return {w: {m: (float(vals[w][i]), int(k[i])) if k[i] else (math.nan, 0) for i, m in enumerate(names)} for w in which}
 
 def aggregate_sites(table: pd.DataFrame,  # `site_metrics` output (one row per site, columns n and metrics)
                     which: Sequence[str] = AGGREGATES,  # aggregates to compute
