@@ -99,12 +99,12 @@ def batch_plan(seed: int,  # the run's seed
     perm = np.argsort(keys, axis=2)  # (S, E, N): padding sorts last; real keys are distinct, so any sort gives this order
     full = n <= B  # these sites take all their rows in stored order
     if full.any(): perm[full] = rows
-    pos = kb[:, :, None] * B + np.arange(B)[None, None, :]  # (T, S, B)
-    mask = (pos < n[None, :, None]) & (t[:, :, None] < T_s[None, :, None])
-    flat = (np.minimum(e_rel, E - 1)[:, :, None] * N + np.minimum(pos, N - 1)).transpose(1, 0, 2).reshape(S, -1)  # into perm (S, E*N)
-    idx = np.take_along_axis(perm.reshape(S, E * N), flat, axis=1).reshape(S, T, -1).transpose(1, 0, 2)
-    idx = np.where(mask, idx, 0)
-    return idx, mask, T_s
+    # step t of site s reads rows kb*B .. kb*B+B-1 of its pass e_rel: positions in perm viewed flat (S*E*N,)
+    lim = np.where(t < T_s[None, :], n[None, :] - kb * B, 0)  # (T, S) real rows in the batch
+    mask = np.arange(B)[None, None, :] < lim[:, :, None]
+    base = (np.arange(S) * (E * N))[None, :] + np.minimum(e_rel, E - 1) * N + kb * B  # (T, S)
+    flat = np.minimum(base[:, :, None] + np.arange(B)[None, None, :], S * E * N - 1)  # past a pass's end: masked out below
+    return np.where(mask, np.take(perm.reshape(-1), flat), 0), mask, T_s
 
 def site_plan(idx: np.ndarray, mask: np.ndarray, steps: np.ndarray, j: int) -> np.ndarray:
     "One site's view of a `batch_plan`: (steps_j, B) row indices, -1 where the batch is short."

@@ -26,6 +26,8 @@ def stack_arrays(xs: Sequence,  # per-site feature arrays (n_i, d)
     n = np.array([len(y) for y in ys], dtype=np.int64)
     S, N = len(ys), max(int(n.max()) if len(n) else 0, 1)
     d = int(np.shape(xs[0])[1]) if S else 0
+    if S and (n == N).all():  # every site has N rows: no padding, one stack
+        return torch.from_numpy(np.stack(xs).astype(np.float32, copy=False)), torch.from_numpy(np.stack(ys).astype(np.float32, copy=False)), torch.from_numpy(n)
     X, Y = np.zeros((S, N, d), dtype=np.float32), np.zeros((S, N), dtype=np.float32)
     for i, (x, y) in enumerate(zip(xs, ys)):
         X[i, :len(y)] = x; Y[i, :len(y)] = y

@@ -145,7 +145,7 @@ def _engine_violations(src: str, loop: str = "run_federated", build=("_check", "
     allowed_site_side = {"SimulatedSites", "site_data", "_make_preprocessor", "_training_federation", "_val_rows", "LocalTraining",
                          "SequentialExecutor", "Transform", "TransformContext", "ClipNorm", "Faults", "as_faults", "ATTACKS", "update_norm",
                          "site_metrics_from_logits", "LocalResult", "LocalTask", "SiteData", "batch_plan", "site_plan", "hash_keys",
-                         "n_local_steps", "init_opt_state", "optimizer_step", "rng_for", "_CONFIGURE", "_VAL", "vectorised"}
+                         "n_local_steps", "init_opt_state", "optimizer_step", "rng_for", "_CONFIGURE", "_VAL", "_pos_int", "vectorised"}
     out += [f"imports {x} from the site side" for x in sorted(site_side_names - allowed_site_side)]
     for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))):
         for n in ast.walk(fn):
