@@ -171,7 +171,7 @@ class SiteData:
     def n_train(self) -> int: return int(self.X.shape[0])
 
 class LocalTask:
-    "What one site is asked to do in one round: the seam between engine and executor."
+    "What one site is asked to do in one round: the seam between the site runtime and the executor."
     def __init__(self,
                  site: str,  # site name
                  lr: float,  # learning rate

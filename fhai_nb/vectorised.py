@@ -300,10 +300,10 @@ class VectorisedExecutor:
     def train(self,
               module,  # nn.Module template (not modified)
               starts: Sequence[Mapping],  # start parameters per site
-              data: Sequence,  # `engine.SiteData` per site
-              tasks: Sequence,  # `engine.LocalTask` per site
+              data: Sequence,  # `runtime.SiteData` per site
+              tasks: Sequence,  # `runtime.LocalTasks` (or `LocalTask` per site)
              ) -> list:
-        "Local training of every site at once; one `engine.LocalResult` per site, in order."
+        "Local training of every site at once; one `runtime.LocalResult` per site, in order."
         import torch
         if not len(tasks): return LocalResults({}, np.zeros(0), np.zeros(0, dtype=np.int64))
         names = [k for k, _ in module.named_parameters()]
@@ -407,11 +407,11 @@ class VectorisedExecutor:
             y[valid] = torch.cat([yy for yy, k in zip(ys, sizes) if k]).double().numpy()
         return stacked_site_metrics(z, y, sizes, threshold, n_bins)
 
-    evaluate = site_metrics  # the name the engine looks for
+    evaluate = site_metrics  # the name the site runtime looks for
 
 # %% ../nbs/09_vectorised.ipynb #87c3b3c2
 def _shared_plan(tasks):
-    "The round's (idx, mask) when the tasks are columns 0..S-1 of one `engine.batch_plan`, else (None, None)."
+    "The round's (idx, mask) when the tasks are columns 0..S-1 of one `runtime.batch_plan`, else (None, None)."
     p0 = getattr(tasks[0], "plan", None)
     if p0 is None or p0[0].shape[1] != len(tasks): return None, None
     for j, t in enumerate(tasks):
