@@ -377,50 +377,52 @@ def run_federated(fed: Federation,  # the hospitals
     ctx = lambda r, j, n=0: TransformContext(r, ledger, o["seed"], j, n_sites=len(names), n_updates=n)
     evaluate = lambda r, p: _metric_rows(r, names, sites.evaluate(_f32(p))) + (_metric_rows(r, names, sites.evaluate(personal=True)) if sites.has_personal else [])
     bar = _progress_bar(progress, rounds, start - 1)
-    with torch.random.fork_rng(devices=[]), _num_threads(sites.num_threads), _no_gc():
-        r = start - 1
-        for r in range(start, rounds + 1):
-            tr = time.perf_counter()
-            plan = strategy.configure(r, names, rng_for(o["seed"], _CONFIGURE, r))  # which sites train, with what instructions
-            task = TaskBatch(r, [s for s, _ in plan], _f32(params), [c for _, c in plan])
-            received = sites.fit(task)  # ---- the sites train; only this UpdateBatch comes back ----
-            batch, new = received, params
-            if len(received):
-                for j, tf in enumerate(tfs): batch = as_update_batch(tf.server(batch, ctx(r, j, len(batch))))
-                new = strategy.aggregate(r, params, batch)
-                for j, tf in enumerate(tfs): new = tf.after_aggregate(params, new, ctx(r, j, len(batch)))
-                new = {k: v.double() for k, v in new.items()}
-            back = set(received.sites)
-            view = ServerView(r, received, batch, params, new, list(task.sites), [s for s in task.sites if s not in back])
-            for v in o["views"]: v(view)
-            params, round_rows = new, []
-            if "loss" in received.metrics:  # the sites' training losses, as they reported them
-                loss = np.asarray(received.metrics["loss"], dtype=np.float64)
-                round_rows += [(r, s, "fit", "loss", l, 1) for s, l in zip(received.sites, loss.tolist())]
-                round_rows += _aggregate(r, "fit", dict(loss=loss), [n_public[s] for s in received.sites])
-            if r % eval_every == 0 or r == rounds: round_rows += evaluate(r, params)  # ---- the sites release metrics ----
-            rows += round_rows
-            rep = sites.report
-            log_rows.append(dict(round=r, selected=",".join(view.selected), dropped=",".join(view.dropped), stragglers=",".join(rep.get("stragglers", [])),
-                                 byzantine=",".join(rep.get("byzantine", [])), n_updates=len(batch), seconds=time.perf_counter() - tr))
-            if o["callbacks"]:
-                ev = RoundEvent(r, rounds, round_rows, time.perf_counter() - t0, _f32(params), view.selected, view.dropped, list(rep.get("stragglers", [])))
-                for cb in o["callbacks"]: cb(ev)
-            if es is not None and (r % eval_every == 0 or r == rounds) and _early_stop(es, es_state, r, round_rows, params): stopped = "early_stopping"
-            if stopped is None and o["stop_now"] is not None and o["stop_now"](): stopped = "should_stop"
-            if ck is not None and (r % ck.every == 0 or r == rounds or stopped):
-                _save(ck, round=r, config=config, params=params, state=sites.state_dict(), strategy=strategy.state_dict(),
-                      transforms=[t.state_dict() for t in tfs], rows=rows, log=log_rows, ledger=ledger, es=es_state)
-            if bar is not None: bar.update(1)
-            if stopped: break
-        last = r
-        if stopped == "should_stop" and last % eval_every and last != rounds: rows += evaluate(last, params)  # report the final model
-        best_round, final = last, params
-        if es is not None and es.restore_best and es_state["best_params"] is not None: final, best_round = es_state["best_params"], es_state["best_round"]
-        if o["personalise"] is not None:
-            sites.personalise(o["personalise"], last, _f32(final))
-            rows += _metric_rows(last, names, sites.evaluate(personal=True))
-    if bar is not None: bar.close()
+    try:
+        with torch.random.fork_rng(devices=[]), _num_threads(sites.num_threads), _no_gc():
+            r = start - 1
+            for r in range(start, rounds + 1):
+                tr = time.perf_counter()
+                plan = strategy.configure(r, names, rng_for(o["seed"], _CONFIGURE, r))  # which sites train, with what instructions
+                task = TaskBatch(r, [s for s, _ in plan], _f32(params), [c for _, c in plan])
+                received = sites.fit(task)  # ---- the sites train; only this UpdateBatch comes back ----
+                batch, new = received, params
+                if len(received):
+                    for j, tf in enumerate(tfs): batch = as_update_batch(tf.server(batch, ctx(r, j, len(batch))))
+                    new = strategy.aggregate(r, params, batch)
+                    for j, tf in enumerate(tfs): new = tf.after_aggregate(params, new, ctx(r, j, len(batch)))
+                    new = {k: v.double() for k, v in new.items()}
+                back = set(received.sites)
+                view = ServerView(r, received, batch, params, new, list(task.sites), [s for s in task.sites if s not in back])
+                for v in o["views"]: v(view)
+                params, round_rows = new, []
+                if "loss" in received.metrics:  # the sites' training losses, as they reported them
+                    loss = np.asarray(received.metrics["loss"], dtype=np.float64)
+                    round_rows += [(r, s, "fit", "loss", l, 1) for s, l in zip(received.sites, loss.tolist())]
+                    round_rows += _aggregate(r, "fit", dict(loss=loss), [n_public[s] for s in received.sites])
+                if r % eval_every == 0 or r == rounds: round_rows += evaluate(r, params)  # ---- the sites release metrics ----
+                rows += round_rows
+                rep = sites.report
+                log_rows.append(dict(round=r, selected=",".join(view.selected), dropped=",".join(view.dropped), stragglers=",".join(rep.get("stragglers", [])),
+                                     byzantine=",".join(rep.get("byzantine", [])), n_updates=len(batch), seconds=time.perf_counter() - tr))
+                if o["callbacks"]:
+                    ev = RoundEvent(r, rounds, round_rows, time.perf_counter() - t0, _f32(params), view.selected, view.dropped, list(rep.get("stragglers", [])))
+                    for cb in o["callbacks"]: cb(ev)
+                if es is not None and (r % eval_every == 0 or r == rounds) and _early_stop(es, es_state, r, round_rows, params): stopped = "early_stopping"
+                if stopped is None and o["stop_now"] is not None and o["stop_now"](): stopped = "should_stop"
+                if ck is not None and (r % ck.every == 0 or r == rounds or stopped):
+                    _save(ck, round=r, config=config, params=params, state=sites.state_dict(), strategy=strategy.state_dict(),
+                          transforms=[t.state_dict() for t in tfs], rows=rows, log=log_rows, ledger=ledger, es=es_state)
+                if bar is not None: bar.update(1)
+                if stopped: break
+            last = r
+            if stopped == "should_stop" and last % eval_every and last != rounds: rows += evaluate(last, params)  # report the final model
+            best_round, final = last, params
+            if es is not None and es.restore_best and es_state["best_params"] is not None: final, best_round = es_state["best_params"], es_state["best_round"]
+            if o["personalise"] is not None:
+                sites.personalise(o["personalise"], last, _f32(final))
+                rows += _metric_rows(last, names, sites.evaluate(personal=True))
+    finally:
+        if bar is not None: bar.close()
     return _history(rows, final, config, ledger, log_rows, sites, stopped, best_round, time.perf_counter() - t0)
 
 # %% ../nbs/08_engine.ipynb #ae8d53b8

@@ -194,11 +194,11 @@ def test_protocol_is_numpy_only():
 
 def test_engine_check_catches_a_planted_row_access():
     "The engine check can fail: a loop that reads a site's rows, or reaches into the simulated sites, is caught."
+    import re
     eng_src = inspect.getsource(importlib.import_module("fhai_nb.engine"))
-    planted = eng_src.replace("            received = sites.fit(task)",
-                              "            peek = fed.sites[0].local_frame('train')\n            received = sites.fit(task)", 1)
-    assert planted != eng_src, "the loop's `received = sites.fit(task)` line moved; update this test"
-    found = _engine_violations(planted)
+    line = re.search(r"\n( +)received = sites\.fit\(task\)", eng_src)
+    assert line, "the loop's `received = sites.fit(task)` line is gone; update this test"
+    plant = lambda code: eng_src.replace(line.group(0), f"\n{line.group(1)}{code}{line.group(0)}", 1)
+    found = _engine_violations(plant("peek = fed.sites[0].local_frame('train')"))
     assert "touches local_frame" in found and "uses the federation in the loop (not only to build the sites)" in found
-    reach = eng_src.replace("            received = sites.fit(task)", "            X0 = sites.data[0].X\n            received = sites.fit(task)", 1)
-    assert {"reaches sites.data", "reaches .X"} <= set(_engine_violations(reach))
+    assert {"reaches sites.data", "reaches .X"} <= set(_engine_violations(plant("X0 = sites.data[0].X")))
