@@ -454,7 +454,7 @@ def _read_frame(path: Path, dtypes: Mapping | None) -> pd.DataFrame:
     if not path.exists(): return pd.DataFrame()
     dtypes = dict(dtypes or {})
     text = [c for c, t in dtypes.items() if t in ("object", "str", "string")]
-    df = pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False,
+    df = pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False, float_precision="round_trip",
                      na_values={c: ["", "nan", "NaN"] for c in dtypes if c not in text})
     for c, t in dtypes.items():
         if c in df.columns: df[c] = df[c].astype(t)
