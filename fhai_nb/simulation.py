@@ -250,6 +250,23 @@ def _own_tensor(a):
     own = isinstance(a, np.ndarray) and a.dtype == np.float32 and a.flags.c_contiguous and a.flags.owndata
     return torch.from_numpy(a if own else np.array(a, dtype=np.float32, order="C"))
 
+def _all_arrays(fed: Federation, split: str, pre, n_features: int) -> tuple[list, bool]:
+    "Site side: every site's (X, y) of `split`, and whether they are views of arrays made here (numeric frames with one column layout convert as one block)."
+    frames = [s.local_frame(split) for s in fed.sites]
+    layouts = {tuple(f.columns) for f in frames}
+    key = next(iter(layouts)) if len(layouts) == 1 else ()
+    if pre is None and key and len(set(key)) == len(key):
+        try: big = np.concatenate([f.to_numpy(dtype=np.float32) for f in frames])
+        except (ValueError, TypeError): big = None
+        if big is not None:
+            pos = {c: i for i, c in enumerate(key)}
+            X, y = np.ascontiguousarray(big[:, [pos[c] for c in fed.schema.names]]), big[:, pos[fed.schema.target]].copy()
+            if not np.isnan(X).any():
+                ends = np.cumsum([len(f) for f in frames])[:-1]
+                return list(zip(np.split(X, ends), np.split(y, ends))), True
+    cache, empty = {}, (np.zeros((0, n_features), np.float32), np.zeros(0, np.float32))
+    return [_site_arrays(s, split, fed.schema, pre, cache) if split == "train" or s.n_test else empty for s in fed.sites], False  # names a site with missing values
+
 def site_data(fed: Federation,  # the federation (site side: rows are read here)
               pre,  # None or a fitted preprocessor
               n_features: int,  # model input width
@@ -257,16 +274,19 @@ def site_data(fed: Federation,  # the federation (site side: rows are read here)
               flip: set = frozenset(),  # sites that train on flipped labels
              ) -> list[SiteData]:
     "Site side: every site's tensors, made once per run."
-    T, data, cache = _own_tensor, [], {}
+    import torch
+    (train, own), (test, own_t) = _all_arrays(fed, "train", pre, n_features), _all_arrays(fed, "test", pre, n_features)
+    T = (lambda a: None if a is None else torch.from_numpy(a)) if own and own_t else _own_tensor  # views of our own arrays need no copy
+    data = []
     for i, s in enumerate(fed.sites):
-        X, y = _site_arrays(s, "train", fed.schema, pre, cache)
-        Xt, yt = _site_arrays(s, "test", fed.schema, pre, cache) if s.n_test else (np.zeros((0, n_features), np.float32), np.zeros(0, np.float32))
+        (X, y), (Xt, yt) = train[i], test[i]
         Xv = yv = None
         if val is not None:
             iv, it = val[i]
             Xv, yv, X, y = X[iv], y[iv], X[it], y[it]
         data.append(SiteData(s.name, i, T(X), T(1 - y if s.name in flip else y), T(Xt), T(yt), T(y), T(Xv), T(yv)))
     return data
+
 
 # %% ../nbs/07b_simulation.ipynb #7d5ee0dc
 def _has_randomness(module) -> bool:

@@ -666,3 +666,13 @@ def test_aggregates_report_the_sites_they_cover():
     assert t.loc["mean", "n_sites_auroc"] == 3 and t.loc["h3", "n_sites_loss"] == 1 and math.isnan(t.loc["h3", "auroc"])
     f = h.frame
     assert f[(f.site == "weighted") & (f.split == "fit")].n_sites.tolist() == [4]
+
+
+def test_missing_values_without_preprocessing_name_the_site():
+    "The one-block conversion of site data falls back to the per-site path, whose error names the site and the column."
+    fed = toy(3, n=40, seed=1)
+    sites = [s if s.name != "h1" else s.with_frames(s.local_frame("train").assign(x2=lambda d: d.x2.mask(d.index == d.index[3])), s.local_frame("test"))
+             for s in fed.sites]
+    bad = Federation(sites, fed.schema, "nan", check=False)
+    with pytest.raises(FhaiError, match=r"site 'h1': column\(s\) \['x2'\] have missing values"):
+        run_federated(bad, rounds=1, **SEQ)
