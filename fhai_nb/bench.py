@@ -6,6 +6,7 @@ Docs: https://example.org/fhai_nb/bench.html.md"""
 
 # %% ../nbs/12_bench.ipynb #e9533f53
 from __future__ import annotations
+import functools
 import argparse
 import json
 import os
@@ -66,6 +67,12 @@ def true_direction(n_features: int,  # number of features
     w = np.random.default_rng([seed, 7]).standard_normal(n_features)
     return 3.0 * w / np.linalg.norm(w)
 
+@functools.lru_cache(maxsize=8)
+def _direction(n_features: int, seed: int) -> np.ndarray:
+    "`true_direction`, computed once per workload (read-only): 10,000 sites share it."
+    w = true_direction(n_features, seed); w.flags.writeable = False
+    return w
+
 def site_data(wl: Workload,  # the workload
               site: int,  # site index, 0 .. n_sites-1
               seed: int = 0,  # benchmark seed
@@ -74,7 +81,7 @@ def site_data(wl: Workload,  # the workload
     rng = np.random.default_rng([seed, 1, site])
     x = rng.standard_normal((wl.n_rows, wl.n_features), dtype=np.float32)
     e = rng.logistic(0.0, 1.0, size=wl.n_rows)
-    y = (x.astype(np.float64) @ true_direction(wl.n_features, seed) + 0.3 + e > 0).astype(np.float32)
+    y = (x.astype(np.float64) @ _direction(wl.n_features, seed) + 0.3 + e > 0).astype(np.float32)
     k = wl.n_train
     return x[:k], y[:k], x[k:], y[k:]
 
@@ -90,12 +97,12 @@ def make_federation(wl: Workload,  # the workload
     import pandas as pd
     from fhai_nb.core import Federation, Feature, Schema, Site
     cols = feature_names(wl) + ["y"]
-    sites = []
-    for s in range(wl.n_sites):
-        xtr, ytr, xte, yte = site_data(wl, s, seed)
-        tr = pd.DataFrame(np.column_stack([xtr, ytr]), columns=cols, copy=False)
-        te = pd.DataFrame(np.column_stack([xte, yte]), columns=cols, copy=False)
-        sites.append(Site(f"site{s:05d}", tr, te))
+    parts = [site_data(wl, s, seed) for s in range(wl.n_sites)]
+    # one frame per split, each site a slice of it: building 20,000 small frames would cost more than the run
+    tr = pd.DataFrame(np.concatenate([np.column_stack([p[0], p[1]]) for p in parts]), columns=cols, copy=False)
+    te = pd.DataFrame(np.concatenate([np.column_stack([p[2], p[3]]) for p in parts]), columns=cols, copy=False)
+    k, m = wl.n_train, wl.n_rows - wl.n_train
+    sites = [Site(f"site{s:05d}", tr.iloc[s * k:(s + 1) * k], te.iloc[s * m:(s + 1) * m]) for s in range(wl.n_sites)]
     schema = Schema(tuple(Feature(c) for c in cols[:-1]), "y")
     return Federation(sites, schema, name=f"bench-{wl.name}", meta=dict(source="bench", workload=wl.to_dict(), seed=seed), check=False)
 
@@ -176,7 +183,7 @@ def run_fhai(wl: Workload,  # the workload
     h = run_federated(fed, "logreg" if wl.model == "logreg" else dict(name="mlp", hidden=[wl.hidden]), FedAvg(),
                       wl.rounds, local_epochs=wl.local_epochs or 1, local_steps=wl.local_steps, batch_size=wl.batch_size,
                       lr=wl.lr, optimizer="sgd", preprocess=None, eval_every=1 if wl.eval_every_round else wl.rounds,
-                      executor=executor, seed=seed, callbacks=[lambda ev: stamps.append(time.perf_counter())])
+                      executor=executor, seed=seed, callbacks=[lambda ev: stamps.append(time.perf_counter())], progress=False)
     train_s = time.perf_counter() - t0
     f = h.frame
     last = f[(f["round"] == f["round"].max()) & (f["split"] == "test") & (f["metric"] == "accuracy") & (f["site"] == "weighted")]
@@ -188,6 +195,8 @@ def run_fhai(wl: Workload,  # the workload
 FLOWER_ENV = dict(FLWR_TELEMETRY_ENABLED="0", FLWR_DISABLE_UPDATE_CHECK="1", RAY_USAGE_STATS_ENABLED="0",
                   RAY_DISABLE_DOCKER_CPU_WARNING="1", TQDM_DISABLE="1")
 
+# %% ../nbs/12_bench.ipynb #02788235
+# one cell: Flower's client and server apps belong together
 def flower_apps(wl: Workload,  # the workload
                 seed: int,  # benchmark seed
                 result: dict,  # filled with timings and accuracy by the server
@@ -251,6 +260,7 @@ def flower_apps(wl: Workload,  # the workload
 
     return client, server
 
+# %% ../nbs/12_bench.ipynb #082966be
 def run_flower(wl: Workload,  # the workload
                seed: int = 0,  # benchmark seed
                cpus: int | None = None,  # CPUs Ray may use (default: all)
@@ -311,6 +321,7 @@ def netns_prefix() -> list[str]:
                         "install them or pass --skip-flower")
     return ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
 
+# %% ../nbs/12_bench.ipynb #a008017b
 def measure(engine: str,  # one of ENGINES
             wl: Workload,  # the workload
             seed: int = 0,  # benchmark seed
@@ -491,6 +502,7 @@ def _load() -> str:
     try: return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError: return "n/a"
 
+# %% ../nbs/12_bench.ipynb #2477e852
 def main(argv: Sequence[str] | None = None,  # arguments after `fhai bench`
         ) -> int:
     "Run the benchmark from the command line; returns the exit code."

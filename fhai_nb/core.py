@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, asdict
 from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
+from .protocol import Update  # the message a site returns after training (defined in fhai_nb.protocol)
 
 # %% auto #0
 __all__ = ['KINDS', 'MIN_ROWS', 'MIN_SITE_ROWS', 'FhaiError', 'DisclosureError', 'Feature', 'Schema', 'check_target', 'Aggregate',
-           'Update', 'Site', 'split_site', 'Federation']
+           'Site', 'split_site', 'Federation']
 
 # %% ../nbs/00_core.ipynb #fd0f656c
 class FhaiError(ValueError):
@@ -186,15 +187,6 @@ class Aggregate:
     name: str  # what was computed, e.g. 'moments'
     n: int  # number of rows it summarises
     values: dict = field(default_factory=dict)  # name -> number or numpy array
-
-@dataclass
-class Update:
-    "What a site sends back after local training: parameters (or their change) and metrics, never rows."
-    site: str  # which site trained
-    n_samples: int  # rows it trained on (the FedAvg weight)
-    params: dict  # parameter name -> tensor/array: the new local parameters or the delta
-    metrics: dict = field(default_factory=dict)  # e.g. {'loss': 0.41, 'steps': 100}
-    extras: dict = field(default_factory=dict)  # strategy payloads, e.g. SCAFFOLD control-variate deltas
 
 # %% ../nbs/00_core.ipynb #0122da23
 def _plain_index(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""`run_federated`: rounds of site sampling, local training through a replaceable executor, update transforms, faults, aggregation, per-site evaluation, callbacks, early stopping and checkpoints, deterministic for a seed.
+"""`run_federated`: one experiment described, the sites' runtimes built, and a loop of rounds that only ever sees protocol messages (tasks out, updates in), with aggregation, evaluation, callbacks, the server's view, early stopping and checkpoints, deterministic for a seed.
 
 Docs: https://example.org/fhai_nb/engine.html.md"""
 
@@ -6,435 +6,27 @@ Docs: https://example.org/fhai_nb/engine.html.md"""
 
 # %% ../nbs/08_engine.ipynb #3e77fbfc
 from __future__ import annotations
-import math, time
+import math, os, threading, time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
-from .core import FhaiError, Federation, Update
-from .learners import ModelSpec, as_model, get_params, set_params, bce_loss, predict_logits
-from .metrics import HIGHER_IS_BETTER, METRICS, binary_metrics
+from .core import FhaiError, Federation
+from .learners import ModelSpec, as_model, get_params
+from .metrics import HIGHER_IS_BETTER, METRICS, across_sites
+from .protocol import ServerView, TaskBatch, Update, UpdateBatch, as_update_batch
 from .strategies import FedAvg, FineTune, as_strategy
+from .runtime import (_CONFIGURE, _VAL, _pos_int, LocalResult, LocalTask, LocalTraining, SequentialExecutor, SiteData, batch_plan,
+                             hash_keys, init_opt_state, n_local_steps, optimizer_step, rng_for, site_plan)
+from .simulation import (ATTACKS, ClipNorm, Faults, SimulatedSites, Transform, TransformContext, _make_preprocessor,
+                                _training_federation, _val_rows, as_faults, site_data, site_metrics_from_logits, update_norm)
 
 # %% auto #0
-__all__ = ['ATTACKS', 'HISTORY_COLUMNS', 'rng_for', 'hash_keys', 'n_local_steps', 'batch_plan', 'site_plan', 'SiteData',
-           'LocalTask', 'LocalResult', 'init_opt_state', 'optimizer_step', 'SequentialExecutor', 'Faults', 'as_faults',
-           'as_update_batch', 'TransformContext', 'Transform', 'update_norm', 'ClipNorm', 'RoundEvent', 'EarlyStopping',
-           'Checkpoint', 'History', 'site_metrics_from_logits', 'aggregate_rows', 'run_federated']
+__all__ = ['HISTORY_COLUMNS', 'RoundEvent', 'EarlyStopping', 'Checkpoint', 'History', 'aggregate_rows', 'run_federated']
 
-# %% ../nbs/08_engine.ipynb #2d592747
-# tags that keep the random streams of different purposes apart
-_CONFIGURE, _FAULTS, _BATCHES, _TRANSFORM, _BYZANTINE, _TORCH, _FINETUNE, _VAL, _PERSONAL = range(1, 10)
-
-def rng_for(seed: int, *keys: int) -> np.random.Generator:
-    "A numpy Generator that depends only on `seed` and `keys` (e.g. purpose, round, site index)."
-    return np.random.default_rng([int(seed), *map(int, keys)])
-
-# %% ../nbs/08_engine.ipynb #0c2efe51
-_C1, _C2, _C3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
-
-def _mix(x):
-    "splitmix64's finaliser, elementwise on uint64 arrays: a well-spread 64-bit hash."
-    with np.errstate(over="ignore"):
-        z = np.asarray(x, dtype=np.uint64) + _C1
-        z = (z ^ (z >> _S30)) * _C2
-        z = (z ^ (z >> _S27)) * _C3
-        return z ^ (z >> _S31)
-
-def hash_keys(*parts) -> np.ndarray:
-    "Chain `_mix` over integer arrays that broadcast together: a counter-based random key per element."
-    h = np.uint64(0)
-    for p in parts: h = _mix(h ^ (np.asarray(p, dtype=np.int64).astype(np.uint64)))
-    return h
-
-def n_local_steps(n_rows,  # training rows per site (int or array)
-                  batch_size: int | None,  # rows per batch (None: full batch)
-                  epochs: int | None = 1,  # local epochs (ignored when steps is given)
-                  steps: int | None = None,  # a fixed number of local steps
-                  limit=None,  # per-site cap on the steps (stragglers), int or array, None for no cap
-                 ) -> np.ndarray:
-    "How many local steps each site takes."
-    n = np.asarray(n_rows, dtype=np.int64)
-    B = np.maximum(n, 1) if batch_size is None else np.int64(batch_size)
-    per_epoch = np.maximum(-(-n // B), 1)
-    t = np.full_like(n, steps) if steps is not None else per_epoch * int(epochs)
-    t = np.where(n > 0, t, 0)
-    if limit is not None: t = np.minimum(t, np.asarray(limit, dtype=np.int64))
-    return t
-
-_ITER = -1  # the 'round' key of steps-mode plans: the iterator's passes are keyed by pass, not by round
-
-def batch_plan(seed: int,  # the run's seed
-               round: int,  # 1-based round number
-               site_index,  # (S,) positions of the sites in the federation
-               n_rows,  # (S,) training rows of each site
-               batch_size: int | None,  # rows per batch (None: full batch)
-               epochs: int | None = 1,  # local epochs (ignored when steps is given)
-               steps: int | None = None,  # a fixed number of local steps instead of epochs (persistent iterator)
-               limit=None,  # (S,) per-site cap on the number of steps (stragglers), or None
-               salt: int = 0,  # separates independent plans in one round (e.g. Ditto's personal model)
-               offset=None,  # (S,) steps each site's iterator has already taken (steps mode)
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "Row indices of every local step at every site: `idx` (T, S, B) int64, `mask` (T, S, B) bool, steps (S,)."
-    site_index = np.atleast_1d(np.asarray(site_index, dtype=np.int64))
-    n = np.atleast_1d(np.asarray(n_rows, dtype=np.int64))
-    S = len(n)
-    N = max(int(n.max()) if S else 0, 1)
-    B = N if batch_size is None else min(int(batch_size), N)
-    if B < 1: raise FhaiError(f"batch_size must be a positive integer, got {batch_size}")
-    T_s = n_local_steps(n, B, epochs, steps, limit)
-    T = int(T_s.max()) if S else 0
-    nb = np.maximum(-(-n // B), 1)  # batches per pass over a site
-    off = np.zeros(S, np.int64) if (steps is None or offset is None) else np.atleast_1d(np.asarray(offset, dtype=np.int64))
-    t = np.arange(T)[:, None]  # (T, 1)
-    g = off[None, :] + t  # (T, S) global step of the site's iterator
-    e_abs, kb = g // nb[None, :], g % nb[None, :]
-    e0 = off // nb
-    e_rel = e_abs - e0[None, :]
-    E = max(int(e_rel.max()) + 1 if T else 1, 1)
-    rows = np.arange(N)
-    rkey = _ITER if steps is not None else round
-    keys = hash_keys(seed, rkey, salt, site_index[:, None, None], (e0[:, None] + np.arange(E)[None, :])[:, :, None], rows[None, None, :])
-    keys = np.where(rows[None, None, :] < n[:, None, None], keys, np.iinfo(np.uint64).max)
-    perm = np.argsort(keys, axis=2, kind="stable")  # (S, E, N): padding sorts last
-    full = n <= B  # these sites take all their rows in stored order
-    if full.any(): perm[full] = rows
-    pos = kb[:, :, None] * B + np.arange(B)[None, None, :]  # (T, S, B)
-    mask = (pos < n[None, :, None]) & (t[:, :, None] < T_s[None, :, None])
-    idx = perm[np.arange(S)[None, :, None], np.minimum(e_rel, E - 1)[:, :, None], np.minimum(pos, N - 1)]
-    return np.where(mask, idx, 0), mask, T_s
-
-def site_plan(idx: np.ndarray, mask: np.ndarray, steps: np.ndarray, j: int) -> np.ndarray:
-    "One site's view of a `batch_plan`: (steps_j, B) row indices, -1 where the batch is short."
-    T = int(steps[j])
-    return np.where(mask[:T, j], idx[:T, j], -1)
-
-# %% ../nbs/08_engine.ipynb #9b35d317
-@dataclass
-class SiteData:
-    "Site-side tensors of one site, made once per run: the only place the executors see rows."
-    name: str  # site name
-    index: int  # position of the site in the federation
-    X: Any  # training features, float32 tensor (n_train, n_features)
-    y: Any  # training labels used for training (flipped for a label-flipping Byzantine site), float32 (n_train,)
-    X_test: Any  # held-out features
-    y_test: Any  # held-out labels
-    y_true: Any = None  # true training labels, for evaluation (defaults to y)
-    X_val: Any = None  # validation features (carved from train when early stopping asks for split='val')
-    y_val: Any = None  # validation labels
-
-    @property
-    def n_train(self) -> int: return int(self.X.shape[0])
-
-class LocalTask:
-    "What one site is asked to do in one round: the seam between engine and executor."
-    def __init__(self,
-                 site: str,  # site name
-                 lr: float,  # learning rate
-                 batches: np.ndarray | None = None,  # (steps, batch) row indices into SiteData.X, -1 = padding
-                 optimizer: str = "sgd",  # 'sgd' or 'adam'
-                 momentum: float = 0.0,  # SGD momentum (dampening 0, no Nesterov)
-                 weight_decay: float = 0.0,  # L2 added to the gradient
-                 betas: tuple = (0.9, 0.999),  # Adam moment decays
-                 eps: float = 1e-8,  # Adam denominator floor
-                 prox_mu: float = 0.0,  # proximal weight (FedProx mu, Ditto lambda)
-                 prox_center: dict | None = None,  # parameters the proximal term pulls toward
-                 correction: dict | None = None,  # added to every gradient (SCAFFOLD c - c_i)
-                 torch_seed: int | None = None,  # seed of torch's RNG for stochastic layers (dropout)
-                 plan: tuple | None = None,  # (idx, mask, steps, j): this site is column j of a round's `batch_plan`
-                ):
-        if batches is None and plan is None: raise FhaiError("a LocalTask needs batches or a plan")
-        self.site, self.lr, self._batches, self.optimizer, self.momentum = site, lr, batches, optimizer, momentum
-        self.weight_decay, self.betas, self.eps, self.prox_mu, self.prox_center = weight_decay, tuple(betas), eps, prox_mu, prox_center
-        self.correction, self.torch_seed, self.plan = correction, torch_seed, plan
-
-    @property
-    def batches(self) -> np.ndarray:
-        "(steps, batch) row indices, -1 = padding (cut from the round's plan on first use)."
-        if self._batches is None: self._batches = site_plan(*self.plan)
-        return self._batches
-
-    @property
-    def steps(self) -> int: return int(self.plan[2][self.plan[3]]) if self._batches is None else int(self._batches.shape[0])
-
-    def __repr__(self): return f"LocalTask({self.site!r}, lr={self.lr}, steps={self.steps}, optimizer={self.optimizer!r}, prox_mu={self.prox_mu})"
-
-@dataclass
-class LocalResult:
-    "What an executor returns for one site."
-    params: dict  # final local parameters, name -> float32 tensor
-    loss: float  # mean minibatch training loss over the steps
-    steps: int  # steps taken
-
-# %% ../nbs/08_engine.ipynb #8930621a
-def init_opt_state(task: LocalTask, params: Sequence) -> dict:
-    "Fresh optimiser state for one round of local training (local optimisers restart every round)."
-    import torch
-    if task.optimizer == "adam": return dict(t=0, m=[torch.zeros_like(p) for p in params], v=[torch.zeros_like(p) for p in params])
-    return dict(buf=None)
-
-def optimizer_step(params: Sequence,  # parameter tensors, updated in place
-                   grads: Sequence,  # gradients of the local objective, same order
-                   state: dict,  # `init_opt_state` output, updated in place
-                   task: LocalTask,  # lr, optimiser and its settings
-                  ) -> None:
-    "One SGD (momentum, weight decay) or Adam step, the same arithmetic as torch.optim.SGD / Adam."
-    import torch
-    lr, wd = task.lr, task.weight_decay
-    with torch.no_grad():
-        if wd: grads = [g + wd * p for g, p in zip(grads, params)]
-        if task.optimizer == "adam":
-            b1, b2 = task.betas; state["t"] += 1; t = state["t"]
-            bc1, bc2 = 1 - b1 ** t, math.sqrt(1 - b2 ** t)
-            for p, g, m, v in zip(params, grads, state["m"], state["v"]):
-                m.mul_(b1).add_(g, alpha=1 - b1)
-                v.mul_(b2).addcmul_(g, g, value=1 - b2)
-                p.addcdiv_(m, (v.sqrt() / bc2).add_(task.eps), value=-lr / bc1)
-            return
-        if task.momentum:
-            if state["buf"] is None: state["buf"] = [g.clone() for g in grads]
-            else:
-                for b, g in zip(state["buf"], grads): b.mul_(task.momentum).add_(g)
-            grads = state["buf"]
-        for p, g in zip(params, grads): p.add_(g, alpha=-lr)
-
-# %% ../nbs/08_engine.ipynb #e79f2b1d
-def _has_randomness(module) -> bool:
-    import torch.nn as nn
-    return any(isinstance(m, (nn.Dropout, nn.Dropout1d, nn.AlphaDropout)) for m in module.modules())
-
-class SequentialExecutor:
-    "Reference executor: trains the selected sites one after another with a plain PyTorch loop."
-    name = "sequential"
-    num_threads = 1  # torch intra-op threads while a run uses this executor (tiny models: threads only cost)
-
-    def train(self,
-              module,  # nn.Module template (its parameters are overwritten)
-              starts: Sequence[Mapping],  # start parameters per site
-              data: Sequence[SiteData],  # site-side tensors per site
-              tasks: Sequence[LocalTask],  # what each site does
-             ) -> list[LocalResult]:
-        "Local training of each site in turn."
-        import torch
-        names = [k for k, _ in module.named_parameters()]
-        plist = [p for _, p in module.named_parameters()]
-        rand = _has_randomness(module)
-        module.train()
-        out = []
-        for start, d, t in zip(starts, data, tasks):
-            set_params(module, start)
-            if rand and t.torch_seed is not None: torch.manual_seed(t.torch_seed)
-            st = init_opt_state(t, plist)
-            center = [t.prox_center[k].to(p.dtype) for k, p in zip(names, plist)] if t.prox_mu else None
-            corr = [t.correction[k].to(p.dtype) for k, p in zip(names, plist)] if t.correction is not None else None
-            n = d.n_train
-            plan = torch.from_numpy(t.batches)
-            counts = (t.batches >= 0).sum(1).tolist()
-            total = torch.zeros((), dtype=torch.float64)
-            for s in range(t.steps):
-                c = counts[s]
-                if c == n and t.batches[s, 0] == 0 and t.batches[s, n - 1] == n - 1 and (c < 2 or t.batches[s, 1] == 1):
-                    xb, yb = d.X, d.y  # a full batch in stored order
-                else:
-                    idx = plan[s, :c]
-                    xb, yb = d.X.index_select(0, idx), d.y.index_select(0, idx)
-                loss = bce_loss(module(xb), yb)
-                grads = list(torch.autograd.grad(loss, plist))
-                if center is not None: grads = [g + t.prox_mu * (p.detach() - c0) for g, p, c0 in zip(grads, plist, center)]
-                if corr is not None: grads = [g + c0 for g, c0 in zip(grads, corr)]
-                optimizer_step(plist, grads, st, t)
-                total += loss.detach()
-            out.append(LocalResult({k: p.detach().clone() for k, p in zip(names, plist)}, float(total) / max(t.steps, 1), t.steps))
-        return out
-
-    def predict(self,
-                module,  # nn.Module template
-                params: Sequence[Mapping],  # parameters per input
-                Xs: Sequence,  # feature tensors
-               ) -> list:
-        "Logits (n,) of each `Xs[i]` under `params[i]`, in eval mode."
-        import torch
-        return [torch.zeros(0) if X is None or X.shape[0] == 0 else predict_logits(module, X, p) for p, X in zip(params, Xs)]
-
-# %% ../nbs/08_engine.ipynb #98293923
-ATTACKS = ("sign_flip", "label_flip", "scale", "random")
-
-@dataclass
-class Faults:
-    "Seeded site dropout, stragglers and Byzantine sites."
-    dropout: float = 0.0  # per-round probability that a selected site misses the round
-    stragglers: float = 0.0  # per-round probability that a training site is a straggler
-    straggler_work: float = 0.5  # share of its local steps a straggler completes, in (0, 1]
-    byzantine: float = 0.0  # share of the sites that are Byzantine (fixed for the run)
-    attack: str = "sign_flip"  # 'sign_flip', 'label_flip', 'scale' or 'random'
-    scale: float = 5.0  # strength of 'sign_flip', 'scale' and 'random' attacks
-    seed: int | None = None  # seed of the fault draws (default: the run's seed)
-
-    def __post_init__(self):
-        for k in ("dropout", "stragglers", "byzantine"):
-            v = getattr(self, k)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < 1:
-                raise FhaiError(f"Faults: {k} must be a probability in [0, 1), got {v!r}")
-        if not isinstance(self.straggler_work, (int, float)) or not 0 < self.straggler_work <= 1:
-            raise FhaiError(f"Faults: straggler_work must be in (0, 1], got {self.straggler_work!r}")
-        if self.attack not in ATTACKS: raise FhaiError(f"Faults: unknown attack {self.attack!r}; choose one of {ATTACKS}")
-        if not isinstance(self.scale, (int, float)) or not math.isfinite(self.scale) or self.scale < 0:
-            raise FhaiError(f"Faults: scale must be a non-negative number, got {self.scale!r}")
-
-    def to_dict(self) -> dict: return asdict(self)
-
-    def byzantine_sites(self, site_names: Sequence[str], seed: int) -> list[str]:
-        "The sites that attack, fixed for the run."
-        k = int(round(self.byzantine * len(site_names)))
-        if k == 0: return []
-        idx = rng_for(self.seed if self.seed is not None else seed, _BYZANTINE).choice(len(site_names), size=k, replace=False)
-        return [site_names[i] for i in sorted(idx.tolist())]
-
-    def draw(self, round: int, selected: Sequence[str], seed: int) -> tuple[list[str], list[str]]:
-        "This round's dropped sites and stragglers among `selected`."
-        rng = rng_for(self.seed if self.seed is not None else seed, _FAULTS, round)
-        u = rng.random((2, len(selected)))
-        dropped = [s for s, x in zip(selected, u[0]) if x < self.dropout]
-        strag = [s for s, x, y in zip(selected, u[0], u[1]) if x >= self.dropout and y < self.stragglers]
-        return dropped, strag
-
-    def corrupt(self, update: Update, rng: np.random.Generator) -> Update:
-        "A Byzantine site's corrupted update (site side, on the way out)."
-        import torch
-        if self.attack == "label_flip": return update
-        if self.attack == "sign_flip": p = {k: -self.scale * v for k, v in update.params.items()}
-        elif self.attack == "scale": p = {k: self.scale * v for k, v in update.params.items()}
-        else:
-            norm = math.sqrt(sum(float((v.double() ** 2).sum()) for v in update.params.values()))
-            z = {k: torch.from_numpy(rng.standard_normal(tuple(v.shape))).to(v.dtype) for k, v in update.params.items()}
-            zn = math.sqrt(sum(float((v ** 2).sum()) for v in z.values())) or 1.0
-            p = {k: v * (self.scale * norm / zn) for k, v in z.items()}
-        return Update(update.site, update.n_samples, p, dict(update.metrics, byzantine=1.0), update.extras)
-
-def _corrupt_batch(faults: Faults, batch, byz_rows: Sequence[int], rngs: Sequence) -> Any:
-    "The round's UpdateBatch with the Byzantine rows corrupted (each as `Faults.corrupt` would)."
-    from fhai_nb.vectorised import UpdateBatch
-    import torch
-    if not len(byz_rows) or faults.attack == "label_flip": return batch
-    st = {k: v.clone() for k, v in batch.stacked.items()}
-    rows = list(byz_rows)
-    if faults.attack in ("sign_flip", "scale"):
-        f = -faults.scale if faults.attack == "sign_flip" else faults.scale
-        for k in st: st[k][rows] = st[k][rows] * f
-    else:
-        for i, rng in zip(rows, rngs):
-            u = faults.corrupt(Update(batch.sites[i], 0, {k: v[i] for k, v in st.items()}), rng)
-            for k in st: st[k][i] = u.params[k]
-    mets = dict(batch.metrics)
-    flag = np.zeros(len(batch)); flag[rows] = 1.0; mets["byzantine"] = flag
-    return UpdateBatch(batch.sites, batch.n_samples, st, mets, batch.extras)
-
-def as_faults(faults) -> Faults | None:
-    "None, a Faults, or a dict of its fields."
-    if faults is None or isinstance(faults, Faults): return faults
-    if isinstance(faults, Mapping):
-        bad = sorted(set(faults) - set(Faults.__dataclass_fields__))
-        if bad: raise FhaiError(f"Faults has no option(s) {bad}; valid options are {list(Faults.__dataclass_fields__)}")
-        return Faults(**faults)
-    raise FhaiError(f"faults must be None, a Faults or a dict, got {type(faults).__name__}")
-
-# %% ../nbs/08_engine.ipynb #814eefb8
-def as_update_batch(updates) -> Any:
-    "A round's updates as a `vectorised.UpdateBatch` (stacked tensors that also index as `Update`s)."
-    from fhai_nb.vectorised import UpdateBatch
-    if hasattr(updates, "stacked"): return updates
-    import torch
-    updates = list(updates)
-    if not updates: return UpdateBatch([], np.zeros(0, np.int64), {})
-    keys = list(updates[0].params)
-    mets = sorted(set.intersection(*(set(u.metrics) for u in updates)))
-    exkeys = sorted(set.intersection(*(set(u.extras) for u in updates)))
-    return UpdateBatch([u.site for u in updates], [u.n_samples for u in updates],
-                       {k: torch.stack([u.params[k] for u in updates]) for k in keys},
-                       {m: np.array([u.metrics[m] for u in updates], dtype=np.float64) for m in mets},
-                       {e: {k: torch.stack([u.extras[e][k] for u in updates]) for k in updates[0].extras[e]} for e in exkeys})
-
-class TransformContext:
-    "What a transform may know: the round, seeded generators, the site(s), and the privacy ledger."
-    def __init__(self,
-                 round: int,  # 1-based round
-                 ledger: list | None = None,  # rows (dicts) for the privacy ledger
-                 seed: int = 0,  # the run's seed
-                 index: int = 0,  # position of the transform in the run's list
-                 site: str | None = None,  # the site, for a per-site call
-                 site_index: int | None = None,  # its position in the federation
-                 site_indices: np.ndarray | None = None,  # positions of a batch's sites, for `site_batch`
-                 n_sites: int = 0,  # sites in the federation
-                 n_updates: int = 0,  # updates in this round (server side)
-                ):
-        self.round, self.ledger, self.seed, self.index = round, (ledger if ledger is not None else []), seed, index
-        self.site, self.site_index, self.site_indices, self.n_sites, self.n_updates = site, site_index, site_indices, n_sites, n_updates
-        self._rng = None
-
-    @property
-    def rng(self) -> np.random.Generator:
-        "A generator seeded by (seed, transform index, round, site index), made on first use."
-        if self._rng is None: self._rng = rng_for(self.seed, _TRANSFORM, self.index, self.round, -1 if self.site_index is None else self.site_index)
-        return self._rng
-
-    def for_site(self, site: str, site_index: int) -> TransformContext:
-        "The context of one site's call."
-        return TransformContext(self.round, self.ledger, self.seed, self.index, site, int(site_index), None, self.n_sites, self.n_updates)
-
-class Transform:
-    "An update transform: `site` on the way out of a site, `server` on the way into aggregation."
-    name = "transform"
-    def site(self, update: Update, ctx: TransformContext) -> Update:
-        "One site's update on its way out (default: unchanged)."
-        return update
-    def site_batch(self, updates, ctx: TransformContext):
-        "All of a round's site updates (an UpdateBatch); default: `site` on each. Override to vectorise."
-        if type(self).site is Transform.site: return updates
-        return [self.site(u, ctx.for_site(u.site, i)) for u, i in zip(updates, ctx.site_indices)]
-    def server(self, updates, ctx: TransformContext):
-        "The round's updates on their way into aggregation (default: unchanged)."
-        return updates
-    def after_aggregate(self, old: Mapping, new: Mapping, ctx: TransformContext) -> dict:
-        "The new global parameters after aggregation (default: unchanged); central DP adds its noise here."
-        return dict(new)
-    def to_dict(self) -> dict: return dict(name=self.name)
-    def state_dict(self) -> dict: return {}
-    def load_state_dict(self, d: Mapping) -> None: pass
-    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items() if k != 'name')})"
-
-def update_norm(params: Mapping) -> float:
-    "Global L2 norm of a parameter dict."
-    return math.sqrt(sum(float((v.double() ** 2).sum()) for v in params.values()))
-
-class ClipNorm(Transform):
-    "Scale each site's delta down to a global L2 norm of at most `max_norm` (site side)."
-    name = "clip_norm"
-    def __init__(self, max_norm: float = 1.0):  # largest L2 norm an update may have
-        if not isinstance(max_norm, (int, float)) or isinstance(max_norm, bool) or not max_norm > 0 or not math.isfinite(max_norm):
-            raise FhaiError(f"ClipNorm: max_norm must be a positive number, got {max_norm!r}")
-        self.max_norm = float(max_norm)
-    def to_dict(self): return dict(name=self.name, max_norm=self.max_norm)
-    def site(self, update, ctx):
-        norm = update_norm(update.params)
-        f = min(1.0, self.max_norm / norm) if norm > 0 else 1.0
-        return Update(update.site, update.n_samples, {k: v * f for k, v in update.params.items()},
-                      dict(update.metrics, update_norm=norm, clipped=float(f < 1.0)), update.extras)
-    def site_batch(self, updates, ctx):
-        "Every site's clipping at once (each site still clips only its own delta)."
-        import torch
-        from fhai_nb.vectorised import UpdateBatch
-        b = as_update_batch(updates)
-        if not len(b): return b
-        sq = sum((v.double() ** 2).reshape(len(b), -1).sum(1) for v in b.stacked.values())
-        norm = sq.sqrt()
-        f = torch.where(norm > 0, (self.max_norm / norm).clamp(max=1.0), torch.ones_like(norm))
-        st = {k: v * f.to(v.dtype).reshape(-1, *([1] * (v.dim() - 1))) for k, v in b.stacked.items()}
-        return UpdateBatch(b.sites, b.n_samples, st, dict(b.metrics, update_norm=norm.numpy(), clipped=(f < 1).double().numpy()), b.extras)
-
-# %% ../nbs/08_engine.ipynb #9a9b6853
+# %% ../nbs/08_engine.ipynb #d828d520
 @dataclass
 class RoundEvent:
     "What callbacks receive after each round."
@@ -494,15 +86,24 @@ class Checkpoint:
     @property
     def file(self) -> Path: return self.path / "checkpoint.pt"
 
-# %% ../nbs/08_engine.ipynb #c11bafac
-HISTORY_COLUMNS = ("round", "site", "split", "metric", "value")
+# %% ../nbs/08_engine.ipynb #913990e8
+def _progress_bar(progress: bool | None, rounds: int, done: int):
+    "A tqdm bar (notebook or terminal form) for the run, or None: `progress=None` shows it unless the run is silenced."
+    if progress is None:  # silenced: a worker thread (a dashboard's run) or FHAI_PROGRESS=0
+        progress = os.environ.get("FHAI_PROGRESS", "1") != "0" and threading.current_thread() is threading.main_thread()
+    if not progress: return None
+    from tqdm.auto import tqdm
+    return tqdm(total=rounds, initial=done, unit="round", desc="federated rounds", delay=1.0)  # delay: short runs show nothing
+
+# %% ../nbs/08_engine.ipynb #0c2efe51
+HISTORY_COLUMNS = ("round", "site", "split", "metric", "value", "n_sites")
 _LOWER_IS_BETTER = {"loss"} | {m for m, higher in HIGHER_IS_BETTER.items() if not higher}
 _EVAL_METRICS = ("loss",) + tuple(m for m in METRICS if m != "log_loss")  # what every evaluation reports (loss is the log loss)
 
 class History:
     "The record of a federated run: tidy metrics frame, final parameters, config, privacy ledger, round log."
     def __init__(self,
-                 frame: pd.DataFrame,  # tidy (round, site, split, metric, value)
+                 frame: pd.DataFrame,  # tidy (round, site, split, metric, value, n_sites)
                  params: dict,  # final (or best) global parameters
                  config: dict,  # the settings that produced the run
                  ledger: pd.DataFrame | None = None,  # privacy accounting rows
@@ -528,12 +129,22 @@ class History:
         s = f[(f.metric == metric) & (f.split == split) & (f.site == site)]
         return s.set_index("round")["value"].rename(f"{site} {split} {metric}")
 
-    def final(self, split: str = "test") -> pd.DataFrame:
-        "Metrics of the last evaluated round, one row per site (and aggregate), one column per metric."
+    def final(self, split: str = "test", coverage: bool = False) -> pd.DataFrame:
+        "Metrics of the last evaluated round, one row per site (and aggregate), one column per metric (and `n_sites_<metric>`)."
         f = self.frame[self.frame.split == split]
         if not len(f): return pd.DataFrame()
         f = f[f["round"] == f["round"].max()]
-        return f.pivot_table(index="site", columns="metric", values="value", sort=False).rename_axis(columns=None)
+        out = f.pivot_table(index="site", columns="metric", values="value", sort=False).rename_axis(columns=None)
+        if not coverage or "n_sites" not in f.columns: return out
+        cov = f.pivot_table(index="site", columns="metric", values="n_sites", sort=False).rename_axis(columns=None)
+        return out.join(cov.add_prefix("n_sites_").astype("int64"))
+
+    def coverage(self, split: str = "test") -> pd.DataFrame:
+        "How many sites each aggregate of the last evaluated round covers: aggregate x metric."
+        t = self.final(split, coverage=True)
+        if not len(t): return t
+        cols = [c for c in t.columns if c.startswith("n_sites_")]
+        return t.loc[[a for a in ("weighted", "mean", "worst") if a in t.index], cols].rename(columns=lambda c: c[len("n_sites_"):])
 
     def __repr__(self):
         return f"History({self.rounds} rounds, {len(self.frame)} rows{', stopped: ' + self.stopped if self.stopped else ''})"
@@ -542,102 +153,34 @@ class History:
         t = self.final("test")
         return f"<b>History</b>: {self.rounds} rounds{', stopped by ' + self.stopped if self.stopped else ''}; final test metrics" + (t.to_html(float_format=lambda v: f'{v:.3f}') if len(t) else "")
 
-# %% ../nbs/08_engine.ipynb #fa8d7e4c
-def _make_preprocessor(preprocess, fed: Federation):
-    "None, or a fitted preprocessor with `transform(df, site=)` and `feature_names_out_`."
-    if preprocess is None:
-        cats = fed.schema.of_kind("categorical")
-        if cats: raise FhaiError(f"preprocess=None needs numeric features but {cats} are categorical; use preprocess='federated' (one-hot encodes them)")
-        return None
-    if isinstance(preprocess, str):
-        if preprocess not in ("federated", "site"):
-            raise FhaiError(f"preprocess must be 'federated', 'site', None or a FederatedPreprocessor, got {preprocess!r}")
-        try: from fhai_nb.analytics import FederatedPreprocessor
-        except ImportError as e: raise FhaiError(f"preprocess={preprocess!r} needs fhai_nb.analytics.FederatedPreprocessor, which is not available ({e}); pass preprocess=None with numeric, complete features") from None
-        return FederatedPreprocessor(scale=preprocess).fit(fed)
-    if not hasattr(preprocess, "transform"): raise FhaiError(f"preprocess must be 'federated', 'site', None or a FederatedPreprocessor, got {type(preprocess).__name__}")
-    if getattr(preprocess, "feature_names_out_", None) is None: preprocess.fit(fed)
-    return preprocess
-
-def _val_rows(fed: Federation, early_stopping, seed: int) -> list | None:
-    "Site side: each site's (validation, training) row positions when early stopping carves split='val', else None."
-    if early_stopping is None or early_stopping.split != "val": return None
-    out = []
-    for i, s in enumerate(fed.sites):
-        n = s.n_train; k = int(round(early_stopping.val_fraction * n))
-        if k < 1 or k >= n: raise FhaiError(f"site {s.name!r} has {n} training rows, too few to hold out val_fraction={early_stopping.val_fraction} for early stopping; use split='train' or a larger site")
-        perm = rng_for(seed, _VAL, i).permutation(n)
-        out.append((perm[:k], perm[k:]))
-    return out
-
-def _training_federation(fed: Federation, val: list | None) -> Federation:
-    "The federation whose training rows the model trains on: `fed` less the validation rows (site-side `with_frames`)."
-    if val is None: return fed
-    sites = [s.with_frames(s.local_frame("train").iloc[tr], s.local_frame("test")) for s, (_, tr) in zip(fed.sites, val)]
-    return Federation(sites, fed.schema, fed.name, fed.meta, check=False)
-
-def _site_arrays(site, split: str, schema, pre) -> tuple[np.ndarray, np.ndarray]:
-    "Site side: features and labels of one split as float32 arrays."
-    df = site.local_frame(split)
-    cols = df.columns.tolist()
-    pos = {c: i for i, c in enumerate(cols)}
-    whole = None
-    if len(pos) == len(cols):
-        try: whole = df.to_numpy(dtype=np.float32)  # one block copy: far faster than selecting columns when all are numbers
-        except (ValueError, TypeError): whole = None
-    if whole is not None: y = whole[:, pos[schema.target]].copy()
-    else: y = df[schema.target].to_numpy(dtype=np.float32)
-    if pre is None:
-        X = whole[:, [pos[c] for c in schema.names]] if whole is not None else df[schema.names].to_numpy(dtype=np.float32)
-        if np.isnan(X).any():
-            cols = [c for c in schema.names if df[c].isna().any()]
-            raise FhaiError(f"site {site.name!r}: column(s) {cols} have missing values; use preprocess='federated' (imputes) or fill them")
-    else:
-        if not len(df): X = np.zeros((0, len(pre.feature_names_out_)), np.float32)
-        elif hasattr(pre, "transform_array"): X = pre.transform_array(df, site=site.name, dtype=np.float32)
-        else: X = np.asarray(pre.transform(df, site=site.name), dtype=np.float32)
-    return X, y
-
-def _sigmoid(z: np.ndarray) -> np.ndarray: return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-def _bce_np(z: np.ndarray, y: np.ndarray) -> float:
-    "Mean binary cross-entropy of logits, computed stably."
-    return float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))) if len(z) else math.nan
-
-def site_metrics_from_logits(z, y) -> dict:
-    "Site side: loss and binary metrics of logits `z` against labels `y`."
-    z = np.asarray(z, dtype=np.float64); y = np.asarray(y, dtype=np.float64)
-    out = dict(loss=_bce_np(z, y))
-    if len(z):
-        m = binary_metrics(y, _sigmoid(z)); m.pop("log_loss", None); out.update(m)
-    return out
-
-def aggregate_rows(round: int, split: str, per_site: Mapping[str, dict], ns: Mapping[str, int]) -> list[tuple]:
-    "Weighted, mean and worst rows across sites for each metric of one split."
+# %% ../nbs/08_engine.ipynb #568b50da
+def _aggregate(round: int, split: str, values: Mapping[str, np.ndarray], n) -> list[tuple]:
+    "Weighted, mean and worst rows (with the sites each covers) of per-site metric arrays; metrics no site defines are left out."
     rows = []
-    metrics = list(dict.fromkeys(m for d in per_site.values() for m in d))
-    for m in metrics:
-        v = np.array([per_site[s].get(m, math.nan) for s in per_site], dtype=np.float64)
-        n = np.array([ns[s] for s in per_site], dtype=np.float64)
-        ok = ~np.isnan(v)
-        if not ok.any(): continue
-        w = float((v[ok] * n[ok]).sum() / n[ok].sum()) if n[ok].sum() > 0 else math.nan
-        worst = float(v[ok].max() if m in _LOWER_IS_BETTER else v[ok].min())
-        rows += [(round, "weighted", split, m, w), (round, "mean", split, m, float(v[ok].mean())), (round, "worst", split, m, worst)]
+    agg = across_sites(values, n, ("weighted", "mean", "worst"))
+    for m in values:
+        if agg["weighted"][m][1] == 0: continue
+        rows += [(round, w, split, m, agg[w][m][0], agg[w][m][1]) for w in ("weighted", "mean", "worst")]
     return rows
 
-# %% ../nbs/08_engine.ipynb #216e457d
-def _pos_int(name, v, allow_none=False):
-    if v is None and allow_none: return None
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-        raise FhaiError(f"{name} must be a positive integer{' or None' if allow_none else ''}, got {v!r}")
-    return int(v)
+def aggregate_rows(round: int, split: str, per_site: Mapping[str, dict], ns: Mapping[str, int]) -> list[tuple]:
+    "Weighted, mean and worst rows across sites for each metric of one split (per-site dicts of released numbers)."
+    metrics = list(dict.fromkeys(m for d in per_site.values() for m in d))
+    vals = {m: np.array([per_site[s].get(m, math.nan) for s in per_site], dtype=np.float64) for m in metrics}
+    return _aggregate(round, split, vals, np.array([ns[s] for s in per_site], dtype=np.float64))
 
-def _pos_float(name, v):
-    if not isinstance(v, (int, float, np.floating, np.integer)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
-        raise FhaiError(f"{name} must be a positive number, got {v!r}")
-    return float(v)
+def _metric_rows(round: int, names: Sequence[str], released: Mapping[str, tuple]) -> list[tuple]:
+    "History rows of one evaluation: split -> (metric -> (S,) values, rows (S,)) as released by the sites."
+    out = []
+    for split, (m, n) in released.items():
+        has = np.flatnonzero(np.asarray(n) > 0)
+        cols = {k: np.asarray(v, dtype=np.float64)[has] for k, v in m.items()}
+        lists = {k: v.tolist() for k, v in cols.items()}
+        for j, i in enumerate(has.tolist()): out += [(round, names[i], split, k, lists[k][j], 1) for k in lists]
+        out += _aggregate(round, split, cols, np.asarray(n, dtype=np.float64)[has])
+    return out
 
+# %% ../nbs/08_engine.ipynb #9b35d317
 def _executor(executor, module):
     if not isinstance(executor, str):
         if not (hasattr(executor, "train") and hasattr(executor, "predict")):
@@ -654,6 +197,32 @@ def _executor(executor, module):
         return vectorised.VectorisedExecutor()
     raise FhaiError(f"executor must be 'auto', 'sequential' or 'vectorised', got {executor!r}")
 
+def _as_personalise(p):
+    if p is None or isinstance(p, FineTune): return p
+    if p == "finetune": return FineTune()
+    if isinstance(p, Mapping): return FineTune(**p)
+    raise FhaiError(f"personalise must be None, 'finetune' or FineTune(...), got {p!r}")
+
+def _as_local(local, flat: Mapping) -> LocalTraining:
+    "The local recipe: `local` (a LocalTraining or its dict), or one built from run_federated's flat options."
+    if local is None: return LocalTraining(**flat)
+    changed = sorted(k for k, v in flat.items() if v != LocalTraining.__dataclass_fields__[k].default)
+    if changed: raise FhaiError(f"pass the local recipe either as local=LocalTraining(...) or as flat options, not both (got local= and {changed})")
+    if isinstance(local, Mapping):
+        bad = sorted(set(local) - set(LocalTraining.__dataclass_fields__))
+        if bad: raise FhaiError(f"LocalTraining has no option(s) {bad}; valid options are {list(LocalTraining.__dataclass_fields__)}")
+        return LocalTraining(**local)
+    if not isinstance(local, LocalTraining): raise FhaiError(f"local must be a LocalTraining or a dict of its options, got {type(local).__name__}")
+    return local
+
+def _callables(name: str, fs, what: str) -> list:
+    "None, one callable or a list of them, checked."
+    fs = [] if fs is None else [fs] if callable(fs) else list(fs)
+    for f in fs:
+        if not callable(f): raise FhaiError(f"{name} must be callables taking {what}, got {type(f).__name__}")
+    return fs
+
+# %% ../nbs/08_engine.ipynb #8930621a
 @contextmanager
 def _no_gc():
     "Pause the cyclic garbage collector during a run (each collection would scan the whole federation); resume after."
@@ -672,21 +241,101 @@ def _num_threads(n):
     try: yield
     finally: torch.set_num_threads(old)
 
-def _as_personalise(p):
-    if p is None or isinstance(p, FineTune): return p
-    if p == "finetune": return FineTune()
-    if isinstance(p, Mapping): return FineTune(**p)
-    raise FhaiError(f"personalise must be None, 'finetune' or FineTune(...), got {p!r}")
-
 def _f32(params): return {k: v.float() if v.is_floating_point() else v for k, v in params.items()}
 def _f64(params): return {k: v.double() if v.is_floating_point() else v.clone() for k, v in params.items()}
 
-# %% ../nbs/08_engine.ipynb #f66fff33
+# %% ../nbs/08_engine.ipynb #433f53bc
+def _check(fed, model, strategy, rounds, local, flat, faults, transforms, eval_every, early_stopping, seed, callbacks, should_stop,
+           checkpoint, personalise, server_view) -> dict:
+    "Validate one experiment description; its options as objects (nothing is built yet)."
+    if not isinstance(fed, Federation): raise FhaiError(f"fed must be a Federation, got {type(fed).__name__}; build one with Federation.from_frame or load_heart_disease")
+    o = dict(rounds=_pos_int("rounds", rounds), local=_as_local(local, flat), eval_every=_pos_int("eval_every", eval_every))
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0: raise FhaiError(f"seed must be a non-negative integer, got {seed!r}")
+    o.update(seed=int(seed), spec=as_model(model), strategy=as_strategy(strategy), faults=as_faults(faults), transforms=list(transforms))
+    o["strategy"].check_local(o["local"])
+    for tf in o["transforms"]:
+        if not isinstance(tf, Transform): raise FhaiError(f"transforms must be Transform objects (e.g. ClipNorm(1.0)), got {type(tf).__name__}")
+    if isinstance(early_stopping, Mapping):
+        bad = sorted(set(early_stopping) - set(EarlyStopping.__dataclass_fields__))
+        if bad: raise FhaiError(f"EarlyStopping has no option(s) {bad}; valid options are {list(EarlyStopping.__dataclass_fields__)}")
+        early_stopping = EarlyStopping(**early_stopping)
+    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping): raise FhaiError(f"early_stopping must be an EarlyStopping or a dict, got {type(early_stopping).__name__}")
+    o.update(early_stopping=early_stopping, callbacks=_callables("callbacks", callbacks, "a RoundEvent"), views=_callables("server_view", server_view, "a ServerView"))
+    if should_stop is not None and not (callable(should_stop) or hasattr(should_stop, "is_set")):
+        raise FhaiError(f"should_stop must be a function returning True to stop, or a threading.Event, got {type(should_stop).__name__}")
+    o["stop_now"] = (should_stop.is_set if hasattr(should_stop, "is_set") else should_stop) if should_stop is not None else None
+    o["checkpoint"] = checkpoint if checkpoint is None or isinstance(checkpoint, Checkpoint) else Checkpoint(checkpoint)
+    o["personalise"] = _as_personalise(personalise)
+    names = fed.site_names
+    empty = [s.name for s in fed if s.n_train == 0]
+    if empty: raise FhaiError(f"site(s) {empty} have no training rows; drop them from the federation")
+    if early_stopping is not None and early_stopping.site not in ("weighted", "mean", "worst", *names):
+        raise FhaiError(f"EarlyStopping: site {early_stopping.site!r} is neither an aggregate ('weighted', 'mean', 'worst') nor one of this federation's sites {names}")
+    o["strategy"].check(names)
+    return o
+
+def _config(o: dict, fed: Federation, preprocess, exe, n_features: int) -> dict:
+    "The settings that produced a run, as plain data (History.config; a checkpoint is resumed only under the same)."
+    L = o["local"]
+    return dict(model=o["spec"].to_dict(), strategy=o["strategy"].to_dict(), rounds=o["rounds"], local_epochs=L.epochs, local_steps=L.steps,
+                batch_size=L.batch_size, lr=L.lr, optimizer=L.optimizer, momentum=L.momentum, weight_decay=L.weight_decay,
+                preprocess=preprocess if preprocess is None or isinstance(preprocess, str) else
+                           dict(kind=type(preprocess).__name__, **(preprocess.get_params() if hasattr(preprocess, "get_params") else {})),
+                faults=o["faults"].to_dict() if o["faults"] else None, transforms=[t.to_dict() for t in o["transforms"]],
+                eval_every=o["eval_every"], early_stopping=o["early_stopping"].to_dict() if o["early_stopping"] else None,
+                executor=getattr(exe, "name", type(exe).__name__), seed=o["seed"],
+                personalise=o["personalise"].to_dict() if o["personalise"] else None, federation=fed.name, sites=fed.site_names, n_features=n_features)
+
+def _build_sites(o: dict, fed: Federation, preprocess, executor) -> tuple:
+    "Site side, once per run: preprocessing, each site's tensors, the model and the sites' runtimes. (sites, module, config)"
+    val = _val_rows(fed, o["early_stopping"], o["seed"])
+    pre = _make_preprocessor(preprocess, _training_federation(fed, val))  # validation rows stay out of the statistics too
+    n_feat = len(pre.feature_names_out_) if pre is not None else len(fed.schema.names)
+    module = o["spec"].init(n_feat, o["seed"])  # checks the output shape
+    exe = _executor(executor, module)
+    f = o["faults"]
+    flip = set(f.byzantine_sites(fed.site_names, o["seed"])) if f and f.byzantine and f.attack == "label_flip" else set()
+    sites = SimulatedSites(site_data(fed, pre, n_feat, val, flip), module, exe, o["strategy"], o["local"], o["transforms"], f, o["seed"], ledger=[])
+    return sites, module, _config(o, fed, preprocess, exe, n_feat)
+
+# %% ../nbs/08_engine.ipynb #e79f2b1d
+def _early_stop(es: EarlyStopping, state: dict, r: int, rows: list, params: Mapping) -> bool:
+    "Track the watched value; True when it has not improved for `patience` evaluations."
+    v = next((x[4] for x in rows if x[1] == es.site and x[2] == es.split and x[3] == es.metric), math.nan)
+    if math.isnan(v): raise FhaiError(f"early stopping watches {es.metric!r} of {es.site!r} on split {es.split!r}, which this run does not produce")
+    better = state["best"] is None or (v < state["best"] - es.min_delta if es.mode == "min" else v > state["best"] + es.min_delta)
+    if better: state.update(best=v, best_round=r, best_params={k: x.clone() for k, x in params.items()}, bad=0)
+    else: state["bad"] += 1
+    return state["bad"] >= es.patience
+
+def _save(ck: Checkpoint, **state) -> None:
+    "Write a checkpoint atomically: a crash while saving leaves the previous one."
+    import torch
+    ck.path.mkdir(parents=True, exist_ok=True)
+    tmp = ck.file.with_suffix(".tmp")
+    torch.save(state, tmp); tmp.replace(ck.file)
+
+def _resume(ck: Checkpoint, config: dict, sites, strategy, transforms) -> dict | None:
+    "The saved run's state when `ck` holds one from the same settings (sites, strategy and transforms are restored in place)."
+    import torch
+    if not (ck.resume and ck.file.exists()): return None
+    saved = torch.load(ck.file, weights_only=False)  # our own file: numpy arrays inside
+    old, new = ({k: v for k, v in c.items() if k != "rounds"} for c in (saved["config"], config))
+    if old != new:
+        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        raise FhaiError(f"checkpoint {ck.file} was written by a run with different settings ({diff}); use another folder or resume=False")
+    sites.load_state_dict(saved["state"]); strategy.load_state_dict(saved["strategy"])
+    for tf, st in zip(transforms, saved["transforms"]): tf.load_state_dict(st)
+    return saved
+
+# %% ../nbs/08_engine.ipynb #30718ec0
+# one cell: the coordinator's loop, read top to bottom (about 80 lines after the signature)
 def run_federated(fed: Federation,  # the hospitals
                   model: str | ModelSpec = "logreg",  # 'logreg', 'mlp', a ModelSpec or a factory(n_features) -> nn.Module
                   strategy: str | FedAvg = "fedavg",  # a strategy object or name
                   rounds: int = 20,  # communication rounds
                   *,
+                  local: LocalTraining | Mapping | None = None,  # the local recipe in one object (instead of the next seven options)
                   local_epochs: int = 1,  # local epochs per round (unless local_steps is given)
                   local_steps: int | None = None,  # a fixed number of local minibatch steps per round instead
                   batch_size: int | None = 32,  # rows per local step (None: full batch)
@@ -705,274 +354,81 @@ def run_federated(fed: Federation,  # the hospitals
                   should_stop: Callable[[], bool] | Any = None,  # checked after every round; True stops the run
                   checkpoint: Checkpoint | str | Path | None = None,  # save (and resume from) the run's state
                   personalise: FineTune | str | None = None,  # local fine-tuning after federation ('finetune' or FineTune(...))
+                  server_view: Callable | Sequence[Callable] | None = None,  # called with a ServerView every round
+                  progress: bool | None = None,  # progress bar: None shows it unless silenced (see above), False never
                  ) -> History:
     "Train a model across the federation's sites without pooling their rows; return the run's `History`."
     import torch
     t0 = time.perf_counter()
-    # ---- validate everything before building anything ----
-    if not isinstance(fed, Federation): raise FhaiError(f"fed must be a Federation, got {type(fed).__name__}; build one with Federation.from_frame or load_heart_disease")
-    rounds = _pos_int("rounds", rounds)
-    lr = _pos_float("lr", lr)
-    local_steps = _pos_int("local_steps", local_steps, allow_none=True)
-    local_epochs = _pos_int("local_epochs", local_epochs)
-    batch_size = _pos_int("batch_size", batch_size, allow_none=True)
-    eval_every = _pos_int("eval_every", eval_every)
-    if optimizer not in ("sgd", "adam"): raise FhaiError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    for k, v in dict(momentum=momentum, weight_decay=weight_decay).items():
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < (1 if k == "momentum" else math.inf):
-            raise FhaiError(f"{k} must be a number in [0, {'1' if k == 'momentum' else 'inf'}), got {v!r}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0: raise FhaiError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
-    spec = as_model(model)
-    strategy = as_strategy(strategy)
-    faults = as_faults(faults)
-    transforms = list(transforms)
-    for tf in transforms:
-        if not isinstance(tf, Transform): raise FhaiError(f"transforms must be Transform objects (e.g. ClipNorm(1.0)), got {type(tf).__name__}")
-    if isinstance(early_stopping, Mapping):
-        bad = sorted(set(early_stopping) - set(EarlyStopping.__dataclass_fields__))
-        if bad: raise FhaiError(f"EarlyStopping has no option(s) {bad}; valid options are {list(EarlyStopping.__dataclass_fields__)}")
-        early_stopping = EarlyStopping(**early_stopping)
-    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping): raise FhaiError(f"early_stopping must be an EarlyStopping or a dict, got {type(early_stopping).__name__}")
-    callbacks = list(callbacks)
-    for cb in callbacks:
-        if not callable(cb): raise FhaiError(f"callbacks must be callables taking a RoundEvent, got {type(cb).__name__}")
-    if should_stop is not None and not (callable(should_stop) or hasattr(should_stop, "is_set")):
-        raise FhaiError(f"should_stop must be a function returning True to stop, or a threading.Event, got {type(should_stop).__name__}")
-    stop_now = (should_stop.is_set if hasattr(should_stop, "is_set") else should_stop) if should_stop is not None else None
-    if checkpoint is not None and not isinstance(checkpoint, Checkpoint): checkpoint = Checkpoint(checkpoint)
-    personalise = _as_personalise(personalise)
-    names = fed.site_names
-    empty = [s.name for s in fed if s.n_train == 0]
-    if empty: raise FhaiError(f"site(s) {empty} have no training rows; drop them from the federation")
-    if early_stopping is not None and early_stopping.site not in ("weighted", "mean", "worst", *names):
-        raise FhaiError(f"EarlyStopping: site {early_stopping.site!r} is neither an aggregate ('weighted', 'mean', 'worst') nor one of this federation's sites {names}")
-    strategy.check(names)
-    val = _val_rows(fed, early_stopping, seed)
-    pre = _make_preprocessor(preprocess, _training_federation(fed, val))  # validation rows stay out of the statistics too
-    n_feat = len(pre.feature_names_out_) if pre is not None else len(fed.schema.names)
-    module = spec.init(n_feat, seed)  # checks the output shape
-    exe = _executor(executor, module)
+    flat = dict(epochs=local_epochs, steps=local_steps, batch_size=batch_size, lr=lr, optimizer=optimizer, momentum=momentum, weight_decay=weight_decay)
+    o = _check(fed, model, strategy, rounds, local, flat, faults, transforms, eval_every, early_stopping, seed, callbacks, should_stop,
+               checkpoint, personalise, server_view)
+    with _no_gc(): sites, module, config = _build_sites(o, fed, preprocess, executor)  # everything site side: the simulation
+    strategy, tfs, names, rounds, eval_every, ck, es = o["strategy"], o["transforms"], sites.names, o["rounds"], o["eval_every"], o["checkpoint"], o["early_stopping"]
+    params = _f64(get_params(module))  # the coordinator's master copy
+    n_public = dict(zip(names, sites.n_train.tolist()))  # training-set sizes: public counts
+    strategy.setup(names, n_public, params)
+    sites.start(params)
+    rows, log_rows, ledger, es_state, start, stopped = [], [], sites.ledger, dict(best=None, best_round=None, best_params=None, bad=0), 1, None
+    saved = _resume(ck, config, sites, strategy, tfs) if ck is not None else None
+    if saved is not None:
+        params, start, es_state = saved["params"], saved["round"] + 1, saved["es"]
+        rows, log_rows, ledger[:] = [tuple(r) for r in saved["rows"]], [dict(r) for r in saved["log"]], saved["ledger"]
+    ctx = lambda r, j, n=0: TransformContext(r, ledger, o["seed"], j, n_sites=len(names), n_updates=n)
+    evaluate = lambda r, p: _metric_rows(r, names, sites.evaluate(_f32(p))) + (_metric_rows(r, names, sites.evaluate(personal=True)) if sites.has_personal else [])
+    bar = _progress_bar(progress, rounds, start - 1)
+    try:
+        with torch.random.fork_rng(devices=[]), _num_threads(sites.num_threads), _no_gc():
+            r = start - 1
+            for r in range(start, rounds + 1):
+                tr = time.perf_counter()
+                plan = strategy.configure(r, names, rng_for(o["seed"], _CONFIGURE, r))  # which sites train, with what instructions
+                task = TaskBatch(r, [s for s, _ in plan], _f32(params), [c for _, c in plan])
+                received = sites.fit(task)  # ---- the sites train; only this UpdateBatch comes back ----
+                batch, new = received, params
+                if len(received):
+                    for j, tf in enumerate(tfs): batch = as_update_batch(tf.server(batch, ctx(r, j, len(batch))))
+                    new = strategy.aggregate(r, params, batch)
+                    for j, tf in enumerate(tfs): new = tf.after_aggregate(params, new, ctx(r, j, len(batch)))
+                    new = {k: v.double() for k, v in new.items()}
+                back = set(received.sites)
+                view = ServerView(r, received, batch, params, new, list(task.sites), [s for s in task.sites if s not in back])
+                for v in o["views"]: v(view)
+                params, round_rows = new, []
+                if "loss" in received.metrics:  # the sites' training losses, as they reported them
+                    loss = np.asarray(received.metrics["loss"], dtype=np.float64)
+                    round_rows += [(r, s, "fit", "loss", l, 1) for s, l in zip(received.sites, loss.tolist())]
+                    round_rows += _aggregate(r, "fit", dict(loss=loss), [n_public[s] for s in received.sites])
+                if r % eval_every == 0 or r == rounds: round_rows += evaluate(r, params)  # ---- the sites release metrics ----
+                rows += round_rows
+                rep = sites.report
+                log_rows.append(dict(round=r, selected=",".join(view.selected), dropped=",".join(view.dropped), stragglers=",".join(rep.get("stragglers", [])),
+                                     byzantine=",".join(rep.get("byzantine", [])), n_updates=len(batch), seconds=time.perf_counter() - tr))
+                if o["callbacks"]:
+                    ev = RoundEvent(r, rounds, round_rows, time.perf_counter() - t0, _f32(params), view.selected, view.dropped, list(rep.get("stragglers", [])))
+                    for cb in o["callbacks"]: cb(ev)
+                if es is not None and (r % eval_every == 0 or r == rounds) and _early_stop(es, es_state, r, round_rows, params): stopped = "early_stopping"
+                if stopped is None and o["stop_now"] is not None and o["stop_now"](): stopped = "should_stop"
+                if ck is not None and (r % ck.every == 0 or r == rounds or stopped):
+                    _save(ck, round=r, config=config, params=params, state=sites.state_dict(), strategy=strategy.state_dict(),
+                          transforms=[t.state_dict() for t in tfs], rows=rows, log=log_rows, ledger=ledger, es=es_state)
+                if bar is not None: bar.update(1)
+                if stopped: break
+            last = r
+            if stopped == "should_stop" and last % eval_every and last != rounds: rows += evaluate(last, params)  # report the final model
+            best_round, final = last, params
+            if es is not None and es.restore_best and es_state["best_params"] is not None: final, best_round = es_state["best_params"], es_state["best_round"]
+            if o["personalise"] is not None:
+                sites.personalise(o["personalise"], last, _f32(final))
+                rows += _metric_rows(last, names, sites.evaluate(personal=True))
+    finally:
+        if bar is not None: bar.close()
+    return _history(rows, final, config, ledger, log_rows, sites, stopped, best_round, time.perf_counter() - t0)
 
-    config = dict(model=spec.to_dict(), strategy=strategy.to_dict(), rounds=rounds, local_epochs=local_epochs, local_steps=local_steps,
-                  batch_size=batch_size, lr=lr, optimizer=optimizer, momentum=momentum, weight_decay=weight_decay,
-                  preprocess=preprocess if preprocess is None or isinstance(preprocess, str) else
-                             dict(kind=type(preprocess).__name__, **(preprocess.get_params() if hasattr(preprocess, "get_params") else {})),
-                  faults=faults.to_dict() if faults else None, transforms=[t.to_dict() for t in transforms], eval_every=eval_every,
-                  early_stopping=early_stopping.to_dict() if early_stopping else None, executor=getattr(exe, "name", type(exe).__name__),
-                  seed=seed, personalise=personalise.to_dict() if personalise else None, federation=fed.name, sites=names, n_features=n_feat)
-
-    # ---- site side: tensors once per run ----
-    byz = set(faults.byzantine_sites(names, seed)) if faults and faults.byzantine else set()
-    data, ns, ns_test, ns_val = [], {}, {}, {}
-    for i, s in enumerate(fed.sites):
-        X, y = _site_arrays(s, "train", fed.schema, pre)
-        Xt, yt = _site_arrays(s, "test", fed.schema, pre) if s.n_test else (np.zeros((0, n_feat), np.float32), np.zeros(0, np.float32))
-        Xv = yv = None
-        if val is not None:
-            iv, it = val[i]
-            Xv, yv, X, y = X[iv], y[iv], X[it], y[it]
-        ytr = 1 - y if (s.name in byz and faults.attack == "label_flip") else y
-        T = lambda a: None if a is None else torch.from_numpy(np.array(a, dtype=np.float32, order="C"))  # own, C-ordered copies
-        data.append(SiteData(s.name, i, T(X), T(ytr), T(Xt), T(yt), T(y), T(Xv), T(yv)))
-        ns[s.name], ns_test[s.name] = len(y), len(yt)
-        if Xv is not None: ns_val[s.name] = len(yv)
-
-    params = _f64(get_params(module))  # coordinator's master copy
-    pnames = list(params)
-    strategy.setup(names, ns, params)
-    n_all = np.array([ns[n] for n in names], dtype=np.int64)
-    sidx = {n: i for i, n in enumerate(names)}
-    ditto = "ditto_lam" in strategy.task(1, names[0])
-    rand = _has_randomness(module)
-    # site-side state, kept by the engine on the sites' behalf as arrays indexed by site position
-    state = dict(offset=np.zeros(len(names), np.int64), poffset=np.zeros(len(names), np.int64), c_i=None,
-                 personal={k: v.float().unsqueeze(0).repeat(len(names), *([1] * v.dim())) for k, v in params.items()} if ditto else None)
-    rows, log_rows, ledger = [], [], []
-    es = dict(best=None, best_round=None, best_params=None, bad=0)
-    start_round, stopped = 1, None
-
-    if checkpoint is not None and checkpoint.resume and checkpoint.file.exists():
-        ck = torch.load(checkpoint.file, weights_only=False)  # our own file: numpy arrays inside
-        old = {k: v for k, v in ck["config"].items() if k != "rounds"}
-        new = {k: v for k, v in config.items() if k != "rounds"}
-        if old != new:
-            diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-            raise FhaiError(f"checkpoint {checkpoint.file} was written by a run with different settings ({diff}); use another folder or resume=False")
-        params, state = ck["params"], ck["state"]
-        strategy.load_state_dict(ck["strategy"])
-        for tf, st in zip(transforms, ck["transforms"]): tf.load_state_dict(st)
-        rows, log_rows, ledger, es = [tuple(r) for r in ck["rows"]], [dict(r) for r in ck["log"]], list(ck["ledger"]), ck["es"]
-        start_round = ck["round"] + 1
-
-    def make_tasks(r, sel, overs, limit_work, salt, lr_, ft=None):
-        "Site side: the tasks of the selected sites (positions `sel`), with one vectorised batch plan."
-        n_sel = n_all[sel]
-        if ft is not None:
-            full = n_local_steps(n_sel, batch_size, ft.epochs, ft.steps)
-            plan = batch_plan(seed, r, sel, n_sel, batch_size, ft.epochs, ft.steps, salt=salt)
-        else:
-            full = n_local_steps(n_sel, batch_size, local_epochs, local_steps)
-            limit = None if limit_work is None else np.maximum(1, np.ceil(limit_work * full - 1e-9)).astype(np.int64)
-            okey = "poffset" if salt == 1 else "offset"
-            plan = batch_plan(seed, r, sel, n_sel, batch_size, local_epochs, local_steps, limit, salt,
-                              state[okey][sel] if local_steps is not None else None)
-            if local_steps is not None: state[okey][sel] += plan[2]
-        tseeds = (hash_keys(seed, _TORCH, r, salt, sel) >> np.uint64(2)).astype(np.int64).tolist() if rand else [None] * len(sel)
-        tasks = [LocalTask(names[i], lr_, None, optimizer, momentum, weight_decay, plan=(plan[0], plan[1], plan[2], j), torch_seed=ts)
-                 for j, (i, ts) in enumerate(zip(sel.tolist(), tseeds))]
-        if ft is None and salt == 0:
-            mu = [float(o.get("prox_mu", 0.0)) for o in overs]
-            for t, m in zip(tasks, mu): t.prox_mu = m
-            if any("control" in o for o in overs):
-                c = overs[0]["control"]
-                if state["c_i"] is None: state["c_i"] = {k: torch.zeros((len(names), *v.shape), dtype=torch.float64) for k, v in params.items()}
-                sel_t = torch.from_numpy(sel)
-                corr = {k: (c[k].unsqueeze(0) - state["c_i"][k].index_select(0, sel_t)).float() for k in pnames}
-                for j, t in enumerate(tasks): t.correction = {k: corr[k][j] for k in pnames}
-        if salt == 1:
-            for t, o in zip(tasks, overs): t.prox_mu = float(o["ditto_lam"])
-        center = None
-        for t in tasks:
-            if t.prox_mu:
-                center = center or _f32(params)
-                t.prox_center = center
-        return tasks
-
-    def stacked_of(results):
-        "Executor output as (stacked params, losses (S,), steps (S,))."
-        if hasattr(results, "stacked"):
-            return results.stacked, np.asarray(results.loss, dtype=np.float64), np.asarray(results.steps, dtype=np.int64)
-        res = list(results)
-        return ({k: torch.stack([x.params[k] for x in res]) for k in pnames}, np.array([x.loss for x in res], dtype=np.float64),
-                np.array([x.steps for x in res], dtype=np.int64))
-
-    splits = [("train", "X", "y_true", ns), ("test", "X_test", "y_test", ns_test)] + ([("val", "X_val", "y_val", ns_val)] if ns_val else [])
-
-    def site_metric_table(plist, xa, ya):
-        "Site side: every site scores its rows; returns {site: {metric: value}} for sites with rows."
-        Xs, ys = [getattr(d, xa) for d in data], [getattr(d, ya) for d in data]
-        if hasattr(exe, "evaluate"):
-            m = exe.evaluate(module, plist, Xs, ys)
-            return {d.name: {k: float(v[i]) for k, v in m.items()} for i, d in enumerate(data) if ys[i] is not None and ys[i].shape[0]}
-        logits = exe.predict(module, plist, Xs)
-        return {d.name: site_metrics_from_logits(z.numpy(), y.numpy()) for d, z, y in zip(data, logits, ys) if z.shape[0]}
-
-    def evaluate(r, p64, personal_only=False):
-        out = []
-        if not personal_only:
-            p32 = _f32(p64)
-            for split, xa, ya, cnt in splits:
-                per = site_metric_table([p32] * len(data), xa, ya)
-                for s, m in per.items(): out += [(r, s, split, k, float(v)) for k, v in m.items()]
-                out += aggregate_rows(r, split, per, cnt)
-        if state["personal"] is not None:
-            pl = [{k: state["personal"][k][i] for k in pnames} for i in range(len(data))]
-            for split, xa, ya, cnt in splits[:2]:
-                per = site_metric_table(pl, xa, ya)
-                for s, m in per.items(): out += [(r, s, "personal_" + split, k, float(v)) for k, v in m.items()]
-                out += aggregate_rows(r, "personal_" + split, per, cnt)
-        return out
-
-    with torch.random.fork_rng(devices=[]), _num_threads(getattr(exe, "num_threads", None)), _no_gc():
-        r = start_round - 1
-        for r in range(start_round, rounds + 1):
-            tr = time.perf_counter()
-            plan = strategy.configure(r, names, rng_for(seed, _CONFIGURE, r))
-            selected = [s for s, _ in plan]
-            dropped, strag = faults.draw(r, selected, seed) if faults else ([], [])
-            dset, sset = set(dropped), set(strag)
-            active = [(s, o) for s, o in plan if s not in dset]
-            round_rows, n_up = [], 0
-            if active:
-                sel = np.array([sidx[s] for s, _ in active], dtype=np.int64)
-                overs = [o for _, o in active]
-                ds = [data[i] for i in sel.tolist()]
-                work = np.array([faults.straggler_work if s in sset else 1.0 for s, _ in active]) if sset else None
-                tasks = make_tasks(r, sel, overs, work, 0, lr)
-                p32 = _f32(params)
-                P, losses, steps = stacked_of(exe.train(module, [p32] * len(ds), ds, tasks))
-                if ditto:
-                    ptasks = make_tasks(r, sel, overs, work, 1, lr)
-                    sel_t = torch.from_numpy(sel)
-                    pst = [{k: state["personal"][k][i] for k in pnames} for i in sel.tolist()]
-                    PP, _, _ = stacked_of(exe.train(module, pst, ds, ptasks))
-                    for k in pnames: state["personal"][k][sel_t] = PP[k].float()
-                # ---- site side: deltas (float64), control variates, transforms out, attacks ----
-                delta = {k: P[k].double() - p32[k].double().unsqueeze(0) for k in pnames}
-                extras = {}
-                if tasks[0].correction is not None:
-                    sel_t = torch.from_numpy(sel)
-                    c = overs[0]["control"]
-                    K = torch.from_numpy(np.maximum(steps, 1).astype(np.float64))
-                    new_ci, dc = {}, {}
-                    for k in pnames:
-                        ci = state["c_i"][k].index_select(0, sel_t)
-                        kk = K.reshape(-1, *([1] * (ci.dim() - 1)))
-                        new_ci[k] = ci - c[k].unsqueeze(0) - delta[k] / (kk * lr)
-                        dc[k] = new_ci[k] - ci
-                        state["c_i"][k][sel_t] = new_ci[k]
-                    extras["delta_c"] = dc
-                from fhai_nb.vectorised import UpdateBatch
-                batch = UpdateBatch([names[i] for i in sel.tolist()], n_all[sel], delta,
-                                    dict(loss=losses, steps=steps.astype(np.float64)), extras)
-                for j, tf in enumerate(transforms):
-                    batch = as_update_batch(tf.site_batch(batch, TransformContext(r, ledger, seed, j, site_indices=sel, n_sites=len(names))))
-                if byz:
-                    rows_b = [j for j, s in enumerate(batch.sites) if s in byz]
-                    batch = _corrupt_batch(faults, batch, rows_b, [rng_for(seed, _BYZANTINE, r, int(sel[j])) for j in rows_b] if faults.attack == "random" else [])
-                for j, tf in enumerate(transforms):
-                    batch = as_update_batch(tf.server(batch, TransformContext(r, ledger, seed, j, n_sites=len(names), n_updates=len(batch))))
-                n_up = len(batch)
-                new = strategy.aggregate(r, params, batch)
-                for j, tf in enumerate(transforms):
-                    new = tf.after_aggregate(params, new, TransformContext(r, ledger, seed, j, n_sites=len(names), n_updates=len(batch)))
-                params = {k: v.double() for k, v in new.items()}
-                fit = {names[i]: dict(loss=float(l)) for i, l in zip(sel.tolist(), losses)}
-                round_rows += [(r, s, "fit", "loss", m["loss"]) for s, m in fit.items()]
-                round_rows += aggregate_rows(r, "fit", fit, ns)
-            if r % eval_every == 0 or r == rounds: round_rows += evaluate(r, params)
-            rows += round_rows
-            log_rows.append(dict(round=r, selected=",".join(selected), dropped=",".join(dropped), stragglers=",".join(strag),
-                                 byzantine=",".join(s for s in selected if s in byz and s not in dset), n_updates=n_up,
-                                 seconds=time.perf_counter() - tr))
-            if callbacks:
-                ev = RoundEvent(r, rounds, round_rows, time.perf_counter() - t0, _f32(params), selected, dropped, strag)
-                for cb in callbacks: cb(ev)
-            if early_stopping is not None and (r % eval_every == 0 or r == rounds):
-                es_ = early_stopping
-                v = next((x[4] for x in round_rows if x[1] == es_.site and x[2] == es_.split and x[3] == es_.metric), math.nan)
-                if math.isnan(v): raise FhaiError(f"early stopping watches {es_.metric!r} of {es_.site!r} on split {es_.split!r}, which this run does not produce")
-                better = es["best"] is None or (v < es["best"] - es_.min_delta if es_.mode == "min" else v > es["best"] + es_.min_delta)
-                if better: es.update(best=v, best_round=r, best_params={k: x.clone() for k, x in params.items()}, bad=0)
-                else: es["bad"] += 1
-                if es["bad"] >= es_.patience: stopped = "early_stopping"
-            if stopped is None and stop_now is not None and stop_now(): stopped = "should_stop"
-            if checkpoint is not None and (r % checkpoint.every == 0 or r == rounds or stopped):
-                checkpoint.path.mkdir(parents=True, exist_ok=True)
-                tmp = checkpoint.file.with_suffix(".tmp")
-                torch.save(dict(round=r, config=config, params=params, state=state, strategy=strategy.state_dict(),
-                                transforms=[t.state_dict() for t in transforms], rows=rows, log=log_rows, ledger=ledger, es=es), tmp)
-                tmp.replace(checkpoint.file)  # atomic: a crash while saving leaves the previous checkpoint
-            if stopped: break
-        last = r
-        if stopped == "should_stop" and last % eval_every and last != rounds:
-            rows += evaluate(last, params)  # a run stopped between evaluations still reports its final model
-
-        best_round, final = last, params
-        if early_stopping is not None and early_stopping.restore_best and es["best_params"] is not None:
-            final, best_round = es["best_params"], es["best_round"]
-        if personalise is not None:
-            sel = np.arange(len(names), dtype=np.int64)
-            tasks = make_tasks(last, sel, [{}] * len(names), None, 2, personalise.lr or lr, ft=personalise)
-            p32 = _f32(final)
-            PP, _, _ = stacked_of(exe.train(module, [p32] * len(data), data, tasks))
-            state["personal"] = {k: PP[k].float().clone() for k in pnames}
-            rows += evaluate(last, final, personal_only=True)
-
+# %% ../nbs/08_engine.ipynb #ae8d53b8
+def _history(rows, final, config, ledger, log_rows, sites, stopped, best_round, elapsed) -> History:
+    "The run's History from its rows and the sites' personal models."
     with _no_gc():
         frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-        frame["round"] = frame["round"].astype("int64"); frame["value"] = frame["value"].astype("float64")
-    personal = {} if state["personal"] is None else {n: {k: state["personal"][k][i].clone() for k in pnames} for i, n in enumerate(names)}
-    return History(frame, _f32(final), config, pd.DataFrame(ledger), pd.DataFrame(log_rows), personal, stopped, best_round,
-                   time.perf_counter() - t0)
+        frame["round"] = frame["round"].astype("int64"); frame["value"] = frame["value"].astype("float64"); frame["n_sites"] = frame["n_sites"].astype("int64")
+    return History(frame, _f32(final), config, pd.DataFrame(ledger), pd.DataFrame(log_rows), sites.personal_models(), stopped, best_round, elapsed)

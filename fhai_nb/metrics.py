@@ -13,9 +13,9 @@ import pandas as pd
 from .core import FhaiError
 
 # %% auto #0
-__all__ = ['METRICS', 'HIGHER_IS_BETTER', 'METRIC_LABELS', 'AGGREGATES', 'auroc', 'auprc', 'reliability_curve', 'ece', 'brier',
-           'log_loss', 'binary_metrics', 'site_metrics', 'aggregate_sites', 'tidy_metrics', 'best_worst_gap',
-           'reliability_frame', 'plot_reliability']
+__all__ = ['METRICS', 'HIGHER_IS_BETTER', 'METRIC_LABELS', 'AGGREGATES', 'sigmoid', 'stacked_metrics', 'auroc', 'auprc',
+           'reliability_curve', 'ece', 'brier', 'log_loss', 'binary_metrics', 'site_metrics', 'across_sites',
+           'aggregate_sites', 'tidy_metrics', 'best_worst_gap', 'reliability_frame', 'plot_reliability']
 
 # %% ../nbs/05_metrics.ipynb #b246d7c4
 METRICS = ("auroc", "auprc", "accuracy", "balanced_accuracy", "brier", "ece", "log_loss")
@@ -44,38 +44,96 @@ def _check_binary(y_true, p) -> tuple[np.ndarray, np.ndarray]:
     return y, q
 
 # %% ../nbs/05_metrics.ipynb #85fd435a
-def _average_ranks(x: np.ndarray) -> np.ndarray:
-    "Ranks 1..n of `x`, ties getting the mean of their ranks."
-    order = np.argsort(x, kind="mergesort")
-    xs = x[order]
-    starts = np.r_[True, xs[1:] != xs[:-1]]
-    grp = np.cumsum(starts) - 1
-    first = np.flatnonzero(starts)
-    last = np.r_[first[1:], len(x)] - 1
-    avg = (first + last) / 2 + 1
-    r = np.empty(len(x))
-    r[order] = avg[grp]
-    return r
+def sigmoid(z):
+    "The logistic function 1 / (1 + e^-z), computed stably as (1 + tanh(z/2)) / 2."
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
+
+def _group_ends(xs):
+    "For sorted rows `xs` (S, N): group id of each position, and whether a position starts / ends its group of equal values."
+    S, N = xs.shape
+    starts = np.ones((S, N), dtype=bool)
+    starts[:, 1:] = xs[:, 1:] != xs[:, :-1]
+    ends = np.ones((S, N), dtype=bool)
+    ends[:, :-1] = starts[:, 1:]
+    return np.cumsum(starts, axis=1) - 1, starts, ends
+
+def _stacked_auroc(q, y, valid, n1, n0):
+    "Per-site Mann-Whitney AUROC from average ranks; padding sorts last."
+    S, N = q.shape
+    key = np.where(valid, q, np.inf)
+    order = np.argsort(key, axis=1)  # ties are handled by groups: their order within a group does not matter
+    _, starts, ends = _group_ends(np.take_along_axis(key, order, 1))
+    pos = np.broadcast_to(np.arange(N), (S, N))
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, pos, N - 1), 1), axis=1), 1)
+    ranks = np.empty((S, N)); np.put_along_axis(ranks, order, (first + last) / 2 + 1, 1)
+    auc = ((ranks * y).sum(1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return np.where((n1 > 0) & (n0 > 0), auc, np.nan)
+
+def _stacked_auprc(q, y, valid, n1):
+    "Per-site average precision: one step per distinct threshold, in decreasing order of q."
+    S, N = q.shape
+    key = np.where(valid, -q, np.inf)
+    order = np.argsort(key, axis=1)  # ties are handled by groups: their order within a group does not matter
+    gid, _, _ = _group_ends(np.take_along_axis(key, order, 1))
+    flat = (np.arange(S)[:, None] * N + gid).ravel()
+    gpos = np.bincount(flat, weights=np.take_along_axis(y, order, 1).ravel(), minlength=S * N).reshape(S, N)
+    gcnt = np.bincount(flat, weights=np.take_along_axis(valid.astype(np.float64), order, 1).ravel(), minlength=S * N).reshape(S, N)
+    ctp, ccnt = np.cumsum(gpos, 1), np.cumsum(gcnt, 1)
+    ap = np.where(gcnt > 0, gpos / np.where(n1 > 0, n1, 1)[:, None] * ctp / np.maximum(ccnt, 1), 0.0).sum(1)
+    return np.where(n1 > 0, ap, np.nan)
+
+# %% ../nbs/05_metrics.ipynb #26ec0635
+def stacked_metrics(y,  # (S, N) 0/1 labels, padded
+                    p,  # (S, N) predicted probabilities of the positive class, padded
+                    n=None,  # (S,) real rows per site (default: all N)
+                    threshold: float = 0.5,  # predict positive when p > threshold
+                    n_bins: int = 10,  # equal-width ECE bins
+                    logits=None,  # (S, N) logits behind p: adds the cross-entropy 'loss' computed from them
+                   ) -> dict:
+    "Every metric of METRICS for every site at once, metric -> (S,) float64; NaN where undefined or the site is empty."
+    y, q = np.atleast_2d(np.asarray(y, dtype=np.float64)), np.atleast_2d(np.asarray(p, dtype=np.float64))
+    S, N = q.shape
+    n = np.full(S, N, np.int64) if n is None else np.asarray(n, dtype=np.int64)
+    valid = np.arange(N)[None, :] < n[:, None]
+    vf, y = valid.astype(np.float64), np.where(valid, y, 0.0)
+    nn, empty = np.maximum(n, 1).astype(np.float64), np.where(n > 0, 1.0, np.nan)
+    out = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if logits is not None:
+            z = np.asarray(logits, dtype=np.float64)
+            out["loss"] = ((np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))) * vf).sum(1) / nn * empty
+        pred = (q > threshold).astype(np.float64)
+        n1 = y.sum(1); n0 = n - n1
+        bal = 0.5 * ((pred * y).sum(1) / n1 + ((1 - pred) * (1 - y) * vf).sum(1) / n0)
+        b = np.minimum((q * n_bins).astype(np.int64), n_bins - 1)
+        flat = (np.arange(S)[:, None] * n_bins + b)[valid]
+        sp = np.bincount(flat, weights=q[valid], minlength=S * n_bins).reshape(S, n_bins)
+        sy = np.bincount(flat, weights=y[valid], minlength=S * n_bins).reshape(S, n_bins)
+        eps = np.finfo(float).eps
+        qc = np.clip(q, eps, 1 - eps)
+        out.update(auroc=_stacked_auroc(q, y, valid, n1, n0), auprc=_stacked_auprc(q, y, valid, n1),
+                   accuracy=((pred == y) * vf).sum(1) / nn * empty,
+                   balanced_accuracy=np.where((n1 > 0) & (n0 > 0), bal, np.nan),
+                   brier=(((q - y) ** 2) * vf).sum(1) / nn * empty,
+                   ece=np.abs(sy - sp).sum(1) / nn * empty,  # |B_b| |mean y - mean p| = |sum y - sum p| per bin
+                   log_loss=-((y * np.log(qc) + (1 - y) * np.log1p(-qc)) * vf).sum(1) / nn * empty)
+    return out
+
+def _one(y_true, p, metric: str, n_bins: int = 10) -> float:
+    "One metric of one site: the case S = 1 of `stacked_metrics`."
+    y, q = _check_binary(y_true, p)
+    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1: raise FhaiError(f"n_bins must be a positive integer, got {n_bins!r}")
+    if len(y) == 0: return math.nan
+    return float(stacked_metrics(y[None], q[None], n_bins=n_bins)[metric][0])
 
 def auroc(y_true, p) -> float:
     "Area under the ROC curve (NaN unless both classes are present)."
-    y, q = _check_binary(y_true, p)
-    n1 = y.sum(); n0 = len(y) - n1
-    if n1 == 0 or n0 == 0: return math.nan
-    r = _average_ranks(q)
-    return float((r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    return _one(y_true, p, "auroc")
 
 def auprc(y_true, p) -> float:
     "Average precision, the step-wise area under the precision-recall curve (NaN without positives)."
-    y, q = _check_binary(y_true, p)
-    if y.sum() == 0: return math.nan
-    order = np.argsort(-q, kind="mergesort")
-    qs, ys = q[order], y[order]
-    last = np.r_[np.flatnonzero(qs[1:] != qs[:-1]), len(qs) - 1]  # last row of each distinct threshold
-    tps = np.cumsum(ys)[last]
-    precision = tps / (last + 1)
-    recall = tps / tps[-1]
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return _one(y_true, p, "auprc")
 
 # %% ../nbs/05_metrics.ipynb #84401106
 def _bins(q: np.ndarray, n_bins: int) -> np.ndarray:
@@ -103,23 +161,15 @@ def reliability_curve(y_true,  # 0/1 labels
 
 def ece(y_true, p, n_bins: int = 10) -> float:
     "Expected calibration error over equal-width bins (see above); NaN on an empty set."
-    y, q = _check_binary(y_true, p)
-    if len(y) == 0: return math.nan
-    _, sp, sy = _bin_sums(y, q, n_bins)  # |B_b| * |mean y - mean p| = |sum y - sum p|; empty bins add 0
-    return float(np.abs(sy - sp).sum() / len(y))
+    return _one(y_true, p, "ece", n_bins)
 
 def brier(y_true, p) -> float:
     "Brier score: mean squared error of the predicted probability."
-    y, q = _check_binary(y_true, p)
-    return float(np.mean((q - y) ** 2)) if len(y) else math.nan
+    return _one(y_true, p, "brier")
 
 def log_loss(y_true, p) -> float:
     "Mean binary cross-entropy, probabilities clipped to [eps, 1-eps] as scikit-learn does."
-    y, q = _check_binary(y_true, p)
-    if len(y) == 0: return math.nan
-    eps = np.finfo(float).eps
-    q = np.clip(q, eps, 1 - eps)
-    return float(-np.mean(y * np.log(q) + (1 - y) * np.log1p(-q)))
+    return _one(y_true, p, "log_loss")
 
 # %% ../nbs/05_metrics.ipynb #53a0d9aa
 def binary_metrics(y_true,  # 0/1 labels
@@ -131,14 +181,7 @@ def binary_metrics(y_true,  # 0/1 labels
     y, q = _check_binary(y_true, p)
     if not 0 <= threshold <= 1: raise FhaiError(f"threshold must be in [0, 1], got {threshold}")
     if len(y) == 0: return {m: math.nan for m in METRICS}
-    pred = (q > threshold).astype(float)
-    n1 = y.sum(); n0 = len(y) - n1
-    if n1 and n0:
-        bal = 0.5 * (pred[y == 1].mean() + (1 - pred[y == 0]).mean())
-    else:
-        bal = math.nan
-    return dict(auroc=auroc(y, q), auprc=auprc(y, q), accuracy=float((pred == y).mean()), balanced_accuracy=float(bal),
-                brier=brier(y, q), ece=ece(y, q, n_bins), log_loss=log_loss(y, q))
+    return {m: float(v[0]) for m, v in stacked_metrics(y[None], q[None], threshold=threshold, n_bins=n_bins).items()}
 
 # %% ../nbs/05_metrics.ipynb #1f93fe1f
 AGGREGATES = ("weighted", "mean", "worst", "best", "gap")
@@ -164,8 +207,27 @@ def site_metrics(preds: Mapping[str, tuple],  # site name -> (y_true, p)
         rows.append(dict(site="pooled", n=len(y), prevalence=float(y.mean()) if len(y) else math.nan, **binary_metrics(y, q, threshold, n_bins)))
     return pd.DataFrame(rows)
 
+def across_sites(values: Mapping[str, np.ndarray],  # metric -> (S,) per-site values, NaN where undefined
+                 n,  # (S,) rows behind each site's value (the weights of 'weighted')
+                 which: Sequence[str] = ("weighted", "mean", "worst"),  # aggregates to compute
+                ) -> dict:
+    "Aggregates of per-site values: aggregate -> metric -> (value, number of sites it covers); NaN sites are skipped."
+    names = list(values)
+    if not names: return {w: {} for w in which}
+    n = np.asarray(n, dtype=np.float64)
+    V = np.array([np.asarray(values[m], dtype=np.float64) for m in names]).reshape(len(names), -1)  # (metrics, sites)
+    ok = ~np.isnan(V); k = ok.sum(1)
+    Vz, nw = np.where(ok, V, 0.0), np.where(ok, n[None, :], 0.0)
+    hib = np.array([HIGHER_IS_BETTER.get(m, False) for m in names], dtype=bool)  # 'loss' and unknown metrics: lower is better
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hi, lo = np.where(ok, V, -np.inf).max(1, initial=-np.inf), np.where(ok, V, np.inf).min(1, initial=np.inf)
+        vals = dict(weighted=np.where(nw.sum(1) > 0, (Vz * nw).sum(1) / nw.sum(1), np.nan), mean=Vz.sum(1) / k,
+                    worst=np.where(hib, lo, hi), best=np.where(hib, hi, lo), gap=hi - lo)
+    return {w: {m: (float(vals[w][i]), int(k[i])) if k[i] else (math.nan, 0) for i, m in enumerate(names)} for w in which}
+
 def aggregate_sites(table: pd.DataFrame,  # `site_metrics` output (one row per site, columns n and metrics)
                     which: Sequence[str] = AGGREGATES,  # aggregates to compute
+                    coverage: bool = False,  # add an `n_sites_<metric>` column: how many sites each value covers
                    ) -> pd.DataFrame:
     "Weighted mean, unweighted mean, worst site, best site and best-worst gap of each metric."
     bad = [w for w in which if w not in AGGREGATES]
@@ -173,24 +235,15 @@ def aggregate_sites(table: pd.DataFrame,  # `site_metrics` output (one row per s
     if "site" not in table.columns or "n" not in table.columns:
         raise FhaiError("table needs 'site' and 'n' columns; pass the output of site_metrics")
     t = table[~table.site.isin(("pooled",) + AGGREGATES)]
-    mets = [m for m in METRICS if m in t.columns]
-    out = {w: {} for w in which}
-    for m in mets:
-        v, n = t[m].to_numpy(float), t.n.to_numpy(float)
-        ok = ~np.isnan(v)
-        hib = HIGHER_IS_BETTER[m]
-        if not ok.any():
-            for w in which: out[w][m] = math.nan
-            continue
-        vals = dict(weighted=float(np.sum(v[ok] * n[ok]) / n[ok].sum()) if n[ok].sum() > 0 else math.nan,
-                    mean=float(v[ok].mean()),
-                    worst=float(v[ok].min() if hib else v[ok].max()),
-                    best=float(v[ok].max() if hib else v[ok].min()),
-                    gap=float(v[ok].max() - v[ok].min()))
-        for w in which: out[w][m] = vals[w]
-    res = pd.DataFrame([dict(site=w, n=int(t.n.sum()), **out[w]) for w in which])
-    return res
+    agg = across_sites({m: t[m].to_numpy(float) for m in METRICS if m in t.columns}, t.n.to_numpy(float), which)
+    rows = []
+    for w in which:
+        r = dict(site=w, n=int(t.n.sum()), **{m: v for m, (v, _) in agg[w].items()})
+        if coverage: r.update({f"n_sites_{m}": k for m, (_, k) in agg[w].items()})
+        rows.append(r)
+    return pd.DataFrame(rows)
 
+# %% ../nbs/05_metrics.ipynb #eb6519c2
 def tidy_metrics(preds: Mapping[str, tuple],  # site name -> (y_true, p)
                  aggregates: Sequence[str] = ("weighted", "mean", "worst"),  # aggregate rows to add
                  threshold: float = 0.5,  # predict positive when p > threshold

@@ -1,4 +1,4 @@
-"""Flower-shaped federated strategies: `configure` a round (which sites train, with what task), `aggregate` their updates. FedAvg and its variants (FedProx, FedOpt, SCAFFOLD, robust aggregators, Cyclic, Ditto).
+"""Flower-shaped federated strategies, both halves: the coordinator's (`configure` a round, `aggregate` the updates) and the site's (`prepare` local training, `finish` the update). FedAvg and its variants (FedProx, FedOpt, SCAFFOLD, robust aggregators, Cyclic, Ditto).
 
 Docs: https://example.org/fhai_nb/strategies.html.md"""
 
@@ -9,11 +9,12 @@ from __future__ import annotations
 import inspect, math
 from typing import Any, Mapping, Sequence
 import numpy as np
-from .core import FhaiError, Update
+from .core import FhaiError
+from .protocol import Update, UpdateBatch, TaskBatch
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'stacked', 'param_names', 'FedAvg', 'FedProx', 'FedAdam', 'FedYogi', 'FedAdagrad', 'Scaffold',
-           'FedMedian', 'TrimmedMean', 'Krum', 'Cyclic', 'Ditto', 'FineTune', 'as_strategy']
+__all__ = ['STRATEGIES', 'stacked', 'param_names', 'Stacked', 'SiteState', 'FedAvg', 'FedProx', 'FedAdam', 'FedYogi',
+           'FedAdagrad', 'Scaffold', 'FedMedian', 'TrimmedMean', 'Krum', 'Cyclic', 'Ditto', 'FineTune', 'as_strategy']
 
 # %% ../nbs/07_strategies.ipynb #c09addd6
 def _options_of(cls) -> list[str]:
@@ -66,6 +67,44 @@ def _weighted_combine(updates, weights, rows=None) -> dict:
     return out
 
 # %% ../nbs/07_strategies.ipynb #9722e024
+class Stacked(dict):
+    "Parameters with a leading site axis, name -> (S, ...): one entry per site of the round."
+
+class SiteState:
+    "What a strategy's site half may use: the sites' own state, stacked over sites, and local training."
+    def __init__(self,
+                 n_sites: int,  # sites in the federation
+                 lr: float,  # the local learning rate (SCAFFOLD's option II divides by it)
+                 train: Any = None,  # train(starts, stream, prox_mu, prox_center, correction) -> (params (S, ...), loss (S,), steps (S,))
+                ):
+        self.n_sites, self.lr, self._train = int(n_sites), float(lr), train
+        self.values: dict = {}  # name -> {param name -> tensor (n_sites, ...)}
+        self.sel = np.arange(self.n_sites)  # positions of this round's sites
+
+    def init(self, name: str, params: Mapping, dtype=None) -> None:
+        "Give every site its own copy of `params` under `name` (unless it has one, e.g. after a checkpoint)."
+        if name in self.values: return
+        self.values[name] = {k: (v if dtype is None else v.to(dtype)).unsqueeze(0).repeat(self.n_sites, *([1] * v.dim())) for k, v in params.items()}
+
+    def rows(self, name: str) -> Stacked:
+        "This round's sites' rows of state `name`, param name -> (S, ...)."
+        import torch
+        sel = torch.from_numpy(np.asarray(self.sel, dtype=np.int64))
+        return Stacked({k: v.index_select(0, sel) for k, v in self.values[name].items()})
+
+    def put(self, name: str, new: Mapping) -> None:
+        "Write this round's sites' new rows of state `name`."
+        import torch
+        sel = torch.from_numpy(np.asarray(self.sel, dtype=np.int64))
+        for k, v in new.items(): self.values[name][k][sel] = v.to(self.values[name][k].dtype)
+
+    def train(self, starts, stream: str = "global", **objective):
+        "Local training of this round's sites (see the runtime); returns stacked params (S, ...), losses (S,), steps (S,)."
+        if self._train is None: raise FhaiError("this SiteState has no training function; the site runtime provides one")
+        return self._train(starts, stream, **objective)
+
+# %% ../nbs/07_strategies.ipynb #2232842f
+# one cell, one class: the whole strategy interface (both halves), mostly signatures and docstrings
 class FedAvg:
     "Federated averaging: sampled sites train locally; the global model moves by the sample-weighted mean of their deltas."
     name = "fedavg"
@@ -151,6 +190,21 @@ class FedAvg:
         "One delta from many: the sample-weighted mean."
         return _weighted_combine(updates, _sizes(updates))
 
+    # --- site half: runs at every selected site, around local training -------------------------------------------
+    def check_local(self, local) -> None:
+        "Raise FhaiError if the sites' local training recipe (a `runtime.LocalTraining`) does not suit this strategy."
+
+    def init_sites(self, state: SiteState, params: Mapping) -> None:
+        "Before round 1: the per-site state this strategy keeps (default: none)."
+
+    def prepare(self, task: TaskBatch, state: SiteState) -> dict:
+        "Changes to this round's local objective: `prox_mu` (S,), `prox_center`, `correction` (default: none)."
+        return {}
+
+    def finish(self, task: TaskBatch, state: SiteState, update: UpdateBatch) -> UpdateBatch:
+        "After local training and the site's transforms: add payloads, update the sites' own state (default: as is)."
+        return update
+
     # --- checkpointing -------------------------------------------------------------------------------------------
     _state_keys: tuple = ()
     def state_dict(self) -> dict:
@@ -172,6 +226,10 @@ class FedProx(FedAvg):
         self.mu = _num("mu", mu, 0, owner="FedProx: ")
 
     def task(self, round, site): return dict(prox_mu=self.mu)
+
+    def prepare(self, task, state):
+        "Site half: pull the local model toward the global one it started from, mu/2·||w − w_global||²."
+        return dict(prox_mu=np.asarray(task.value("prox_mu", 0.0), dtype=np.float64), prox_center=task.params)
 
 # %% ../nbs/07_strategies.ipynb #2d1f68fb
 class FedAdam(FedAvg):
@@ -237,9 +295,34 @@ class Scaffold(FedAvg):
 
     def task(self, round, site): return dict(control=self.c)
 
-    def aggregate(self, round, global_params, updates):
-        delta = self.combine(updates)
+    # site half
+    def check_local(self, local):
+        if local.optimizer != "sgd" or local.momentum:
+            raise FhaiError(f"Scaffold's control-variate update (option II) assumes plain SGD, but the sites use "
+                            f"optimizer={local.optimizer!r}, momentum={local.momentum}; use optimizer='sgd' with momentum=0, or another strategy")
+
+    def init_sites(self, state, params):
         import torch
+        state.init("c_i", {k: torch.zeros_like(v) for k, v in params.items()}, torch.float64)  # c_i = 0 at every site
+
+    def prepare(self, task, state):
+        "Site half: correct every local gradient by c − c_i."
+        c, ci = task.configs[0]["control"], state.rows("c_i")
+        return dict(correction={k: (c[k].unsqueeze(0) - ci[k]).float() for k in ci})
+
+    def finish(self, task, state, update):
+        "Site half: option II, c_i⁺ = c_i − c − Δy/(K·lr) from the delta as sent; keep c_i⁺, send Δc_i = c_i⁺ − c_i."
+        import torch
+        c, ci = task.configs[0]["control"], state.rows("c_i")
+        K = torch.from_numpy(np.maximum(np.asarray(update.metrics["steps"], dtype=np.float64), 1.0))
+        new = {k: ci[k] - c[k].unsqueeze(0) - update.stacked[k] / (K.reshape(-1, *([1] * (ci[k].dim() - 1))) * state.lr) for k in ci}
+        state.put("c_i", new)
+        return update.replace(extras={**update.extras, "delta_c": {k: new[k] - ci[k] for k in ci}})
+
+    # coordinator half
+    def aggregate(self, round, global_params, updates):
+        import torch
+        delta = self.combine(updates)
         total = float(sum(self.n_samples.values()))
         sites = updates.sites if hasattr(updates, "stacked") else [u.site for u in updates]
         ex = getattr(updates, "extras", None)
@@ -335,7 +418,19 @@ class Ditto(FedAvg):
         super().__init__(**kw)
         self.lam = _num("lam", lam, 0, owner="Ditto: ")
 
-    def task(self, round, site): return dict(ditto_lam=self.lam)
+    def task(self, round, site): return dict(lam=self.lam)
+
+    # site half: the global model trains as in FedAvg; then the personal model takes the same number of local steps
+    def init_sites(self, state, params):
+        import torch
+        state.init("personal", params, torch.float32)  # v_i starts at the initial global model
+
+    def finish(self, task, state, update):
+        "Site half: train the personal model v_i on the site's loss + lam/2·||v_i − w_global||²; keep it at the site."
+        personal, _, _ = state.train(state.rows("personal"), "personal", prox_mu=np.asarray(task.value("lam"), dtype=np.float64),
+                                     prox_center=task.params)
+        state.put("personal", personal)
+        return update
 
 class FineTune:
     "Local fine-tuning of the final global model at every site (personalisation after federation)."
@@ -347,6 +442,11 @@ class FineTune:
         self.epochs = _num("epochs", epochs, 1, integer=True, owner="FineTune: ")
         self.lr = None if lr is None else _num("lr", lr, 0, lo_open=True, owner="FineTune: ")
         self.steps = None if steps is None else _num("steps", steps, 1, integer=True, owner="FineTune: ")
+
+    def finish(self, params: Mapping, state: SiteState, local) -> None:
+        "Site half, after the last round: every site trains the final global model further; keep it as its personal model."
+        personal, _, _ = state.train(params, "finetune", local=local)
+        state.values["personal"] = {k: v.float().clone() for k, v in personal.items()}
 
     def to_dict(self): return dict(epochs=self.epochs, lr=self.lr, steps=self.steps)
     def __repr__(self): return f"FineTune(epochs={self.epochs}, lr={self.lr}, steps={self.steps})"

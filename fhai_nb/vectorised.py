@@ -8,12 +8,14 @@ Docs: https://example.org/fhai_nb/vectorised.html.md"""
 from __future__ import annotations
 from typing import Any, Mapping, Sequence
 import numpy as np
-from .core import FhaiError, Update
+from .core import FhaiError
+from .metrics import stacked_metrics, sigmoid
+from .protocol import Update, UpdateBatch, torch_tensordot  # UpdateBatch lives in the protocol; re-exported here
+from .runtime import LocalResult, LocalTasks
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SMALL_WORK', 'stack_arrays', 'vmap_support', 'stacked_forward', 'train_stacked', 'predict_stacked',
-           'LocalResults', 'UpdateBatch', 'torch_tensordot', 'supports', 'stack_plans', 'VectorisedExecutor',
-           'stacked_site_metrics']
+           'LocalResults', 'supports', 'stack_plans', 'VectorisedExecutor', 'stacked_site_metrics']
 
 # %% ../nbs/09_vectorised.ipynb #119bf85f
 def stack_arrays(xs: Sequence,  # per-site feature arrays (n_i, d)
@@ -24,6 +26,8 @@ def stack_arrays(xs: Sequence,  # per-site feature arrays (n_i, d)
     n = np.array([len(y) for y in ys], dtype=np.int64)
     S, N = len(ys), max(int(n.max()) if len(n) else 0, 1)
     d = int(np.shape(xs[0])[1]) if S else 0
+    if S and (n == N).all():  # every site has N rows: no padding, one stack
+        return torch.from_numpy(np.stack(xs).astype(np.float32, copy=False)), torch.from_numpy(np.stack(ys).astype(np.float32, copy=False)), torch.from_numpy(n)
     X, Y = np.zeros((S, N, d), dtype=np.float32), np.zeros((S, N), dtype=np.float32)
     for i, (x, y) in enumerate(zip(xs, ys)):
         X[i, :len(y)] = x; Y[i, :len(y)] = y
@@ -92,6 +96,8 @@ def _site_col(v, S: int, like):
     v = torch.as_tensor(v, dtype=like.dtype)
     return v.reshape(-1, *([1] * (like.dim() - 1))) if v.dim() else v
 
+# %% ../nbs/09_vectorised.ipynb #22ded551
+# one cell: one tight loop over local steps (every optimiser's arithmetic in one place)
 def train_stacked(module,  # the model (its own parameters are not used or changed)
                   params: Mapping,  # name -> stacked tensor (S, ...): each site's starting parameters
                   X,  # (S, N, d) padded features
@@ -119,7 +125,7 @@ def train_stacked(module,  # the model (its own parameters are not used or chang
     S, N = y.shape
     T = idx.shape[0]
     fwd = stacked_forward(module)
-    flat = torch.from_numpy(idx + (np.arange(S) * N)[None, :, None])  # rows of X viewed as (S*N, d)
+    flat_np = idx + (np.arange(S) * N)[None, :, None]  # rows of X viewed as (S*N, d)
     mk = torch.from_numpy(mask).to(X.dtype)
     wts = mk / mk.sum(2, keepdim=True).clamp(min=1)  # (T, S, B): each real row's share of its batch mean
     act_np = mask.any(axis=2)  # (T, S): does the site take step t
@@ -133,9 +139,10 @@ def train_stacked(module,  # the model (its own parameters are not used or chang
     loss_sum = torch.zeros(S, dtype=X.dtype)
     mu = None if prox_mu is None else torch.as_tensor(prox_mu, dtype=X.dtype)
     leaves = [P[k].requires_grad_(True) for k in names]  # updated in place: one set of leaf tensors for all steps
+    Xn, yn = Xf.numpy(), yf.numpy()  # numpy's row gather is about twice as fast as index_select on small rows
     for t in range(T):
-        rows = flat[t].reshape(-1)
-        xb, yb = Xf.index_select(0, rows).view(S, B, -1), yf.index_select(0, rows).view(S, B)
+        rows = flat_np[t].reshape(-1)
+        xb, yb = torch.from_numpy(np.take(Xn, rows, axis=0)).view(S, B, -1), torch.from_numpy(np.take(yn, rows)).view(S, B)
         with torch.enable_grad():
             z = fwd(P, xb).reshape(S, B)
             per_site = (F.binary_cross_entropy_with_logits(z, yb, reduction="none") * wts[t]).sum(1)
@@ -185,7 +192,7 @@ def predict_stacked(module,  # the model
 
 # %% ../nbs/09_vectorised.ipynb #9b90d8e6
 class LocalResults(Sequence):
-    "Local training results of S sites as stacks; indexing gives per-site `engine.LocalResult` views."
+    "Local training results of S sites as stacks; indexing gives per-site `runtime.LocalResult` views."
     def __init__(self,
                  stacked: Mapping,  # name -> (S, ...) final local parameters
                  loss,  # (S,) mean minibatch loss per site
@@ -197,46 +204,7 @@ class LocalResults(Sequence):
 
     def __getitem__(self, i):
         if isinstance(i, slice): return [self[j] for j in range(*i.indices(len(self)))]
-        from fhai_nb.engine import LocalResult
         return LocalResult({k: v[i] for k, v in self.stacked.items()}, float(self.loss[i]), int(self.steps[i]))
-
-class UpdateBatch(Sequence):
-    "The updates of S sites as stacked tensors; also a `Sequence[Update]` (per-site views built on demand)."
-    def __init__(self,
-                 sites: Sequence[str],  # site names, in order
-                 n_samples,  # (S,) training rows per site (the FedAvg weights)
-                 stacked: Mapping,  # name -> (S, ...) parameter deltas
-                 metrics: Mapping | None = None,  # metric name -> (S,) values
-                 extras: Mapping | None = None,  # payload name -> {name -> (S, ...)} (e.g. SCAFFOLD's 'delta_c')
-                ):
-        self.sites, self.n_samples = list(sites), np.asarray(n_samples, dtype=np.int64)
-        self.stacked, self.metrics, self.extras = dict(stacked), dict(metrics or {}), dict(extras or {})
-
-    @property
-    def weights(self):
-        "The FedAvg weights (n_samples) as a float64 tensor (S,)."
-        import torch
-        return torch.from_numpy(self.n_samples.astype(np.float64))
-
-    def __len__(self): return len(self.sites)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice): return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0: i += len(self)
-        return Update(self.sites[i], int(self.n_samples[i]), {k: v[i] for k, v in self.stacked.items()},
-                      {k: float(v[i]) for k, v in self.metrics.items()},
-                      {e: {k: v[i] for k, v in d.items()} for e, d in self.extras.items()})
-
-    def weighted_mean(self):
-        "Sample-weighted mean of the deltas, name -> tensor: FedAvg's combine in one operation per parameter."
-        w = self.weights
-        w = w / w.sum()
-        return {k: torch_tensordot(w, v) for k, v in self.stacked.items()}
-
-def torch_tensordot(w, v):
-    "sum_i w[i] * v[i] over the leading axis, in float64."
-    import torch
-    return torch.tensordot(w.to(torch.float64), v.to(torch.float64), dims=1)
 
 # %% ../nbs/09_vectorised.ipynb #4bc96a57
 def _first_in_features(module) -> int | None:
@@ -291,6 +259,8 @@ class _torch_threads:
         import torch
         if self.n and self.n != self.old: torch.set_num_threads(self.old)
 
+# %% ../nbs/09_vectorised.ipynb #44a1294c
+# one cell, one class: the executor seam's methods and the padded-data store they share
 class VectorisedExecutor:
     "Executor that trains all selected sites of a round as one batched computation (torch.func.vmap)."
     name = "vectorised"
@@ -330,15 +300,16 @@ class VectorisedExecutor:
     def train(self,
               module,  # nn.Module template (not modified)
               starts: Sequence[Mapping],  # start parameters per site
-              data: Sequence,  # `engine.SiteData` per site
-              tasks: Sequence,  # `engine.LocalTask` per site
+              data: Sequence,  # `runtime.SiteData` per site
+              tasks: Sequence,  # `runtime.LocalTasks` (or `LocalTask` per site)
              ) -> list:
-        "Local training of every site at once; one `engine.LocalResult` per site, in order."
+        "Local training of every site at once; one `runtime.LocalResult` per site, in order."
         import torch
         if not len(tasks): return LocalResults({}, np.zeros(0), np.zeros(0, dtype=np.int64))
         names = [k for k, _ in module.named_parameters()]
         dtype = next(module.parameters()).dtype
         X, y = self._stacked(data)
+        if isinstance(tasks, LocalTasks): return self._train_tasks(module, names, dtype, starts, X, y, tasks)
         key = lambda t: (t.lr, t.optimizer, t.momentum, t.weight_decay, tuple(t.betas), t.eps)
         k0 = key(tasks[0])
         if all(key(t) == k0 for t in tasks): groups = {k0: range(len(tasks))}  # the usual case: one group
@@ -377,6 +348,23 @@ class VectorisedExecutor:
             for k in names: out_p[k][sel] = P[k]
             out_loss[members], out_steps[members] = loss.numpy(), steps
         return LocalResults(out_p, out_loss, out_steps)
+
+    def _train_tasks(self, module, names, dtype, starts, X, y, tasks: LocalTasks) -> LocalResults:
+        "The usual call: one `LocalTasks` (shared settings and plan, stacked objective terms): no per-site objects."
+        import torch
+        idx, mask, _ = tasks.plan
+        P0 = _stack_dicts(starts, names, dtype)
+        prox = center = corr = None
+        if tasks.prox_mu is not None:
+            prox = torch.tensor(np.array(tasks.prox_mu), dtype=dtype)
+            center = _stack_dicts([tasks.prox_center] * len(tasks), names, dtype)
+        if tasks.correction is not None: corr = {k: tasks.correction[k].to(dtype) for k in names}
+        n_params = sum(int(v[0].numel()) for v in P0.values())
+        with _torch_threads(self._threads_for(len(tasks), idx.shape[2] if idx.ndim == 3 else 1, n_params)):
+            P, loss = train_stacked(module, P0, X, y, idx, mask, tasks.lr, tasks.optimizer, momentum=tasks.momentum,
+                                    weight_decay=tasks.weight_decay, betas=tuple(tasks.betas), eps=tasks.eps,
+                                    prox_mu=prox, prox_center=center, correction=corr)
+        return LocalResults(P, loss.numpy(), mask.any(axis=2).sum(axis=0))
 
     def predict(self,
                 module,  # nn.Module template
@@ -419,10 +407,11 @@ class VectorisedExecutor:
             y[valid] = torch.cat([yy for yy, k in zip(ys, sizes) if k]).double().numpy()
         return stacked_site_metrics(z, y, sizes, threshold, n_bins)
 
-    evaluate = site_metrics  # the name the engine looks for
+    evaluate = site_metrics  # the name the site runtime looks for
 
+# %% ../nbs/09_vectorised.ipynb #87c3b3c2
 def _shared_plan(tasks):
-    "The round's (idx, mask) when the tasks are columns 0..S-1 of one `engine.batch_plan`, else (None, None)."
+    "The round's (idx, mask) when the tasks are columns 0..S-1 of one `runtime.batch_plan`, else (None, None)."
     p0 = getattr(tasks[0], "plan", None)
     if p0 is None or p0[0].shape[1] != len(tasks): return None, None
     for j, t in enumerate(tasks):
@@ -436,15 +425,6 @@ def _first_d(Xs) -> int:
     return 0
 
 # %% ../nbs/09_vectorised.ipynb #200fa5a2
-def _group_ends(xs, valid):
-    "For sorted rows `xs` (S, N): group id of each position, and whether a position ends its group of equal values."
-    S, N = xs.shape
-    starts = np.ones((S, N), dtype=bool)
-    starts[:, 1:] = xs[:, 1:] != xs[:, :-1]
-    ends = np.ones((S, N), dtype=bool)
-    ends[:, :-1] = starts[:, 1:]
-    return np.cumsum(starts, axis=1) - 1, starts, ends
-
 def stacked_site_metrics(z,  # (S, N) logits, padded
                          y,  # (S, N) 0/1 labels, padded
                          n,  # (S,) real rows per site
@@ -452,49 +432,7 @@ def stacked_site_metrics(z,  # (S, N) logits, padded
                          n_bins: int = 10,  # equal-width ECE bins
                         ) -> dict:
     "Per-site loss, AUROC, AUPRC, accuracy, balanced accuracy, Brier and ECE as arrays (S,); NaN where undefined."
-    z = np.asarray(z, dtype=np.float64); y = np.asarray(y, dtype=np.float64); n = np.asarray(n, dtype=np.int64)
-    S, N = z.shape
-    valid = np.arange(N)[None, :] < n[:, None]
-    vf = valid.astype(np.float64)
-    y = np.where(valid, y, 0.0)
-    nn = np.maximum(n, 1).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        empty = np.where(n > 0, 1.0, np.nan)
-        loss = ((np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))) * vf).sum(1) / nn * empty
-        q = 0.5 * (1.0 + np.tanh(0.5 * z))
-        pred = (q > threshold).astype(np.float64)
-        n1 = y.sum(1); n0 = n - n1
-        acc = ((pred == y) * vf).sum(1) / nn * empty
-        bal = 0.5 * ((pred * y).sum(1) / n1 + ((1 - pred) * (1 - y) * vf).sum(1) / n0)
-        bal = np.where((n1 > 0) & (n0 > 0), bal, np.nan)
-        brier = (((q - y) ** 2) * vf).sum(1) / nn * empty
-        # ECE: per-site, per-bin sums of predictions and labels
-        b = np.minimum((q * n_bins).astype(np.int64), n_bins - 1)
-        flat = (np.arange(S)[:, None] * n_bins + b)[valid]
-        sp = np.bincount(flat, weights=q[valid], minlength=S * n_bins).reshape(S, n_bins)
-        sy = np.bincount(flat, weights=y[valid], minlength=S * n_bins).reshape(S, n_bins)
-        ece = np.abs(sy - sp).sum(1) / nn * empty
-        # AUROC: average ranks (ties share their mean rank); padding sorts last and does not move real ranks
-        key = np.where(valid, q, np.inf)
-        order = np.argsort(key, axis=1, kind="mergesort")
-        xs = np.take_along_axis(key, order, 1)
-        gid, starts, ends = _group_ends(xs, valid)
-        pos = np.broadcast_to(np.arange(N), (S, N))
-        first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
-        last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, pos, N - 1), 1), axis=1), 1)
-        ranks = np.empty((S, N)); np.put_along_axis(ranks, order, (first + last) / 2 + 1, 1)
-        auroc = ((ranks * y).sum(1) - n1 * (n1 + 1) / 2) / (n1 * n0)
-        auroc = np.where((n1 > 0) & (n0 > 0), auroc, np.nan)
-        # AUPRC (average precision): one step per distinct threshold, in decreasing order of q
-        key = np.where(valid, -q, np.inf)
-        order = np.argsort(key, axis=1, kind="mergesort")
-        xs = np.take_along_axis(key, order, 1)
-        ys, vs = np.take_along_axis(y, order, 1), np.take_along_axis(vf, order, 1)
-        gid, _, _ = _group_ends(xs, valid)
-        flat = (np.arange(S)[:, None] * N + gid).ravel()
-        gpos = np.bincount(flat, weights=ys.ravel(), minlength=S * N).reshape(S, N)
-        gcnt = np.bincount(flat, weights=vs.ravel(), minlength=S * N).reshape(S, N)
-        ctp, ccnt = np.cumsum(gpos, 1), np.cumsum(gcnt, 1)
-        ap = np.where(gcnt > 0, gpos / np.where(n1 > 0, n1, 1)[:, None] * ctp / np.maximum(ccnt, 1), 0.0).sum(1)
-        auprc = np.where(n1 > 0, ap, np.nan)
-    return dict(loss=loss, auroc=auroc, auprc=auprc, accuracy=acc, balanced_accuracy=bal, brier=brier, ece=ece)
+    z = np.asarray(z, dtype=np.float64)
+    m = stacked_metrics(y, sigmoid(z), n, threshold, n_bins, logits=z)
+    m.pop("log_loss")  # the same quantity as 'loss', from clipped probabilities
+    return m

@@ -148,3 +148,84 @@ def test_boundary_check_catches_a_violation():
     def sneaky(aggs: typing.Sequence[Aggregate], site_name: str) -> int: return len(aggs[0].site.local_frame())
     with pytest.raises(AssertionError, match="rows could reach the coordinator"): _check_coordinator_fn("peek", peek)
     with pytest.raises(AssertionError, match="calls \\['local_frame'\\]"): _check_coordinator_fn("sneaky", sneaky)
+
+
+# ---------------------------------------------------------------- the engine's coordinator loop
+# The engine module is coordinator code: it holds the sites only as a `simulation.SimulatedSites` and talks to it through
+# these members, which take and return protocol messages or released numbers (never rows).
+SITES_API = {"fit", "evaluate", "personalise", "start", "names", "n_train", "report", "ledger", "state_dict", "load_state_dict",
+             "num_threads", "has_personal", "personal_models"}
+# attributes that hold rows or row-derived tensors (a Site's frames, a SiteData's tensors, a runtime's store)
+ROW_ATTRS = {"data", "X", "y", "X_test", "y_test", "X_val", "y_val", "y_true", "state", "module", "executor", "frame"}
+# the site side: the only fhai_nb modules whose code reads rows (the engine may hand them the federation to build the sites)
+SITE_SIDE_MODULES = {"fhai_nb.simulation", "fhai_nb.runtime", "fhai_nb.vectorised", "fhai_nb.analytics", "fhai_nb.data"}
+
+
+def _engine_violations(src: str, loop: str = "run_federated", build=("_check", "_build_sites")) -> list[str]:
+    "Row access in coordinator source: `local_*`, row attributes, site-side imports used directly, `fed` used other than to build."
+    tree = ast.parse(textwrap.dedent(src))
+    out = [f"touches {n}" for n in _local_names(tree)]
+    site_side_names = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom) and n.module and ("fhai_nb." + n.module.lstrip(".") if n.level else n.module) in SITE_SIDE_MODULES:
+            site_side_names |= {a.asname or a.name for a in n.names}
+    allowed_site_side = {"SimulatedSites", "site_data", "_make_preprocessor", "_training_federation", "_val_rows", "LocalTraining",
+                         "SequentialExecutor", "Transform", "TransformContext", "ClipNorm", "Faults", "as_faults", "ATTACKS", "update_norm",
+                         "site_metrics_from_logits", "LocalResult", "LocalTask", "SiteData", "batch_plan", "site_plan", "hash_keys",
+                         "n_local_steps", "init_opt_state", "optimizer_step", "rng_for", "_CONFIGURE", "_VAL", "_pos_int", "vectorised"}
+    out += [f"imports {x} from the site side" for x in sorted(site_side_names - allowed_site_side)]
+    for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))):
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "sites" and n.attr not in SITES_API:
+                out.append(f"reaches sites.{n.attr}")
+            if isinstance(n, ast.Attribute) and n.attr in ROW_ATTRS and not (isinstance(n.value, ast.Name) and n.value.id in ("fed", "self", "o")):
+                out.append(f"reaches .{n.attr}")
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == loop):
+        building = {id(a) for c in ast.walk(fn) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in build for a in c.args}
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and n.id == "fed" and isinstance(n.ctx, ast.Load) and id(n) not in building:
+                out.append("uses the federation in the loop (not only to build the sites)")
+    return out
+
+
+def _local_names(tree) -> list[str]:
+    names = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr.startswith("local_")]
+    names += [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.startswith("local_")]
+    return names
+
+
+def test_engine_coordinator_cannot_reach_a_row():
+    "The engine module (run_federated's loop and its helpers) reads no row: only protocol messages and released numbers."
+    eng = importlib.import_module("fhai_nb.engine")
+    src = inspect.getsource(eng)
+    assert _engine_violations(src) == []
+    # the loop's messages are protocol types, and they carry no rows
+    proto = importlib.import_module("fhai_nb.protocol")
+    for cls in (proto.Task, proto.TaskBatch, proto.Update, proto.UpdateBatch, proto.ServerView):
+        hints = typing.get_type_hints(cls.__init__)
+        for name, h in hints.items():
+            assert not (_hint_types(h) & FORBIDDEN), f"protocol.{cls.__name__}.{name} may carry {_hint_types(h) & FORBIDDEN}"
+    # the coordinator-side helpers take released numbers, not frames or sites
+    for name in ("_aggregate", "aggregate_rows", "_metric_rows", "_early_stop"):
+        hints = typing.get_type_hints(getattr(eng, name))
+        for p, h in hints.items():
+            assert not (_hint_types(h) & FORBIDDEN), f"engine.{name} parameter {p!r} may receive {_hint_types(h) & FORBIDDEN}"
+
+
+def test_protocol_is_numpy_only():
+    "The messages import with numpy only: no pandas (rows come in frames), no torch at import."
+    import subprocess, sys
+    code = "import sys, fhai_nb.protocol; bad = [m for m in ('pandas', 'torch') if m in sys.modules]; assert not bad, bad"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_engine_check_catches_a_planted_row_access():
+    "The engine check can fail: a loop that reads a site's rows, or reaches into the simulated sites, is caught."
+    import re
+    eng_src = inspect.getsource(importlib.import_module("fhai_nb.engine"))
+    line = re.search(r"\n( +)received = sites\.fit\(task\)", eng_src)
+    assert line, "the loop's `received = sites.fit(task)` line is gone; update this test"
+    plant = lambda code: eng_src.replace(line.group(0), f"\n{line.group(1)}{code}{line.group(0)}", 1)
+    found = _engine_violations(plant("peek = fed.sites[0].local_frame('train')"))
+    assert "touches local_frame" in found and "uses the federation in the loop (not only to build the sites)" in found
+    assert {"reaches sites.data", "reaches .X"} <= set(_engine_violations(plant("X0 = sites.data[0].X")))

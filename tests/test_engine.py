@@ -228,7 +228,9 @@ def test_history_frame_shape_and_aggregates():
     fed = toy(3, n=80, seed=1)
     h = run_federated(fed, "logreg", "fedavg", rounds=3, eval_every=2, **SEQ)
     f = h.frame
-    assert list(f.columns) == ["round", "site", "split", "metric", "value"]
+    assert list(f.columns) == ["round", "site", "split", "metric", "value", "n_sites"]
+    assert (f[f.site.isin(fed.site_names)].n_sites == 1).all()  # a site's own row covers that site
+    assert (f[f.site.isin(["weighted", "mean", "worst"]) & (f.split == "test")].n_sites == 3).all()  # every site defines every metric here
     assert sorted(f[f.split == "test"]["round"].unique()) == [2, 3]  # every eval_every rounds and the last
     assert {"auroc", "auprc", "accuracy", "balanced_accuracy", "brier", "ece", "loss"} <= set(f.metric)
     t = f[(f["round"] == 3) & (f.split == "test") & (f.metric == "loss")].set_index("site").value
@@ -535,3 +537,142 @@ def test_ditto_personal_models_follow_the_ditto_update_by_hand():
     for s in fed.site_names:
         for k in w: torch.testing.assert_close(h.personal[s][k], personal[s][k], rtol=0, atol=1e-5)
     for k in w: torch.testing.assert_close(h.params[k], w[k], rtol=0, atol=1e-5)
+
+
+# ---------------------------------------------------------------- the redesigned centre: local recipe, server view, progress
+def test_run_federated_is_fedavg_by_hand():
+    "The loop with default options is FedAvg: full-batch local SGD, the sample-weighted mean of the deltas (both executors)."
+    fed = toy(3, n=90, seed=5)
+    glob = {k: v.detach().double() for k, v in LogisticRegression().init(5, 0).named_parameters()}
+    for _ in range(3):
+        deltas, ns = [], []
+        for s in fed.site_names:
+            X, y = site_tensors(fed, s)
+            m = LogisticRegression().init(5, 0)
+            with torch.no_grad():
+                for k, p in m.named_parameters(): p.copy_(glob[k].float())
+            opt = torch.optim.SGD(m.parameters(), lr=0.1)
+            for _ in range(4): opt.zero_grad(); bce_loss(m(X), y).backward(); opt.step()
+            deltas.append({k: p.detach().double() - glob[k] for k, p in m.named_parameters()}); ns.append(len(y))
+        glob = {k: glob[k] + sum(n / sum(ns) * d[k] for n, d in zip(ns, deltas)) for k in glob}
+    for exe in ("sequential", "vectorised"):
+        h = run_federated(fed, "logreg", "fedavg", rounds=3, local_steps=4, batch_size=None, lr=0.1, preprocess=None, executor=exe, seed=0)
+        for k in glob: assert torch.allclose(h.params[k].double(), glob[k], atol=1e-6), (exe, k)
+
+
+def test_local_training_object_equals_flat_options():
+    from fhai_nb.engine import LocalTraining
+    fed = toy(3, n=60, seed=2)
+    kw = dict(rounds=2, seed=1, **SEQ)
+    flat = run_federated(fed, "logreg", "fedavg", local_steps=3, batch_size=8, lr=0.2, momentum=0.5, **kw)
+    obj = run_federated(fed, "logreg", "fedavg", local=LocalTraining(steps=3, batch_size=8, lr=0.2, momentum=0.5), **kw)
+    as_dict = run_federated(fed, "logreg", "fedavg", local=dict(steps=3, batch_size=8, lr=0.2, momentum=0.5), **kw)
+    pd.testing.assert_frame_equal(flat.frame, obj.frame); pd.testing.assert_frame_equal(flat.frame, as_dict.frame)
+    assert flat.config == obj.config
+    with pytest.raises(FhaiError, match="not both"): run_federated(fed, local=LocalTraining(), lr=0.2, **kw)
+    with pytest.raises(FhaiError, match="no option"): run_federated(fed, local=dict(epoch=2), **kw)
+    with pytest.raises(FhaiError, match="local must be a LocalTraining"): run_federated(fed, local=3, **kw)
+
+
+@pytest.mark.parametrize("opts", [dict(optimizer="adam", lr=0.01), dict(momentum=0.9)])
+def test_scaffold_refuses_momentum_and_adam(opts):
+    "SCAFFOLD's option-II control variate assumes plain SGD: other local optimisers are refused before anything runs."
+    with pytest.raises(FhaiError, match="assumes plain SGD"):
+        run_federated(toy(2, n=40), "logreg", Scaffold(), rounds=1, **opts, **SEQ)
+
+
+@pytest.mark.parametrize("executor", ["sequential", "vectorised"])
+def test_scaffold_control_variate_follows_the_clipped_update(executor):
+    """With a clipping transform, each site's delta_c is computed from the delta it sends (option II on the clipped delta):
+    delta_c = -c - delta_sent / (K lr). So delta_c is bounded with the update and reveals nothing the clipped delta does not."""
+    fed = toy(3, n=80, seed=6, shift=1.0)
+    s, lr, cs, seen = Scaffold(), 0.2, [], []
+    def view(v):
+        seen.append((v.received, {k: x.clone() for k, x in cs[-1].items()} if cs else None)); cs.append({k: x.clone() for k, x in s.c.items()})
+    run_federated(fed, "logreg", s, rounds=4, local_steps=5, batch_size=16, lr=lr, transforms=[ClipNorm(0.05)], seed=0,
+                  preprocess=None, executor=executor, server_view=view)
+    clipped = 0
+    for rnd, (rec, c_prev) in enumerate(seen):
+        c_prev = c_prev or {k: torch.zeros_like(v) for k, v in s.c.items()}
+        K = torch.from_numpy(rec.metrics["steps"])
+        norms = torch.sqrt(sum((v.double() ** 2).reshape(len(rec), -1).sum(1) for v in rec.stacked.values()))
+        assert (norms <= 0.05 + 1e-9).all()
+        clipped += int(rec.metrics["clipped"].sum())
+        for k, d in rec.stacked.items():
+            kk = K.reshape(-1, *([1] * (d.dim() - 1)))
+            assert torch.allclose(rec.extras["delta_c"][k], -c_prev[k].unsqueeze(0) - d / (kk * lr), atol=1e-12), (rnd, k)
+    assert clipped > 0  # the bound was active
+
+
+def test_server_view_sees_what_the_coordinator_holds():
+    fed = toy(4, n=60, seed=3)
+    views = []
+    from fhai_nb.protocol import ServerView
+    h = run_federated(fed, "logreg", "fedavg", rounds=3, faults=Faults(dropout=0.4), seed=2, server_view=[views.append], **SEQ)
+    assert [v.round for v in views] == [1, 2, 3] and all(isinstance(v, ServerView) for v in views)
+    for v, (_, row) in zip(views, h.log.iterrows()):
+        assert set(vars(v)) == {"round", "received", "aggregated", "global_before", "global_after", "selected", "dropped"}
+        assert ",".join(v.selected) == row.selected and ",".join(v.dropped) == row.dropped
+        assert v.received.sites == [s for s in v.selected if s not in v.dropped]
+        if len(v.received):
+            for k in v.global_after:
+                assert torch.allclose(v.global_after[k] - v.global_before[k], v.aggregated.weighted_mean()[k], atol=1e-12)
+    assert any(v.dropped for v in views)
+    for a, b in zip(views, views[1:]): assert all(torch.equal(a.global_after[k], b.global_before[k]) for k in a.global_after)
+    assert torch.equal(h.params["weight"], views[-1].global_after["weight"].float())
+    with pytest.raises(FhaiError, match="server_view must be callables"): run_federated(fed, server_view=[3], **SEQ)
+
+
+def test_server_view_aggregated_is_after_server_transforms():
+    from fhai_nb.engine import Transform
+    class Halve(Transform):
+        name = "halve"
+        def server(self, updates, ctx): return updates.replace(stacked={k: v / 2 for k, v in updates.stacked.items()})
+    views = []
+    run_federated(toy(2, n=40), "logreg", "fedavg", rounds=1, transforms=[Halve()], server_view=views.append, **SEQ)
+    v = views[0]
+    for k in v.received.stacked: assert torch.equal(v.aggregated.stacked[k], v.received.stacked[k] / 2)
+
+
+def test_progress_bar(capsys, monkeypatch):
+    "A run longer than about a second shows a tqdm bar; progress=False never does; a worker thread or FHAI_PROGRESS=0 silences auto."
+    import time as _time
+    from fhai_nb.engine import _progress_bar
+    fed = toy(2, n=40)
+    slow = lambda ev: _time.sleep(0.7)  # two rounds: past the bar's one-second delay
+    run_federated(fed, rounds=2, callbacks=[slow], **SEQ)
+    assert "2/2" in capsys.readouterr().err
+    run_federated(fed, rounds=2, callbacks=[slow], progress=False, **SEQ)
+    assert "2/2" not in capsys.readouterr().err
+    assert _progress_bar(False, 5, 0) is None
+    monkeypatch.setenv("FHAI_PROGRESS", "0"); assert _progress_bar(None, 5, 0) is None
+    monkeypatch.delenv("FHAI_PROGRESS")
+    got = []
+    t = threading.Thread(target=lambda: got.append(_progress_bar(None, 5, 0))); t.start(); t.join()
+    assert got == [None]
+    bar = _progress_bar(True, 5, 2); assert (bar.total, bar.n) == (5, 2); bar.close()
+
+
+def test_aggregates_report_the_sites_they_cover():
+    "A site whose test set has one class has no AUROC: AUROC aggregates skip it and say so (n_sites), the loss ones count it."
+    from fhai_nb.core import Site
+    fed = toy(3, n=60, seed=4)
+    h0 = fed["h0"]
+    one = Federation([*fed.sites, Site("h3", h0.local_frame("train"), h0.local_frame("test").query("y == 1"))], fed.schema, "t")
+    h = run_federated(one, "logreg", "fedavg", rounds=1, **SEQ)
+    cov = h.coverage("test")
+    assert cov.loc["weighted", "loss"] == 4 and cov.loc["weighted", "auroc"] == 3 and cov.loc["worst", "balanced_accuracy"] == 3
+    t = h.final("test", coverage=True)
+    assert t.loc["mean", "n_sites_auroc"] == 3 and t.loc["h3", "n_sites_loss"] == 1 and math.isnan(t.loc["h3", "auroc"])
+    f = h.frame
+    assert f[(f.site == "weighted") & (f.split == "fit")].n_sites.tolist() == [4]
+
+
+def test_missing_values_without_preprocessing_name_the_site():
+    "The one-block conversion of site data falls back to the per-site path, whose error names the site and the column."
+    fed = toy(3, n=40, seed=1)
+    sites = [s if s.name != "h1" else s.with_frames(s.local_frame("train").assign(x2=lambda d: d.x2.mask(d.index == d.index[3])), s.local_frame("test"))
+             for s in fed.sites]
+    bad = Federation(sites, fed.schema, "nan", check=False)
+    with pytest.raises(FhaiError, match=r"site 'h1': column\(s\) \['x2'\] have missing values"):
+        run_federated(bad, rounds=1, **SEQ)

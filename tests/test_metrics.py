@@ -93,3 +93,35 @@ def test_plot():
 def test_bad_input(call, msg):
     with pytest.raises(FhaiError, match=None) as e: call()
     assert msg in str(e.value)
+
+
+# ---------------------------------------------------------------- one implementation, batched over sites
+def test_stacked_metrics_is_binary_metrics_site_by_site():
+    "Many sites at once give each site's own numbers (ties, one-class and empty sites included): one implementation."
+    from fhai_nb.metrics import stacked_metrics, sigmoid, METRICS
+    rng = np.random.default_rng(3)
+    sizes = [0, 1, 7, 40, 13, 2]
+    S, N = len(sizes), max(sizes)
+    Y, P = np.zeros((S, N)), np.zeros((S, N))
+    for i, k in enumerate(sizes):
+        Y[i, :k] = rng.integers(0, 2, k); P[i, :k] = np.round(rng.random(k), 1)  # rounding makes ties
+    Y[4, :13] = 0.0  # one class
+    got = stacked_metrics(Y, P, sizes)
+    for i, k in enumerate(sizes):
+        ref = binary_metrics(Y[i, :k], P[i, :k]) if k else {m: float("nan") for m in METRICS}
+        for m in METRICS:
+            assert (np.isnan(ref[m]) and np.isnan(got[m][i])) or abs(ref[m] - got[m][i]) < 1e-12, (i, m)
+    z = np.array([-50.0, -1.0, 0.0, 2.0, 50.0])
+    assert np.allclose(sigmoid(z), 1 / (1 + np.exp(-z)), atol=1e-15)
+
+
+def test_aggregates_report_sites_covered():
+    "Aggregates skip a site where a metric is undefined and say how many sites they cover."
+    from fhai_nb.metrics import across_sites, site_metrics, aggregate_sites
+    agg = across_sites({"auroc": np.array([0.8, np.nan, 0.6]), "loss": np.array([0.5, 0.7, 0.9])}, [10, 20, 30])
+    assert agg["weighted"]["auroc"] == (pytest.approx((8 + 18) / 40), 2) and agg["worst"]["auroc"] == (0.6, 2)
+    assert agg["weighted"]["loss"][1] == 3 and agg["worst"]["loss"] == (0.9, 3)
+    assert across_sites({"auroc": np.array([np.nan])}, [5])["mean"]["auroc"][1] == 0
+    t = site_metrics({"a": ([0, 1, 1], [0.2, 0.7, 0.9]), "b": ([1, 1], [0.4, 0.8])})
+    cov = aggregate_sites(t, coverage=True).set_index("site")
+    assert cov.loc["weighted", "n_sites_auroc"] == 1 and cov.loc["weighted", "n_sites_accuracy"] == 2

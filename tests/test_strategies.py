@@ -101,7 +101,7 @@ def test_cyclic_visits_every_site_once_per_cycle_in_a_fresh_order():
 
 def test_task_overrides():
     assert FedProx(mu=0.3).task(1, "a") == {"prox_mu": 0.3}
-    assert Ditto(lam=2.0).task(1, "a") == {"ditto_lam": 2.0}
+    assert Ditto(lam=2.0).task(1, "a") == {"lam": 2.0}  # the instruction the site half reads
     s = Scaffold(); s.setup(["a"], {"a": 1}, {"w": torch.zeros(2)})
     assert s.task(1, "a")["control"] is s.c
 
@@ -128,3 +128,28 @@ def test_state_dict_round_trip():
     s.aggregate(1, {"w": torch.zeros(2, dtype=torch.float64)}, [U("a", 3, w=[1.0, 2.0])])
     t = FedAdam(); t.load_state_dict(s.state_dict())
     for k in ("m", "v"): torch.testing.assert_close(getattr(t, k)["w"], getattr(s, k)["w"])
+
+
+# ---------------------------------------------------------------- the site half
+def test_site_half_of_each_strategy():
+    "prepare/finish: FedAvg changes nothing, FedProx pulls toward the global model, SCAFFOLD starts every c_i at zero and corrects by c - c_i."
+    from fhai_nb.protocol import TaskBatch, UpdateBatch
+    from fhai_nb.strategies import SiteState
+    params = {"w": torch.tensor([1.0, -2.0], dtype=torch.float64)}  # non-zero: c_i must not start at the parameters
+    g32 = {"w": params["w"].float()}
+    st = SiteState(3, lr=0.1)
+    st.sel = np.array([0, 2])
+    for s in (FedAvg(), FedProx(mu=0.3), Scaffold()):
+        s.setup(["a", "b", "c"], {"a": 1, "b": 1, "c": 2}, params); s.init_sites(st, params)
+    task = lambda s: TaskBatch(1, ["a", "c"], g32, [s.task(1, "a"), s.task(1, "c")])
+    f = FedAvg(); assert f.prepare(task(f), st) == {}
+    p = FedProx(mu=0.3); obj = p.prepare(task(p), st)
+    assert obj["prox_mu"].tolist() == [0.3, 0.3] and obj["prox_center"] is not None and torch.equal(obj["prox_center"]["w"], g32["w"])
+    sc = Scaffold(); sc.setup(["a", "b", "c"], {"a": 1, "b": 1, "c": 2}, params)
+    assert torch.equal(st.values["c_i"]["w"], torch.zeros(3, 2, dtype=torch.float64))
+    assert torch.equal(sc.prepare(task(sc), st)["correction"]["w"], torch.zeros(2, 2))
+    ub = UpdateBatch(["a", "c"], [1, 2], {"w": torch.tensor([[0.2, 0.0], [0.0, -0.4]], dtype=torch.float64)}, {"steps": np.array([2.0, 4.0])})
+    out = sc.finish(task(sc), st, ub)
+    expect = -ub.stacked["w"] / (torch.tensor([[2.0], [4.0]], dtype=torch.float64) * 0.1)
+    assert torch.allclose(out.extras["delta_c"]["w"], expect) and torch.allclose(st.values["c_i"]["w"][[0, 2]], expect)
+    assert torch.equal(st.values["c_i"]["w"][1], torch.zeros(2, dtype=torch.float64))  # a site that did not train keeps its c_i

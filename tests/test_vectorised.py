@@ -87,6 +87,8 @@ def test_strategy_same_numbers(fed, name):
     dict(transforms=[ClipNorm(0.05)]),
     dict(personalise=FineTune(epochs=2)),
     dict(strategy=Scaffold, local_steps=3, faults=Faults(stragglers=0.5, straggler_work=0.5)),
+    dict(strategy=Scaffold, transforms=[ClipNorm(0.05)]),  # delta_c from the clipped delta
+    dict(strategy=lambda: Ditto(lam=0.5), local_steps=3, transforms=[ClipNorm(0.05)], faults=Faults(stragglers=0.5, dropout=0.2)),
 ], ids=lambda o: ",".join(f"{k}" for k in o))
 def test_options_same_numbers(fed, opts):
     _same(*_both(fed, **opts))
