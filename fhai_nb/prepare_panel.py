@@ -23,7 +23,7 @@ SMALL_SITES = {"refuse": "Refuse (name them)", "drop": "Drop them", "merge": "Me
 
 def _table(df: pd.DataFrame, name: str) -> str:
     "A report table as HTML with a stable CSS class `fhai-<name>`."
-    return _scroll(df.to_html(index=False, classes=f"fhai-{name}", na_rep="", float_format=lambda v: f"{v:.3g}"))
+    return f"<div style='font-size:0.85em'>{_scroll(df.to_html(index=False, classes=f'fhai-{name}', na_rep='', float_format=lambda v: f'{v:.3g}'))}</div>"
 
 def findings_table(reading) -> pd.DataFrame:
     "An `ExportReading`'s findings as a reader sees them: severity, file, column, lines, what, fix."
@@ -138,7 +138,8 @@ def _pp_draw_values(self: PreparePanel) -> None:
     if self._shown.get("values") != key:
         ds = []
         for i, (v, n) in enumerate(zip(vals.value, vals.rows)):
-            d = _cls(W.Dropdown(description=f"{v} ({n})", options=[(t, k) for k, t in ROLES.items()], style=_STYLE, layout=_wide()), "prep-value")
+            d = _cls(W.Dropdown(description=f"{v} ({n})", options=[(t, k) for k, t in ROLES.items()],
+                                   style={"description_width": "13em"}, layout=_wide()), "prep-value")
             d._fhai_value = v
             d.observe(self._roles_changed, names="value")
             ds.append(d)
