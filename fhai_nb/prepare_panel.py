@@ -8,11 +8,13 @@ Docs: https://example.org/fhai_nb/prepare_panel.html.md"""
 from __future__ import annotations
 import pandas as pd
 import ipywidgets as W
+from .core import FhaiError
 from .widgets import FederationState
 from .panels import _cls, _link, _note, _esc, _scroll, _show, _STYLE, _wide, _dropdown
 
 # %% auto #0
-__all__ = ['CENSORED', 'ROLES', 'MISSING_OUTCOME', 'MISSING_SITE', 'SMALL_SITES', 'findings_table', 'PreparePanel']
+__all__ = ['CENSORED', 'ROLES', 'MISSING_OUTCOME', 'MISSING_SITE', 'SMALL_SITES', 'findings_table', 'outcome_values',
+           'missing_counts', 'group_columns', 'csv_columns', 'PreparePanel']
 
 # %% ../nbs/13c_prepare_panel.ipynb #19736eef
 CENSORED = {"": "Refuse (say where)", "bound": "Use the limit (89 for '> 89')", "missing": "Treat as missing"}
@@ -31,6 +33,41 @@ def findings_table(reading) -> pd.DataFrame:
     f = reading.findings
     return pd.DataFrame(dict(severity=f.severity, file=f.file, column=f.column.fillna(""), lines=[_lines_text(l) for l in f.lines],
                              what=f.what, fix=f.fix))
+
+# %% ../nbs/13c_prepare_panel.ipynb #bfc06dbf
+def outcome_values(state: FederationState,  # the federation state of an upload
+                   limit: int = 20,  # at most this many values, the commonest first
+                   ) -> pd.DataFrame:
+    "The values of the chosen outcome column in the upload and their row counts (empty when there is none to read)."
+    from fhai_nb.core import _plain
+    try: df = state.csv_frame()
+    except FhaiError: df = None
+    if df is None or state.target not in df.columns: return pd.DataFrame({"value": [], "rows": []})
+    vc = df[state.target].value_counts().head(limit)
+    return pd.DataFrame({"value": _plain(list(vc.index)), "rows": vc.to_numpy()})
+
+def missing_counts(state: FederationState,  # the federation state of an upload
+                  ) -> dict:
+    "Rows of the upload with an empty outcome and with an empty site column (None where the column is not chosen yet)."
+    try: df = state.csv_frame()
+    except FhaiError: return dict(outcome=None, site=None)
+    empty = lambda c: int((df[c].isna() | (df[c].astype(str).str.strip() == "")).sum()) if c in df.columns else None
+    return dict(outcome=empty(state.target), site=empty(state.site_col))
+
+def group_columns(state: FederationState,  # the federation state of an upload
+                  max_values: int = 30,  # a grouping column has at most this many values
+                 ) -> list[str]:
+    "Columns small sites can be grouped by: text columns with 2 to `max_values` values, besides the outcome and the site."
+    try: df = state.csv_frame()
+    except FhaiError: return []
+    return [str(c) for c in df.columns if c not in (state.target, state.site_col) and not pd.api.types.is_numeric_dtype(df[c].dtype)
+            and 2 <= df[c].nunique() <= max_values]
+
+def csv_columns(state: FederationState,  # the federation state of an upload
+               ) -> list[str]:
+    "The upload's column names once it reads (empty before)."
+    try: return [str(c) for c in state.csv_frame().columns]
+    except FhaiError: return []
 
 # %% ../nbs/13c_prepare_panel.ipynb #9bd56352
 class PreparePanel(W.VBox):
@@ -106,19 +143,19 @@ def _pp_redraw(self: PreparePanel) -> None:
             + _table(findings_table(r), "prep-findings-table"))
         c = s.read_options.get("censored", "")
         self.censored.value = c if isinstance(c, str) and c in CENSORED else ""
-        cols = s.csv_columns() if r is not None and r.ok else []
+        cols = csv_columns(s) if r is not None and r.ok else []
         for w in self.pickers:  # the outcome and site pickers offer the columns of the file as read
             if cols and list(w.options) != cols: w.options = cols
         _show(self.prep_box, s.source == "csv" and s.partition == "natural" and r is not None and r.ok)
         self._draw_values()
-        m = s.missing_counts()
+        m = missing_counts(s)
         self.missing.value = _note(" ".join(x for x in [
             f"{m['outcome']} row(s) have no value in {_esc(repr(s.target))}." if m["outcome"] is not None else "",
             f"{m['site']} row(s) have no value in {_esc(repr(s.site_col))}." if m["site"] is not None else ""] if x))
         p = s.preparation
         self.rows.value = "" if p is None else _table(p.rows_, "prep-rows-table") + _table(p.outcome_, "prep-outcome-table")
         self._draw_exclusions(p)
-        groups = s.group_columns()
+        groups = group_columns(s)
         opts = [(v, k) for k, v in SMALL_SITES.items()] + [(f"Group by {g}", g) for g in groups]
         if s.small_sites not in [k for _, k in opts]: opts.append((f"Group by {s.small_sites}", s.small_sites))
         if list(self.small_sites.options) != opts: self.small_sites.options = opts
@@ -133,7 +170,7 @@ PreparePanel.redraw = _pp_redraw
 def _pp_draw_values(self: PreparePanel) -> None:
     "One role picker per value of the outcome column (rebuilt when the column or its values change)."
     s = self.state
-    vals = s.outcome_values()
+    vals = outcome_values(s)
     key = (s.target, tuple(map(str, vals.value)))
     if self._shown.get("values") != key:
         ds = []

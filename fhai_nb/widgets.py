@@ -213,39 +213,6 @@ def _message(e: BaseException) -> str:
     log.error("unexpected error in the playground", exc_info=e)  # never on the page; configure logging to see it
     return f"Something went wrong ({type(e).__name__}: {e}). Try other settings."
 
-# %% ../nbs/13_widgets.ipynb #e670e633
-def _outcome_values(self: FederationState, limit: int = 20,  # at most this many values, the commonest first
-                   ) -> pd.DataFrame:
-    "The values of the chosen outcome column in the upload and their row counts (empty when there is none to read)."
-    from fhai_nb.core import _plain
-    try: df = self.csv_frame()
-    except FhaiError: df = None
-    if df is None or self.target not in df.columns: return pd.DataFrame({"value": [], "rows": []})
-    vc = df[self.target].value_counts().head(limit)
-    return pd.DataFrame({"value": _plain(list(vc.index)), "rows": vc.to_numpy()})
-
-def _missing_counts(self: FederationState) -> dict:
-    "Rows of the upload with an empty outcome and with an empty site column (None where the column is not chosen yet)."
-    try: df = self.csv_frame()
-    except FhaiError: return dict(outcome=None, site=None)
-    empty = lambda c: int((df[c].isna() | (df[c].astype(str).str.strip() == "")).sum()) if c in df.columns else None
-    return dict(outcome=empty(self.target), site=empty(self.site_col))
-
-def _group_columns(self: FederationState, max_values: int = 30) -> list[str]:
-    "Columns small sites can be grouped by: text columns with 2 to `max_values` values, besides the outcome and the site."
-    try: df = self.csv_frame()
-    except FhaiError: return []
-    return [str(c) for c in df.columns if c not in (self.target, self.site_col) and not pd.api.types.is_numeric_dtype(df[c].dtype)
-            and 2 <= df[c].nunique() <= max_values]
-
-def _csv_columns(self: FederationState) -> list[str]:
-    "The upload's column names once it reads (empty before)."
-    try: return [str(c) for c in self.csv_frame().columns]
-    except FhaiError: return []
-
-FederationState.outcome_values, FederationState.missing_counts, FederationState.group_columns = _outcome_values, _missing_counts, _group_columns
-FederationState.csv_columns = _csv_columns
-
 # %% ../nbs/13_widgets.ipynb #0f2f4ef5
 MODELS = {"logreg": "Logistic regression", "mlp": "MLP (one hidden layer)"}
 STRATEGIES = {"fedavg": "FedAvg", "fedprox": "FedProx", "fedadam": "FedAdam", "fedyogi": "FedYogi", "fedadagrad": "FedAdagrad",
