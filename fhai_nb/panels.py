@@ -15,7 +15,7 @@ import traitlets as T
 import ipywidgets as W
 from .core import FhaiError, Federation
 from .widgets import (SOURCES, PARTITIONS, MODELS, STRATEGIES, STRATEGY_PARAMS, ATTACKS, RESULT_METRICS, FederationState,
-                             TrainingState, RunState, Session, Experiment, playground_code, _message)
+                             TrainingState, RunState, Session, Experiment, playground_code, _message, result_coverage, results_warnings)
 from .inspector import InspectorState, server_view_summary
 
 # %% auto #0
@@ -135,7 +135,9 @@ class FederationPanel(W.VBox):
                                                         style=_STYLE, layout=_wide()), "site-col")
         self.upload.observe(self._uploaded, names="value")
         self.synthetic_box = W.VBox([self.site_size, self.size_skew, self.case_mix, self.prevalence, self.missingness, self.unit_drift])
-        self.csv_box = W.VBox([self.upload, self.target, self.site_col])
+        from fhai_nb.prepare_panel import PreparePanel  # the reading findings and the preparation step of an upload
+        self.prepare_panel = PreparePanel(s, pickers=[self.target, self.site_col])
+        self.csv_box = W.VBox([self.upload, self.prepare_panel])
         self.message = _cls(W.HTML(), "fed-message")
         self.score = _cls(W.HTML(), "noniid")
         self.summary = _cls(W.HTML(), "fed-summary")
@@ -158,6 +160,9 @@ class FederationPanel(W.VBox):
         with s.hold_trait_notifications():
             s.auto = False
             s.csv_name, s.csv_bytes, s.source = f["name"], bytes(f["content"]), "csv"
+            # a new file: the previous file's reading and preparation choices do not apply to it
+            s.read_options, s.positive, s.negative, s.outcome_missing, s.keep = {}, [], [], [], []
+            s.missing_outcome, s.missing_site, s.small_sites = "drop", "drop", "refuse"
             try:
                 cols = [str(c) for c in s.csv_frame().columns]
                 self.target.options, self.site_col.options = cols, cols
@@ -336,6 +341,8 @@ class ResultsPanel(W.VBox):
                                       style=_STYLE), "results-metric")
         self.comparison = _cls(W.HTML(), "comparison")
         self.message = _cls(W.HTML(), "results-message")
+        self.coverage = _cls(W.HTML(), "results-coverage")  # how many sites each aggregate covers
+        self.warnings = _cls(W.HTML(), "results-warnings")  # small or one-class test sets, one-class predictions
         self.bars = figure_widget("site-bars", 300, barmode="group") if plots else None
         self.calibration = figure_widget("calibration", 300, xaxis=dict(title="predicted risk", range=[0, 1]),
                                          yaxis=dict(title="observed rate", range=[0, 1])) if plots else None
@@ -344,9 +351,9 @@ class ResultsPanel(W.VBox):
         self.bars_box = W.Box([self.bars] if plots else [], layout=W.Layout(flex="1 1 50%", min_width="300px"))
         self.calibration_box = W.Box([self.calibration] if plots else [], layout=W.Layout(flex="1 1 45%", min_width="300px"))
         plots_box = [W.HBox([self.bars_box, self.calibration_box], layout=W.Layout(width="100%", flex_flow="row wrap"))] if plots else []
-        super().__init__([self.metric, self.message, self.comparison, *plots_box, W.HTML("<b>Runs this session</b>"), self.table, self.download])
+        super().__init__([self.metric, self.message, self.warnings, self.comparison, self.coverage, *plots_box, W.HTML("<b>Runs this session</b>"), self.table, self.download])
         _cls(self, "results-panel")
-        s.observe(lambda c: self.redraw(), names=["runs", "comparison", "reliability", "message"])
+        s.observe(lambda c: self.redraw(), names=["runs", "comparison", "reliability", "message", "test_sizes"])
         self.metric.observe(lambda c: self.redraw(), names="value")
         self.redraw()
 
@@ -363,6 +370,7 @@ class ResultsPanel(W.VBox):
             self.download.value = (f"<a download='fhai_session_runs.csv' href='data:text/csv;base64,{b64}' "
                                    f"class='fhai-download-link'>Download the session's runs as CSV</a>")
         comp = s.comparison
+        self._warn(comp, m)
         if comp is None or comp.empty:
             self.comparison.value = ""
         else:
@@ -398,6 +406,18 @@ def _rp_calibration(self: ResultsPanel, rel) -> None:
                                          name=str(site), line=dict(color=_PALETTE[i % 10]), marker=dict(size=[4 + min(n, 60) ** 0.5 for n in g.n]))
         self.calibration.figure.layout.title = "Calibration of the federated model"
 
+def _rp_warn(self: ResultsPanel, comp, m) -> None:
+    "Say how many sites the aggregates cover, and warn about small or one-class test sets and one-class predictions."
+    if comp is None or comp.empty:
+        self.coverage.value = self.warnings.value = ""
+        return
+    cov = result_coverage(comp, m)
+    self.coverage.value = _note(f"'weighted', 'mean' and 'worst' of {PLOT_METRICS.get(m, m)} cover: "
+                                + "; ".join(f"{_esc(r.method)} {r.covered} of {r.sites} sites" for r in cov.itertuples()))
+    ws = results_warnings(comp, self.session.test_sizes, m)
+    self.warnings.value = "".join(f"<div class='fhai-results-warning'>{_note('Warning: ' + _esc(w), 'error')}</div>" for w in ws)
+
+ResultsPanel._warn = _rp_warn
 ResultsPanel._bars = _rp_bars
 ResultsPanel._calibration = _rp_calibration
 

@@ -92,6 +92,31 @@ def _partition_source(target: str | None = None,  # binary outcome column of the
         df = _read_rows("partition", path, read_csv, frame)
     return data.partition(df, target, **kwargs)
 
+# %% ../nbs/11_runs.ipynb #594c6842
+def _preparation(prepare: Mapping,  # choices of `fhai_nb.prepare.prepare` (outcome= is required)
+                 path: str | None = None,  # the raw export (with `frame`: the file the rows came from)
+                 read: Mapping | None = None,  # options of `fhai_nb.data.read_export`, e.g. {'censored': 'bound'}
+                 frame: pd.DataFrame | None = None,  # the rows as `read_export` gave them, already in memory
+                ):
+    "The fitted `Preparation` of one raw export: read it (unless the rows are given), then prepare it with the recorded choices."
+    from fhai_nb.data import read_export
+    from fhai_nb.prepare import prepare as _prepare
+    if not isinstance(prepare, Mapping): raise FhaiError(f"data source 'prepared' needs prepare= a dict of prepare's choices (outcome=... at least), got {prepare!r}")
+    if read is not None and not isinstance(read, Mapping): raise FhaiError(f"data source 'prepared': read= must be a dict of read_export options, got {read!r}")
+    if frame is None:
+        if path is None: raise FhaiError("data source 'prepared' needs path= (the export) or rows in memory (RunConfig(data_frame=df))")
+        frame = read_export(path, **dict(read or {})).check().frame
+    elif not isinstance(frame, pd.DataFrame): raise FhaiError(f"data source 'prepared': data_frame must be a pandas DataFrame, got {type(frame).__name__}")
+    return _prepare(frame.copy(), **dict(prepare))
+
+def _prepared_source(prepare: Mapping,  # choices of `fhai_nb.prepare.prepare`
+                     path: str | None = None,  # the raw export to read
+                     read: Mapping | None = None,  # options of `fhai_nb.data.read_export`
+                     frame: pd.DataFrame | None = None,  # the rows as read, already in memory (then `path` is not read)
+                    ) -> Federation:
+    "A federation from one raw export with a site column: `read_export`, then `prepare` (see `fhai_nb.prepare`)."
+    return _preparation(prepare, path, read, frame).federation_
+
 # %% ../nbs/11_runs.ipynb #68fef683
 def _source_fn(source: str) -> Callable:
     "The function that builds a data source."
@@ -105,9 +130,10 @@ def _source_fn(source: str) -> Callable:
         from fhai_nb.data import from_csvs; return from_csvs
     if source == "frame": return _frame_source
     if source == "partition": return _partition_source
+    if source == "prepared": return _prepared_source
     raise _unknown("data source", source, DATA_SOURCES)
 
-DATA_SOURCES = ("heart_disease", "synthetic", "csv", "frame", "partition")
+DATA_SOURCES = ("heart_disease", "synthetic", "csv", "frame", "partition", "prepared")
 
 def _hospitals(specs) -> list:
     "HospitalSpec objects from a config's list of dicts (synthetic source, explicit hospitals)."
@@ -132,7 +158,7 @@ def _check_data(spec: Mapping) -> tuple[Callable, dict]:
     if spec["source"] == "synthetic" and opts.get("hospitals") is not None: _hospitals(opts["hospitals"])
     return fn, opts
 
-_IN_MEMORY = ("frame", "partition")  # the sources that can take rows held in Python
+_IN_MEMORY = ("frame", "partition", "prepared")  # the sources that can take rows held in Python
 
 def build_federation(spec: Mapping,  # {'source': ..., **options}, see the table above
                      frame: pd.DataFrame | None = None,  # rows in memory for the 'frame' and 'partition' sources
@@ -541,6 +567,12 @@ def _data_code(data: Mapping,  # a config's data entry
     if src == "frame":
         return (["import pandas as pd", "from fhai_nb.core import Federation"],
                 _rows_code(o, memory) + [f"fed = Federation.from_frame(df, {_kw(o)})"])
+    if src == "prepared":
+        read, path = o.get("read") or {}, o.get("path")
+        if path is None: lines = ["# df: your DataFrame as read_export gave it (the config's data_frame); define it before running this code"]
+        else: lines = [f"df = read_export({path!r}{', ' + _kw(read) if read else ''}).check().frame" + ("  # the rows were given in memory; this is the file they came from" if memory else "")]
+        return (["from fhai_nb.data import read_export", "from fhai_nb.prepare import prepare"],
+                lines + [f"prep = prepare(df, {_kw(o.get('prepare') or {})})", "fed = prep.federation_"])
     if src == "partition":
         if o.get("heart_disease") is not None:
             proto = o.pop("heart_disease"); o.pop("path", None); o.pop("read_csv", None); target = o.pop("target", None) or "target"

@@ -26,7 +26,8 @@ log.addHandler(logging.NullHandler())  # a library does not print; configure log
 # %% auto #0
 __all__ = ['log', 'SOURCES', 'PARTITIONS', 'HD_SITES', 'MODELS', 'STRATEGIES', 'STRATEGY_PARAMS', 'ATTACKS', 'STATUSES',
            'RESULT_METRICS', 'FederationState', 'TrainingState', 'experiment_config', 'playground_code',
-           'BackgroundRunner', 'RunState', 'Session', 'run_record', 'Experiment', 'site_reliability']
+           'BackgroundRunner', 'RunState', 'Session', 'run_record', 'result_coverage', 'results_warnings', 'Experiment',
+           'site_reliability']
 
 # %% ../nbs/13_widgets.ipynb #719f3d78
 SOURCES = {"heart_disease": "UCI Heart Disease", "synthetic": "Synthetic hospitals", "csv": "Your CSV"}
@@ -51,6 +52,17 @@ class FederationState(T.HasTraits):
     csv_bytes = T.Bytes(b"").tag(spec=True)
     target = T.Unicode("target").tag(spec=True)
     site_col = T.Unicode("").tag(spec=True)
+    # an upload with a site column is read by read_export, then prepared (fhai_nb.prepare) with these choices
+    read_options = T.Dict().tag(spec=True)  # read_export options, e.g. {'censored': 'bound'} for '> 89'-style cells
+    positive = T.List().tag(spec=True)  # outcome value(s) meaning the event ([]: the outcome is 0/1 already)
+    negative = T.List().tag(spec=True)  # outcome value(s) meaning no event ([]: the one other value)
+    outcome_missing = T.List().tag(spec=True)  # outcome value(s) meaning 'not known', e.g. ['unknown']
+    missing_outcome = T.Enum(["drop", "refuse"], default_value="drop").tag(spec=True)  # rows without an outcome
+    missing_site = T.Enum(["drop", "keep", "refuse"], default_value="drop").tag(spec=True)  # rows without a site
+    keep = T.List().tag(spec=True)  # columns the feature screen excludes that the user keeps as features
+    small_sites = T.Unicode("refuse").tag(spec=True)  # 'refuse', 'drop', 'merge' or a column to group small sites by
+    reading = T.Any(None, allow_none=True)  # the upload's ExportReading (its findings), or None
+    preparation = T.Any(None, allow_none=True)  # the fitted Preparation of an upload with a site column, or None
     auto = T.Bool(True)
     federation = T.Any(None, allow_none=True)
     error = T.Unicode("")
@@ -67,17 +79,22 @@ class FederationState(T.HasTraits):
     def _changed(self, change):
         if self.auto: self.refresh()
 
-    _csv = None  # (the uploaded bytes, their frame): every control change rebuilds, but an upload is parsed once
+    _csv = None  # (the uploaded bytes, read options, frame): every control change rebuilds, but an upload is read once
 
     def csv_frame(self) -> pd.DataFrame:
-        "The uploaded CSV as a frame (a fresh copy; the file is parsed once per upload)."
-        if not self.csv_bytes: raise FhaiError("no CSV uploaded yet; use 'Upload CSV' to choose a file")
-        if self._csv is None or self._csv[0] is not self.csv_bytes:
-            try: df = pd.read_csv(io.BytesIO(self.csv_bytes))
-            except (ValueError, UnicodeDecodeError) as e: raise FhaiError(f"could not read {self.csv_name or 'the file'} as CSV: {e}") from None
-            if df.empty: raise FhaiError(f"{self.csv_name or 'the file'} holds no rows")
-            self._csv = (self.csv_bytes, df)
-        return self._csv[1].copy()
+        "The upload as `read_export` reads it (a fresh copy; read once per upload and read options); its findings go to `reading`."
+        if not self.csv_bytes:
+            if self.csv_name: raise FhaiError(f"file {self.csv_name!r} is empty: no header and no rows. Export the table again")
+            raise FhaiError("no CSV uploaded yet; use 'Upload CSV' to choose a file")
+        opts = repr(sorted(self.read_options.items()))
+        if self._csv is None or self._csv[0] is not self.csv_bytes or self._csv[1] != opts:
+            from fhai_nb.data import read_export
+            self._csv = None
+            self.set_trait("reading", None)
+            r = read_export(self.csv_bytes, name=self.csv_name or "your CSV", **self.read_options)  # structural faults raise here
+            self.set_trait("reading", r)
+            self._csv = (self.csv_bytes, opts, r.check().frame)  # cell faults: one message listing each (file, column, lines, fix)
+        return self._csv[2].copy()
 
     def frame(self) -> pd.DataFrame | None:
         "The rows held in memory for the config (the uploaded CSV), or None for the built-in sources."
@@ -118,8 +135,20 @@ def _data(self: FederationState) -> dict:
         return self._partition({"source": "partition", "heart_disease": "flamby", "target": "target"})
     if self.source == "synthetic": return {"source": "synthetic", **self._synthetic_kwargs()}
     name = self.csv_name or "your_data.csv"  # the file the uploaded rows came from, named in the code
-    if self.partition == "natural": return {"source": "frame", "path": name, "site_col": self.site_col, "target": self.target, "seed": self.seed}
+    if self.partition == "natural":
+        return {"source": "prepared", "path": name, **({"read": dict(self.read_options)} if self.read_options else {}),
+                "prepare": self.prepare_choices()}
     return self._partition({"source": "partition", "path": name, "target": self.target})
+
+def _prepare_choices(self: FederationState) -> dict:
+    "The preparation step's choices as `prepare` keywords (its defaults left out): the `prepare` entry of the data."
+    from fhai_nb.core import _plain
+    d = dict(outcome=self.target, site_col=self.site_col)
+    for k in ("positive", "negative", "outcome_missing", "keep"):
+        if getattr(self, k): d[k] = _plain(list(getattr(self, k)))
+    for k, default in (("missing_outcome", "drop"), ("missing_site", "drop"), ("small_sites", "refuse"), ("seed", 0)):
+        if getattr(self, k) != default: d[k] = getattr(self, k)
+    return d
 
 def _partition(self: FederationState, d: dict) -> dict:
     d.update(n_sites=self.n_sites, scheme=self.partition, seed=self.seed)
@@ -137,9 +166,14 @@ def _synthetic_kwargs(self: FederationState) -> dict:
     return kw
 
 def _build(self: FederationState) -> Federation:
-    "The federation of the data entry."
-    from fhai_nb.runs import build_federation
-    return build_federation(self.data(), self.frame())
+    "The federation of the data entry (for a prepared upload, the `Preparation` is kept too: the panel shows its report)."
+    from fhai_nb.runs import build_federation, _preparation
+    self.set_trait("preparation", None)
+    spec = self.data()
+    if spec["source"] != "prepared": return build_federation(spec, self.frame())
+    prep = _preparation(spec["prepare"], spec["path"], spec.get("read"), self.frame())  # what build_federation does, keeping prep
+    self.set_trait("preparation", prep)
+    return prep.federation_
 
 def _code(self: FederationState) -> str:
     "Python that builds the same federation (the data half of `RunConfig.to_python`)."
@@ -148,6 +182,7 @@ def _code(self: FederationState) -> str:
     return "\n".join(list(dict.fromkeys(imports)) + lines)
 
 FederationState.data, FederationState._partition, FederationState._synthetic_kwargs = _data, _partition, _synthetic_kwargs
+FederationState.prepare_choices = _prepare_choices
 FederationState.build, FederationState.code = _build, _code
 
 # %% ../nbs/13_widgets.ipynb #3754ffda
@@ -157,7 +192,7 @@ def _refresh(self: FederationState) -> None:
         fed = self.build()
     except Exception as e:  # every failure becomes a message in the app
         fed = None
-        self.set_trait("federation", None); self.set_trait("report", None)
+        self.set_trait("federation", None); self.set_trait("report", None); self.set_trait("preparation", None)
         self.set_trait("score", float("nan")); self.set_trait("error", _message(e)); self.set_trait("warning", "")
     if fed is not None:
         self.set_trait("federation", fed); self.set_trait("error", "")
@@ -394,6 +429,7 @@ class Session(T.HasTraits):
     runs = T.List()  # one dict per finished run: settings and final metrics
     comparison = T.Any(None, allow_none=True)  # DataFrame(method, site, metric, value) for the latest run
     reliability = T.Any(None, allow_none=True)  # per-site reliability curves of the latest federated model (test rows)
+    test_sizes = T.Dict()  # test rows per site of the latest run's federation (the counts sites report with their metrics)
     message = T.Unicode("")
 
     def add(self, record: dict) -> None:
@@ -424,6 +460,49 @@ def run_record(fstate: FederationState, tstate: TrainingState, rstate: RunState)
                 v = last[(last.metric == m) & (last.site == agg)].value
                 if len(v): rec[f"{m}_{agg}"] = round(float(v.iloc[-1]), 4)
     return rec
+
+# %% ../nbs/13_widgets.ipynb #c1bc39bd
+_AGGS = ("weighted", "mean", "worst", "best", "gap")
+
+def result_coverage(comparison: pd.DataFrame,  # DataFrame(method, site, metric, value), as `Session.comparison`
+                    metric: str = "auroc",  # the metric whose aggregates are described
+                   ) -> pd.DataFrame:
+    "Per method: how many sites have a value of `metric` (what 'weighted', 'mean' and 'worst' cover) and which have none."
+    c = comparison[(comparison.metric == metric) & ~comparison.site.isin(_AGGS)]
+    rows = [dict(method=m, metric=metric, sites=len(g), covered=int(g.value.notna().sum()), left_out=list(g.site[g.value.isna()]))
+            for m, g in c.groupby("method", sort=False)]
+    return pd.DataFrame(rows, columns=["method", "metric", "sites", "covered", "left_out"])
+
+def results_warnings(comparison: pd.DataFrame,  # DataFrame(method, site, metric, value), as `Session.comparison`
+                     test_sizes: Mapping[str, int] | None = None,  # test rows per site
+                     metric: str = "auroc",  # the metric shown
+                     min_test_rows: int = 20,  # fewer test rows than this: the site's metrics are noise
+                     chance_margin: float = 0.05,  # balanced accuracy within this of 0.5 is chance
+                     accuracy_gap: float = 0.15,  # ... while accuracy is at least this much higher: one class predicted
+                    ) -> list[str]:
+    "Plain-language warnings about the latest results: aggregates over fewer sites, small or one-class test sets, one-class predictions."
+    from fhai_nb.metrics import METRIC_LABELS
+    out, name = [], METRIC_LABELS.get(metric, metric)
+    if comparison is None or comparison.empty: return out
+    cov = result_coverage(comparison, metric)
+    first = comparison.method.iloc[0]
+    r = cov[cov.method == first].iloc[0] if (cov.method == first).any() else None
+    if r is not None and r.covered < r.sites:
+        out.append(f"{name} 'weighted', 'mean' and 'worst' cover {r.covered} of {r.sites} sites: no {name} at " + ", ".join(map(str, r.left_out))
+                   + " (undefined there, e.g. one outcome class in the test rows).")
+    bal = comparison[(comparison.method == first) & (comparison.metric == "balanced_accuracy") & ~comparison.site.isin(_AGGS)]
+    one = list(bal.site[bal.value.isna()])
+    if one: out.append(f"{len(one)} site(s) have one outcome class in their test rows ({', '.join(map(str, one))}): AUROC and balanced accuracy are undefined there.")
+    small = {s: n for s, n in (test_sizes or {}).items() if n < min_test_rows}
+    if small: out.append(f"{len(small)} site(s) have fewer than {min_test_rows} test rows (" + ", ".join(f"{s}: {n}" for s, n in small.items())
+                         + "): their metrics are mostly noise; group small sites (prepare's small_sites) or read them with care.")
+    w = comparison[comparison.site == "weighted"].pivot_table(index="method", columns="metric", values="value", sort=False)
+    for m, row in w.iterrows():
+        acc, b = row.get("accuracy", np.nan), row.get("balanced_accuracy", np.nan)
+        if b == b and acc == acc and abs(b - 0.5) <= chance_margin and acc - b >= accuracy_gap:
+            out.append(f"{m} predicts (almost) one class for everyone: accuracy {acc:.2f} but balanced accuracy {b:.2f}, which is chance. "
+                       "The accuracy reflects how rare the outcome is, not skill: judge the model by AUROC and balanced accuracy, or lower its decision threshold.")
+    return out
 
 # %% ../nbs/13_widgets.ipynb #312fb5c0
 class _Trained:
@@ -459,6 +538,7 @@ class Experiment(T.HasTraits):
         self.model = None  # the latest fitted FederatedClassifier
         self.config = None  # the RunConfig of the latest run
         self._baselines: dict = {}
+        self.federation.observe(self._federation_changed, names="version")
 
     def start(self) -> bool:
         "Validate, then train in the background; False (and a message) if the settings are refused."
@@ -481,6 +561,7 @@ class Experiment(T.HasTraits):
         self.config = config
         self.run.begin(self.training.rounds, fed.site_names)
         self.session.comparison, self.session.reliability, self.session.message = None, None, ""
+        self.session.test_sizes = {s.name: int(s.n_test) for s in fed}
         recipe, evaluate, strategy = self.training.baseline_recipe(), self.evaluate, self.training.strategy
         from fhai_nb.estimator import _engine_accepts
         self.inspector.begin(available=_engine_accepts("server_view"))
@@ -519,7 +600,17 @@ def _ex_on_event(self: Experiment, ev) -> None:
         return
     self.run.add(ev.frame_rows, ev.round, ev.elapsed_s)
 
+def _ex_federation_changed(self: Experiment, change) -> None:
+    "When the data turns into an error, the last run's messages and plots no longer describe it: clear them (the session table stays)."
+    if not self.federation.error or self.runner.running: return
+    r = self.run
+    r.set_trait("frame", None); r.history = None; r.message = ""
+    if r.status == "error": r.status = "idle"
+    self.session.comparison, self.session.reliability, self.session.message, self.session.test_sizes = None, None, "", {}
+    r.tick()
+
 Experiment.stop = _ex_stop
+Experiment._federation_changed = _ex_federation_changed
 Experiment._render = _ex_render
 Experiment._on_event = _ex_on_event
 

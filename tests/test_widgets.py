@@ -148,7 +148,7 @@ def test_show_code_for_csv_upload_names_the_file(tmp_path):
     st = FederationState(source="csv", csv_name="cohort.csv", csv_bytes=df.to_csv(index=False).encode(), target="died", site_col="hospital")
     assert st.error == "" and st.federation.site_names == ["a", "b"]
     code = playground_code(st, TrainingState(rounds=2))
-    assert "read_csv('cohort.csv')" in code
+    assert "read_export('cohort.csv')" in code and "prepare(df, outcome='died', site_col='hospital')" in code  # read and prepared as the app did
     df.to_csv(tmp_path / "cohort.csv", index=False)
     import os
     cwd = os.getcwd(); os.chdir(tmp_path)
@@ -169,11 +169,13 @@ def test_csv_without_target_is_a_message():
     assert ex.run.status == "error" and "No federation to train" in rp.message.value
 
 def test_site_too_small_is_a_message():
-    df = pd.DataFrame(dict(age=range(23), died=[0, 1] * 11 + [0], hospital=["a"] * 20 + ["b"] * 3))
+    df = pd.DataFrame(dict(age=[50, 60, 70, 80] * 5 + [55, 65, 75], died=[0, 1] * 11 + [0], hospital=["a"] * 20 + ["b"] * 3))
     st = FederationState(source="csv", csv_name="x.csv", csv_bytes=df.to_csv(index=False).encode(), target="died", site_col="hospital")
-    assert st.federation is None and "site 'b' has 3 row(s), too few to split" in st.error
+    assert st.federation is None and "'b' (3 rows, 1 positive)" in st.error and "small_sites=" in st.error, st.error
     p = FederationPanel(st, preview=False)
-    assert "too few to split" in p.message.value
+    assert "site(s) are small" in p.message.value
+    p.prepare_panel.small_sites.value = "drop"  # the choice the message names, in the panel
+    assert st.error == "" and st.federation.site_names == ["a"]
 
 def test_settings_the_strategy_refuses_are_a_message():
     ex = Experiment(training=TrainingState(strategy="trimmed_mean", trim_beta=0.1, rounds=2), mode="sync")
@@ -266,9 +268,12 @@ def test_same_column_as_target_and_site_is_a_message():
     assert st.federation is None and "Something went wrong" not in st.error
     assert "'sex'" in st.error and "Site column" in st.error and "Target" in st.error, st.error
 
-def test_csv_read_as_one_column_hints_at_the_separator():
-    st = FederationState(source="csv", csv_name="x.csv", csv_bytes=b"age;died;hospital\n50;0;a\n60;1;b\n", target="died", site_col="hospital")
-    assert st.federation is None and "comma-separated" in st.error, st.error
+def test_semicolon_csv_is_read_with_its_separator():
+    "A European export (semicolons, decimal commas) used to be read as one column; read_export detects its format."
+    df = pd.DataFrame(dict(lactate=[1.5, 2.25] * 20, died=[0, 0, 1, 1] * 10, hospital=["a"] * 20 + ["b"] * 20))
+    st = FederationState(source="csv", csv_name="x.csv", csv_bytes=df.to_csv(index=False, sep=";", decimal=",").encode(), target="died", site_col="hospital")
+    assert st.error == "" and st.reading.options["sep"] == ";" and st.reading.options["decimal"] == ","
+    assert st.federation.site_names == ["a", "b"] and st.csv_frame().lactate.tolist()[:2] == [1.5, 2.25]
 
 def test_site_reliability_suppresses_small_bins():
     "A calibration bin holding 1-4 test patients would release their outcome (frac_pos) beside their risk: small cells are hidden."
