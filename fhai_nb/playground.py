@@ -81,7 +81,7 @@ class Playground(W.VBox):
 
 # %% ../nbs/14_playground.ipynb #08487532
 DASHBOARDS = {"playground": "Federated learning playground", "heterogeneity": "Heterogeneity explorer",
-              "why_federate": "Why federate? Heart Disease"}
+              "why_federate": "Why federate? Heart Disease", "privacy": "Privacy against utility"}
 
 def dashboards_dir() -> Path:
     "The folder of dashboard notebooks shipped inside the package."
