@@ -394,8 +394,8 @@ class PrivacyPanel(W.VBox):
                                    + (": client-level DP protects each site's whole contribution with the same epsilon" if (last.level == "site").all() else ""))
         self.table.value = f"<table class='fhai-privacy-table'>{head}{body}</table>"
         per = e.groupby("round")["epsilon"].max()
-        lines = [f"<div data-round='{k}'>round {k}: epsilon {v:.3f}</div>" for k, v in per.tail(10).items()]
-        self.rounds.value = "<div style='color:#555;font-size:0.9em'>" + "".join(lines) + "</div>"
+        lines = [f"<span data-round='{k}'>{k}: {v:.3g}</span>" for k, v in per.tail(10).items()]
+        self.rounds.value = "<div style='color:#555;font-size:0.9em'>epsilon by round: " + " &middot; ".join(lines) + "</div>"
 
 # %% ../nbs/13b_panels.ipynb #dedf6164
 class ResultsPanel(W.VBox):

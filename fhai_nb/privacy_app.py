@@ -233,6 +233,6 @@ class PrivacyUtilityApp(W.VBox):
         if t is None or t.empty:
             self.table.value = ""
             return
-        show = t.assign(epsilon=t.epsilon.map(lambda e: "inf (no DP)" if math.isinf(e) else f"{e:.3g}"))
+        show = t.drop(columns="data").assign(epsilon=t.epsilon.map(lambda e: "inf (no DP)" if math.isinf(e) else f"{e:.3g}"))
         self.table.value = show.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-", classes="fhai-privacy-app-rows")
         if self.plot is not None: self.plot.figure = plot_privacy_utility(t)

@@ -588,6 +588,7 @@ class Experiment(T.HasTraits):
         self.run.begin(self.training.rounds, fed.site_names)
         self.session.comparison, self.session.reliability, self.session.message = None, None, ""
         recipe, evaluate, strategy = self.training.baseline_recipe(), self.evaluate, self.training.strategy
+        privacy = "" if self.training.privacy == "none" else ", " + PRIVACY[self.training.privacy].lower().replace("dp", "DP")
         from fhai_nb.estimator import _engine_accepts
         self.inspector.begin(available=_engine_accepts("server_view"))
         tap = bool(config.training.get("transforms"))  # privacy transforms write ledger rows: show them as they come
@@ -599,7 +600,7 @@ class Experiment(T.HasTraits):
             finally: clf.set_params(callbacks=(), transforms=base)
             emit(_Trained(clf))
             if not evaluate or should_stop(): return (clf, None)  # Stop means stop: no baselines trained after it
-            return (clf, self._results(fed, clf, recipe, strategy))
+            return (clf, self._results(fed, clf, recipe, strategy, privacy))
         self.runner.start(job, self._on_event, self._render, self._on_done)
         return True
 
@@ -647,7 +648,7 @@ def _on_done(self: Experiment, result, error) -> None:
     if self.run.message == _COMPARING: self.run.message = ""  # the comparison is in: Run works again
     self.run.tick()
 
-def _results(self: Experiment, fed, clf, recipe: dict, strategy: str):
+def _results(self: Experiment, fed, clf, recipe: dict, strategy: str, privacy: str = ""):
     "Comparison with pooled and local-only baselines (cached per federation and recipe), and per-site calibration."
     from fhai_nb.estimator import PooledClassifier, LocalClassifier
     key = repr(sorted((k, repr(v)) for k, v in recipe.items()))
@@ -655,7 +656,7 @@ def _results(self: Experiment, fed, clf, recipe: dict, strategy: str):
     if b.get("fed") is not fed or b.get("key") != key:  # keep only the current federation's baselines
         b = self._baselines = dict(fed=fed, key=key, methods=[("pooled (non-private)", PooledClassifier(**recipe).fit(fed)),
                                                               ("local only", LocalClassifier(**recipe).fit(fed))])
-    methods = [(f"federated ({STRATEGIES[strategy]})", clf)] + b["methods"]
+    methods = [(f"federated ({STRATEGIES[strategy]}{privacy})", clf)] + b["methods"]
     comp = pd.concat([m.evaluate(fed, "test").assign(method=name) for name, m in methods], ignore_index=True)
     return comp[["method", "site", "metric", "value"]], site_reliability(fed, clf)
 
