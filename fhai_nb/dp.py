@@ -198,9 +198,9 @@ def _check_plan(plan):
         raise FhaiError("DP-SGD needs a PoissonPlan (poisson_plan(...)): fixed-size shuffled batches are not the Poisson sampling "
                         "that the RDP/PRV accountants assume, so their epsilon would be wrong; use sample_rate = batch_size / n_rows")
 
-def _check_clip(max_grad_norm) -> float:
+def _check_clip(max_grad_norm, name: str = "max_grad_norm") -> float:
     if isinstance(max_grad_norm, bool) or not isinstance(max_grad_norm, (int, float)) or not max_grad_norm > 0 or not math.isfinite(max_grad_norm):
-        raise FhaiError(f"clip norm must be a positive number, got {max_grad_norm!r}; e.g. max_grad_norm=1.0")
+        raise FhaiError(f"clip norm must be a positive number, got {max_grad_norm!r}; e.g. {name}=1.0")
     return float(max_grad_norm)
 
 def train_dp_stacked(module,  # the model (not modified)
@@ -383,7 +383,7 @@ class DPFedAvg(Transform):
                  count_std: float | None = None,  # sigma_b of the noised unclipped count (default: expected participants / 20)
                 ):
         check_mechanism(noise_multiplier, 1.0, 0)
-        self.clip_norm = _check_clip(clip_norm)
+        self.clip_norm = _check_clip(clip_norm, "clip_norm")
         if sample_rate is not None: check_mechanism(1.0, sample_rate, 0)
         if noise not in ("central", "distributed"): raise FhaiError(f"noise must be 'central' or 'distributed', got {noise!r}")
         if adaptive and noise == "distributed":

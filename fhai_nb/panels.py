@@ -14,13 +14,13 @@ import pandas as pd
 import traitlets as T
 import ipywidgets as W
 from .core import FhaiError, Federation
-from .widgets import (SOURCES, PARTITIONS, MODELS, STRATEGIES, STRATEGY_PARAMS, ATTACKS, RESULT_METRICS, FederationState,
+from .widgets import (SOURCES, PARTITIONS, MODELS, STRATEGIES, STRATEGY_PARAMS, ATTACKS, PRIVACY, RESULT_METRICS, FederationState,
                              TrainingState, RunState, Session, Experiment, playground_code, _message, result_coverage, results_warnings)
 from .inspector import InspectorState, server_view_summary
 
 # %% auto #0
 __all__ = ['PRIVACY_NOTE', 'STATUS_TEXT', 'PLOT_METRICS', 'INSPECTOR_NOTE', 'PlotView', 'figure_widget', 'FederationPanel',
-           'TrainingPanel', 'RunPanel', 'ResultsPanel', 'CodePanel', 'InspectorPanel']
+           'TrainingPanel', 'RunPanel', 'PrivacyPanel', 'ResultsPanel', 'CodePanel', 'InspectorPanel']
 
 # %% ../nbs/13b_panels.ipynb #68004e6f
 def _cls(w: W.DOMWidget, name: str) -> W.DOMWidget:
@@ -218,9 +218,10 @@ def _preview_figure(fed: Federation, view: str):
     return H.plot_feature(fed, view)
 
 # %% ../nbs/13b_panels.ipynb #4d8f2cec
-PRIVACY_NOTE = ("<b>Privacy</b>: differential privacy (clipping and noise on each site's update, with a privacy ledger) and "
-                "secure aggregation arrive with the privacy work. Runs in this playground use no privacy transforms yet: "
-                "every site sends its exact update to the coordinator.")
+PRIVACY_NOTE = ("<b>Privacy</b>: without protection each hospital's update reaches the coordinator exactly, and updates leak "
+                "patients. <i>Client-level DP</i> clips each hospital's update and adds Gaussian noise, with epsilon accounted by "
+                "Opacus (smaller epsilon: stronger guarantee, noisier model). <i>Secure aggregation</i> masks the updates so the "
+                "coordinator sees only their sum, but adds no noise.")
 
 class TrainingPanel(W.VBox):
     "Choose the model, strategy and its hyperparameters, rounds, local work and simulated faults."
@@ -250,19 +251,21 @@ class TrainingPanel(W.VBox):
         self.dropout = _link(s, "dropout", _slider(W.FloatSlider, "Dropout prob.", 0.0, 0.9, 0.05), "dropout")
         self.byzantine = _link(s, "byzantine", _slider(W.FloatSlider, "Byzantine share", 0.0, 0.45, 0.05), "byzantine")
         self.attack = _link(s, "attack", _dropdown("Attack", ATTACKS), "attack")
-        self.privacy = _cls(W.HTML(_note(PRIVACY_NOTE)), "privacy-note")
+        self._privacy_controls(s)
         sections = [("Model and strategy", [self.model, self.hidden, self.strategy, self.mu, self.server_lr, self.trim_beta,
                                             self.krum_f, self.fraction]),
                     ("Rounds and local work", [self.rounds, self.local_mode, self.local_epochs, self.local_steps,
                                                self.batch_size, self.lr, self.optimizer, self.seed]),
                     ("Faults", [self.dropout, self.byzantine, self.attack]),
-                    ("Privacy", [self.privacy])]
+                    ("Privacy", self.privacy)]  # the privacy section: fhai-privacy-* controls, summary and message
         self.accordion = _cls(W.Accordion([W.VBox(k) for _, k in sections], titles=tuple(t for t, _ in sections)), "training-sections")
         self.accordion.selected_index = 0
         super().__init__([self.accordion])
         _cls(self, "training-panel")
-        s.observe(lambda c: self._layout(), names=["model", "strategy", "local_mode", "byzantine"])
-        self._layout()
+        s.observe(lambda c: self._layout(), names=["model", "strategy", "local_mode", "byzantine", "privacy", "dp_calibration", "dp_noise"])
+        s.observe(lambda c: self._privacy_check(), names=["privacy", "dp_calibration", "noise_multiplier", "target_epsilon", "delta",
+                                                          "clip_norm", "dp_noise", "secagg_threshold", "rounds", "strategy"])
+        self._layout(); self._privacy_check()
 
     def _layout(self) -> None:
         s = self.state
@@ -270,6 +273,37 @@ class TrainingPanel(W.VBox):
         for tr in ("mu", "server_lr", "trim_beta", "krum_f"): _show(getattr(self, tr), tr in used)
         _show(self.hidden, s.model == "mlp"); _show(self.attack, s.byzantine > 0)
         _show(self.local_epochs, s.local_mode == "epochs"); _show(self.local_steps, s.local_mode == "steps")
+        dp = s.privacy == "client_dp"
+        for w in (self.privacy_calibration, self.delta, self.clip_norm, self.dp_noise): _show(w, dp)
+        _show(self.noise_multiplier, dp and s.dp_calibration == "noise"); _show(self.target_epsilon, dp and s.dp_calibration == "epsilon")
+        _show(self.secagg_threshold, s.privacy == "secagg" or (dp and s.dp_noise == "distributed"))
+
+
+# %% ../nbs/13b_panels.ipynb #eb566dfc
+def _tp_privacy_controls(self: TrainingPanel, s: TrainingState) -> None:
+    "Build the privacy section's controls (linked to `s`) into `self.privacy`."
+    num = lambda desc, step: W.FloatText(description=desc, step=step, style=_STYLE, layout=_wide())
+    self.privacy_mode = _link(s, "privacy", _dropdown("Privacy", PRIVACY), "privacy-mode")
+    self.privacy_calibration = _link(s, "dp_calibration", W.ToggleButtons(options=[("Noise multiplier", "noise"), ("Target epsilon", "epsilon")],
+                                                                          description="Calibrate by", style=_STYLE), "privacy-calibration")
+    self.noise_multiplier = _link(s, "noise_multiplier", num("Noise multiplier", 0.1), "privacy-noise")
+    self.target_epsilon = _link(s, "target_epsilon", num("Target epsilon", 0.5), "privacy-epsilon")
+    self.delta = _link(s, "delta", num("Delta", 1e-5), "privacy-delta")
+    self.clip_norm = _link(s, "clip_norm", num("Clip norm", 0.1), "privacy-clip")
+    self.dp_noise = _link(s, "dp_noise", W.ToggleButtons(options=[("Coordinator", "central"), ("Sites (with SecAgg)", "distributed")],
+                                                         description="Noise added by", style=_STYLE), "privacy-noise-mode")
+    self.secagg_threshold = _link(s, "secagg_threshold", W.BoundedIntText(description="SecAgg threshold", min=0, max=10**4,
+                                                                          style=_STYLE, layout=_wide()), "privacy-threshold")
+    self.privacy_summary = _cls(W.HTML(), "privacy-summary")
+    self.privacy = [_cls(W.HTML(_note(PRIVACY_NOTE)), "privacy-note"), self.privacy_mode, self.privacy_calibration, self.noise_multiplier,
+                    self.target_epsilon, self.delta, self.clip_norm, self.dp_noise, self.secagg_threshold, self.privacy_summary]
+
+def _tp_privacy_check(self: TrainingPanel) -> None:
+    "Say what the privacy setting does, or why it is refused (the same check Run makes)."
+    try: self.privacy_summary.value = _note(_esc(self.state.privacy_summary()), "ok" if self.state.privacy != "none" else "info")
+    except Exception as e: self.privacy_summary.value = _note(_esc(_message(e)), "error")
+
+TrainingPanel._privacy_controls, TrainingPanel._privacy_check = _tp_privacy_controls, _tp_privacy_check
 
 # %% ../nbs/13b_panels.ipynb #418c344a
 STATUS_TEXT = dict(idle="Ready", running="Running", done="Done", stopped="Stopped", error="Error")
@@ -331,6 +365,42 @@ class RunPanel(W.VBox):
             self.plot.figure.layout.title = f"Test {PLOT_METRICS.get(metric, metric)} per round" if names else "Press Run to train"
 
 def _label(site: str) -> str: return "All sites (weighted)" if site == "weighted" else site
+
+# %% ../nbs/13b_panels.ipynb #099473c7
+class PrivacyPanel(W.VBox):
+    "Epsilon per site as the run spends it, from the privacy-ledger rows as they arrive; one line per round."
+    def __init__(self, experiment: Experiment | None = None):
+        self.experiment = ex = experiment or Experiment()
+        self.message = _cls(W.HTML(), "privacy-live-message")
+        self.table = _cls(W.HTML(), "privacy-epsilon")
+        self.rounds = _cls(W.HTML(), "privacy-rounds")
+        ex.run.observe(lambda c: self.redraw(), names=["ticks", "status"])
+        super().__init__([self.message, self.table, self.rounds])
+        _cls(self, "privacy-live")
+        self.redraw()
+
+    def redraw(self) -> None:
+        "Redraw from the run's ledger rows."
+        r, cfg = self.experiment.run, self.experiment.config
+        e = r.epsilon()
+        if e.empty:
+            private = r.status != "idle" and cfg is not None and cfg.training.get("transforms")
+            self.message.value = _note("No epsilon yet: the first round's ledger rows will show here." if private and r.status == "running" else
+                                       "This run adds no differential privacy: no epsilon bounds what its updates reveal." if r.status != "idle" else
+                                       "Choose client-level DP under <b>2. Training &gt; Privacy</b>; epsilon per site shows here as it is spent.")
+            self.table.value = self.rounds.value = ""
+            return
+        last = e.groupby("site", sort=False).last().reset_index()
+        head = "<tr><th>site</th><th>epsilon</th><th>delta</th><th>rounds</th><th>level</th></tr>"
+        n = e.groupby("site", sort=False)["round"].nunique()
+        body = "".join(f"<tr data-site='{_esc(x.site)}' data-epsilon='{x.epsilon:.6g}'><td>{_esc(x.site)}</td><td>{x.epsilon:.3f}</td>"
+                       f"<td>{x.delta:.0e}</td><td>{int(n[x.site])}</td><td>{_esc(x.level)}</td></tr>" for x in last.itertuples())
+        self.message.value = _note(f"<b>Privacy spent</b> after round {int(e['round'].max())}"
+                                   + (": client-level DP protects each site's whole contribution with the same epsilon" if (last.level == "site").all() else ""))
+        self.table.value = f"<table class='fhai-privacy-table'>{head}{body}</table>"
+        per = e.groupby("round")["epsilon"].max()
+        lines = [f"<span data-round='{k}'>{k}: {v:.3g}</span>" for k, v in per.tail(10).items()]
+        self.rounds.value = "<div style='color:#555;font-size:0.9em'>epsilon by round: " + " &middot; ".join(lines) + "</div>"
 
 # %% ../nbs/13b_panels.ipynb #dedf6164
 class ResultsPanel(W.VBox):

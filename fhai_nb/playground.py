@@ -21,7 +21,7 @@ from typing import Sequence
 import ipywidgets as W
 from .core import FhaiError
 from .widgets import FederationState, TrainingState, Session, Experiment
-from .panels import (FederationPanel, TrainingPanel, RunPanel, ResultsPanel, CodePanel, InspectorPanel, _cls, _note,
+from .panels import (FederationPanel, TrainingPanel, RunPanel, ResultsPanel, CodePanel, InspectorPanel, PrivacyPanel, _cls, _note,
                             _scroll)
 
 logging.getLogger("fhai_nb.playground").addHandler(logging.NullHandler())
@@ -62,6 +62,7 @@ class Playground(W.VBox):
         self.federation_panel = FederationPanel(ex.federation)
         self.training_panel = TrainingPanel(ex.training)
         self.run_panel = RunPanel(ex)
+        self.privacy_panel = PrivacyPanel(ex)  # epsilon per site, live, when the run is private
         self.results_panel = ResultsPanel(ex.session)
         self.code_panel = CodePanel(ex.federation, ex.training)
         self.inspector_panel = InspectorPanel(ex.inspector)
@@ -71,7 +72,7 @@ class Playground(W.VBox):
                       "without pooling their patients. Build a federation, choose how to train it, press <b>Run</b>.</div>")
         left = W.VBox([W.HTML("<b>1. Federation</b>"), self.federation_panel, W.HTML("<b>2. Training</b>"), self.training_panel],
                       layout=W.Layout(flex="1 1 34%", min_width="340px", padding="0 12px 0 0"))
-        right = W.VBox([W.HTML("<b>3. Run</b>"), self.run_panel, W.HTML("<b>4. Results</b>"), self.results_panel,
+        right = W.VBox([W.HTML("<b>3. Run</b>"), self.run_panel, self.privacy_panel, W.HTML("<b>4. Results</b>"), self.results_panel,
                         W.HTML("<b>5. Code</b>"), self.code_panel, self.inspector_section],
                        layout=W.Layout(flex="1 1 60%", min_width="420px"))
         super().__init__([head, W.HBox([left, right], layout=W.Layout(flex_flow="row wrap", width="100%"))])
@@ -80,7 +81,7 @@ class Playground(W.VBox):
 
 # %% ../nbs/14_playground.ipynb #08487532
 DASHBOARDS = {"playground": "Federated learning playground", "heterogeneity": "Heterogeneity explorer",
-              "why_federate": "Why federate? Heart Disease"}
+              "why_federate": "Why federate? Heart Disease", "privacy": "Privacy against utility"}
 
 def dashboards_dir() -> Path:
     "The folder of dashboard notebooks shipped inside the package."

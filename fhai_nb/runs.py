@@ -8,6 +8,7 @@ Docs: https://example.org/fhai_nb/runs.html.md"""
 from __future__ import annotations
 import copy
 import difflib
+import functools
 import inspect
 import json
 import platform
@@ -184,11 +185,13 @@ def _strategy_class(name: str):
     if _norm(name) not in table: raise _unknown("strategy", name, list(STRATEGIES))
     return table[_norm(name)]
 
+_TRANSFORM_MODULES = ("fhai_nb.dp", "fhai_nb.secagg")  # modules that define transforms beside the engine's
+
 def _transform_classes() -> dict:
-    "Transform classes by name (the engine's, and the privacy module's when it is installed)."
+    "Transform classes by name (the engine's, client-level DP's and secure aggregation's)."
     from fhai_nb import engine
     import importlib
-    for mod in ("fhai_nb.privacy",):
+    for mod in _TRANSFORM_MODULES:
         try: importlib.import_module(mod)
         except ModuleNotFoundError: pass
     out, todo = {}, [engine.Transform]
@@ -199,18 +202,51 @@ def _transform_classes() -> dict:
             if isinstance(getattr(sub, "name", None), str) and sub.__module__.startswith("fhai_nb"): out.setdefault(sub.name, sub)
     return out
 
-def _build_transforms(specs) -> list:
-    "Transform objects from a list of {'name': ..., **options} dicts."
+@functools.lru_cache(maxsize=256)
+def _noise_for(target_epsilon, delta, sample_rate, steps, accountant) -> float:
+    "Opacus' noise multiplier for a target epsilon (cached: validation and the run ask for the same one)."
+    from fhai_nb.accounting import noise_for
+    return noise_for(target_epsilon, delta, sample_rate, steps, accountant)
+
+def _dp_options(opts: dict, rounds: int) -> dict:
+    "Options of a 'dp_fedavg' entry with `target_epsilon` turned into the noise multiplier that spends it in `rounds` rounds."
+    if "target_epsilon" not in opts: return opts
+    if opts.get("noise_multiplier") is not None:
+        raise FhaiError("transform 'dp_fedavg' takes noise_multiplier or target_epsilon, not both; drop one of them")
+    o = dict(opts)
+    te = o.pop("target_epsilon")
+    o["noise_multiplier"] = _noise_for(te, o.get("delta", 1e-5), o.get("sample_rate") or 1.0, int(rounds), o.get("accountant", "rdp"))
+    return o
+
+def _build_transforms(specs,  # list of {'name': ..., **options} dicts
+                      rounds: int | None = None,  # the run's rounds (steps of 'dp_fedavg' given a target_epsilon)
+                     ) -> list:
+    "Transform objects from a list of {'name': ..., **options} dicts; a 'dp_fedavg' entry may give target_epsilon."
     if not isinstance(specs, (list, tuple)): raise FhaiError("training.transforms must be a list of {'name': ..., options} dicts, e.g. [{'name': 'clip_norm', 'max_norm': 1.0}]")
     classes, out = _transform_classes(), []
     for d in specs:
         if not isinstance(d, Mapping) or "name" not in d:
             raise FhaiError(f"each transform must be a dict with a 'name' (one of {sorted(classes)}), got {d!r}")
-        opts = {k: v for k, v in d.items() if k != "name"}
-        if d["name"] not in classes: raise _unknown("transform", d["name"], list(classes))
-        _check_kwargs(classes[d["name"]], opts, "option", f"of transform {d['name']!r}")
-        out.append(classes[d["name"]](**opts))
+        name, opts = d["name"], {k: v for k, v in d.items() if k != "name"}
+        if name not in classes: raise _unknown("transform", name, list(classes))
+        extra = ("target_epsilon",) if name == "dp_fedavg" else ()
+        _check_kwargs(classes[name], {k: v for k, v in opts.items() if k not in extra}, "option", f"of transform {name!r}")
+        try:
+            if name == "dp_fedavg": opts = _dp_options(opts, rounds if rounds is not None else _default_rounds())
+            miss = [k for k, p in inspect.signature(classes[name]).parameters.items() if p.default is p.empty
+                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and k not in opts]
+            if miss: raise FhaiError(f"needs {', '.join(f'{k}=' for k in miss)}" + (" (or target_epsilon=)" if miss == ["noise_multiplier"] else ""))
+            out.append(classes[name](**opts))
+        except FhaiError as e: raise type(e)(f"transform {name!r}: {e}") from None
+    names = [d["name"] for d in specs]
+    if "dp_fedavg" in names and "secure_aggregation" in names and names.index("dp_fedavg") > names.index("secure_aggregation"):
+        raise FhaiError("list 'dp_fedavg' before 'secure_aggregation' in training.transforms: sites clip (and add their noise share) before they mask")
     return out
+
+def _default_rounds() -> int:
+    "run_federated's default number of rounds."
+    from fhai_nb.engine import run_federated
+    return int(inspect.signature(run_federated).parameters["rounds"].default)
 
 def _build_preprocess(p):
     "None, 'federated', 'site', or a dict of FederatedPreprocessor options."
@@ -334,8 +370,14 @@ def _rc_training(self: RunConfig) -> dict:
     t = dict(self.training)
     _check_kwargs(run_federated, t, "training option", "", exclude=_SET_ELSEWHERE)
     if "preprocess" in t: t["preprocess"] = _build_preprocess(t["preprocess"])
-    if "transforms" in t: t["transforms"] = _build_transforms(t["transforms"])
+    if "transforms" in t:
+        t["transforms"] = _build_transforms(t["transforms"], t.get("rounds", _default_rounds()))
+        if any(getattr(x, "name", None) == "dp_fedavg" for x in t["transforms"]) and _norm(self.strategy) not in _DP_STRATEGIES:
+            raise FhaiError(f"client-level DP (dp_fedavg) accounts a plain average of the clipped updates; strategy {self.strategy!r} "
+                            "changes it (server optimiser, median, trimmed mean, Krum, sequential training): use strategy 'fedavg' or 'fedprox'")
     return t
+
+_DP_STRATEGIES = ("fedavg", "fedprox")  # strategies whose aggregate is the plain average DPFedAvg accounts
 
 def _rc_build_strategy(self: RunConfig):
     "The strategy object."
@@ -583,14 +625,26 @@ def _data_code(data: Mapping,  # a config's data entry
     raise _unknown("data source", src, DATA_SOURCES)
 
 # %% ../nbs/11_runs.ipynb #7c1f0ecc
-def _training_arg(k: str, v, imports: list) -> str:
+def _transform_code(d: Mapping, o, rounds: int, imports: list) -> str:
+    "One transform as a constructor call; a 'dp_fedavg' target epsilon becomes Opacus' noise multiplier for it, written as the call to `noise_for`."
+    opts = {a: b for a, b in d.items() if a != "name"}
+    if d["name"] == "dp_fedavg" and "target_epsilon" in opts:
+        te = opts.pop("target_epsilon")
+        call = (f"noise_for(target_epsilon={te!r}, delta={opts.get('delta', 1e-5)!r}, sample_rate={opts.get('sample_rate') or 1.0!r}, "
+                f"steps={int(rounds)!r}" + (f", accountant={opts['accountant']!r}" if "accountant" in opts else "") + ")")
+        imports.append("from fhai_nb.accounting import noise_for")
+        return f"{type(o).__name__}(noise_multiplier={call}" + (f", {_kw(opts)}" if opts else "") + ")"
+    return f"{type(o).__name__}({_kw(opts)})"
+
+def _training_arg(k: str, v, imports: list, rounds: int | None = None) -> str:
     "One training option as a constructor argument, adding the imports it needs."
     if k == "preprocess" and isinstance(v, Mapping):
         imports.append("from fhai_nb.analytics import FederatedPreprocessor"); return f"preprocess=FederatedPreprocessor({_kw(v)})"
     if k == "transforms" and v:
-        objs = _build_transforms(v)
+        rounds = rounds if rounds is not None else _default_rounds()
+        objs = _build_transforms(v, rounds)
         imports += [f"from {type(o).__module__} import {type(o).__name__}" for o in objs]
-        return "transforms=[" + ", ".join(f"{type(o).__name__}({_kw({a: b for a, b in d.items() if a != 'name'})})" for o, d in zip(objs, v)) + "]"
+        return "transforms=[" + ", ".join(_transform_code(d, o, rounds, imports) for o, d in zip(objs, v)) + "]"
     if k == "early_stopping" and isinstance(v, Mapping):
         imports.append("from fhai_nb.engine import EarlyStopping"); return f"early_stopping=EarlyStopping({_kw(v)})"
     if k == "personalise" and isinstance(v, Mapping):
@@ -605,7 +659,7 @@ def _estimator_code(self: RunConfig) -> tuple[list[str], list[str]]:
     default = cls_().to_dict()  # write the options that differ from the class's defaults (an alias may set some)
     opts = {k: v for k, v in strat.to_dict().items() if k != "name" and default.get(k) != v}
     args = [f"model={self.model!r}", f"strategy={cls_.__name__}({_kw(opts)})"]
-    args += [_training_arg(k, v, imports) for k, v in self.training.items()]
+    args += [_training_arg(k, v, imports, self.training.get("rounds")) for k, v in self.training.items()]
     if self.faults is not None:
         imports.append("from fhai_nb.engine import Faults"); args.append(f"faults=Faults({_kw(self.faults)})")
     args.append(f"seed={self.seed!r}")

@@ -24,8 +24,8 @@ log = logging.getLogger("fhai_nb.widgets")
 log.addHandler(logging.NullHandler())  # a library does not print; configure logging to see unexpected errors
 
 # %% auto #0
-__all__ = ['log', 'SOURCES', 'PARTITIONS', 'HD_SITES', 'MODELS', 'STRATEGIES', 'STRATEGY_PARAMS', 'ATTACKS', 'STATUSES',
-           'RESULT_METRICS', 'FederationState', 'TrainingState', 'experiment_config', 'playground_code',
+__all__ = ['log', 'SOURCES', 'PARTITIONS', 'HD_SITES', 'MODELS', 'STRATEGIES', 'STRATEGY_PARAMS', 'ATTACKS', 'PRIVACY',
+           'STATUSES', 'RESULT_METRICS', 'FederationState', 'TrainingState', 'experiment_config', 'playground_code',
            'BackgroundRunner', 'RunState', 'Session', 'run_record', 'result_coverage', 'results_warnings', 'Experiment',
            'site_reliability']
 
@@ -223,6 +223,7 @@ STRATEGY_PARAMS = {"fedprox": {"mu": "mu"}, "fedadam": {"server_lr": "server_lr"
                    "fedadagrad": {"server_lr": "server_lr"}, "scaffold": {"server_lr": "server_lr"},
                    "trimmed_mean": {"trim_beta": "beta"}, "krum": {"krum_f": "f"}}
 ATTACKS = {"sign_flip": "Sign flipping", "label_flip": "Label flipping", "scale": "Scaled update", "random": "Random update"}
+PRIVACY = {"none": "None", "client_dp": "Client-level DP", "secagg": "Secure aggregation"}
 
 class TrainingState(T.HasTraits):
     "How to train: model, strategy and its hyperparameters, rounds, local work and simulated faults."
@@ -245,6 +246,14 @@ class TrainingState(T.HasTraits):
     byzantine = T.Float(0.0)  # share of the sites that are Byzantine
     attack = T.Enum(list(ATTACKS), default_value="sign_flip")
     seed = T.Int(0)
+    privacy = T.Enum(list(PRIVACY), default_value="none")  # none, client-level DP (DPFedAvg) or secure aggregation
+    dp_calibration = T.Enum(["noise", "epsilon"], default_value="noise")  # give the noise multiplier, or a target epsilon
+    noise_multiplier = T.Float(1.0)  # sigma: noise std on the sum = sigma x clip norm
+    target_epsilon = T.Float(5.0)  # epsilon to spend over the run's rounds (then Opacus picks sigma)
+    delta = T.Float(1e-5)  # delta of the (epsilon, delta) guarantee
+    clip_norm = T.Float(1.0)  # largest L2 norm of a site's update
+    dp_noise = T.Enum(["central", "distributed"], default_value="central")  # who adds the noise (distributed: under secure aggregation)
+    secagg_threshold = T.Int(2)  # sites that must survive a round for secure aggregation to finish it
 
     def model_entry(self):
         "The model as a `RunConfig` entry: 'logreg' or {'name': 'mlp', 'hidden': [units]}."
@@ -259,6 +268,7 @@ class TrainingState(T.HasTraits):
         else: training["local_epochs"] = self.local_epochs
         training.update(batch_size=self.batch_size, lr=self.lr)
         if self.optimizer != "sgd": training["optimizer"] = self.optimizer
+        if self.privacy != "none": training["transforms"] = self.transforms()
         faults = None
         if self.dropout or self.byzantine:
             faults = {"dropout": self.dropout} if self.dropout else {}
@@ -276,6 +286,50 @@ class TrainingState(T.HasTraits):
         "Python that trains the same model on a federation `fed` (the training half of `RunConfig.to_python`)."
         from fhai_nb.runs import RunConfig
         return RunConfig(**self.config_entries()).to_python(data=False)
+
+# %% ../nbs/13_widgets.ipynb #b5666e60
+def _transforms(self: TrainingState) -> list[dict]:
+    "The privacy choice as `RunConfig` transform entries (an empty list for none)."
+    sa = {"name": "secure_aggregation", "threshold": self.secagg_threshold}
+    if self.privacy == "secagg": return [sa]
+    if self.privacy == "none": return []
+    dp = {"name": "dp_fedavg"}
+    dp.update({"noise_multiplier": self.noise_multiplier} if self.dp_calibration == "noise" else {"target_epsilon": self.target_epsilon})
+    dp.update(clip_norm=self.clip_norm, delta=self.delta)
+    if self.dp_noise == "distributed": return [dict(dp, noise="distributed"), sa]
+    return [dp]
+
+def _privacy_label(self: TrainingState) -> str:
+    "The privacy setting in a few words, for the session table."
+    if self.privacy == "none": return "none"
+    if self.privacy == "secagg": return f"secure aggregation (t={self.secagg_threshold})"
+    cal = f"sigma {self.noise_multiplier:g}" if self.dp_calibration == "noise" else f"target eps {self.target_epsilon:g}"
+    return f"client DP ({cal}, C {self.clip_norm:g}, {self.dp_noise})"
+
+TrainingState.transforms, TrainingState.privacy_label = _transforms, _privacy_label
+
+# %% ../nbs/13_widgets.ipynb #a1327c14
+def _privacy_summary(self: TrainingState) -> str:
+    "What the privacy choice does, in a sentence; a `FhaiError` naming the fix when a setting is refused (clip norm, delta, ...)."
+    if self.privacy == "none": return "No privacy protection: every site sends its exact update, and no epsilon bounds what it reveals."
+    from fhai_nb.runs import RunConfig
+    cfg = RunConfig(**self.config_entries())
+    tf = cfg._training()["transforms"]  # builds and checks the transforms (and the strategy they need) without data
+    if self.privacy == "secagg":
+        return (f"Secure aggregation: the coordinator learns only the sum of the updates (a round needs {self.secagg_threshold} "
+                "surviving sites). No noise is added, so there is no epsilon: the sum itself can still leak.")
+    dp = tf[0]
+    how = "the coordinator adds the noise" if dp.noise == "central" else "each site adds its share of the noise, under secure aggregation"
+    return (f"Client-level DP: each site's update is clipped to norm {dp.clip_norm:g}; noise multiplier {dp.noise_multiplier:.3g} ({how}). "
+            f"Epsilon after {self.rounds} rounds at delta {self.delta:g}: "
+            f"{_eps_after(dp.noise_multiplier, self.rounds, self.delta):.3g}, the same bound for every site's whole contribution.")
+
+def _eps_after(sigma: float, rounds: int, delta: float) -> float:
+    "Epsilon of `rounds` accounted DP-FedAvg steps (every site every round)."
+    from fhai_nb.accounting import epsilon_for
+    return epsilon_for(sigma, 1.0, rounds, delta)
+
+TrainingState.privacy_summary = _privacy_summary
 
 # %% ../nbs/13_widgets.ipynb #8d68533b
 def experiment_config(federation: FederationState,  # the data (an upload's rows travel in memory as data_frame)
@@ -399,10 +453,11 @@ class RunState(T.HasTraits):
     elapsed = T.Float(0.0)  # seconds since Run was pressed
     site_names = T.List()
     ticks = T.Int(0)  # bumped whenever new rows arrive
+    ledger = T.Any(None, allow_none=True)  # DataFrame of the privacy-ledger rows received so far (None: none yet)
 
     def begin(self, rounds: int, site_names: list) -> None:
         self._t0 = time.perf_counter()
-        self.set_trait("frame", None); self.history = None; self.message = ""; self.elapsed = 0.0
+        self.set_trait("frame", None); self.set_trait("ledger", None); self.history = None; self.message = ""; self.elapsed = 0.0
         self.site_names, self.rounds, self.round, self.status = list(site_names), rounds, 0, "running"
 
     def add(self, rows: pd.DataFrame, round: int, elapsed: float) -> None:
@@ -420,6 +475,32 @@ class RunState(T.HasTraits):
         if f is None or f.empty: return pd.DataFrame()
         f = f[(f.metric == metric) & (f.split == split)]
         return f.pivot_table(index="round", columns="site", values="value", aggfunc="last")
+
+# %% ../nbs/13_widgets.ipynb #679605a6
+_EPS_COLUMNS = ["round", "site", "epsilon", "delta", "mechanism", "level"]
+
+def _rs_add_ledger(self: RunState, rows: list) -> None:
+    "Append privacy-ledger rows (dicts) as they arrive; views redraw on `tick()`."
+    new = pd.DataFrame(list(rows))
+    self.set_trait("ledger", new if self.ledger is None else pd.concat([self.ledger, new], ignore_index=True))
+
+def _rs_epsilon(self: RunState) -> pd.DataFrame:
+    "Epsilon by round and site from the ledger rows so far (a client-level row for 'all' stands for every site)."
+    f = self.ledger
+    if f is None or f.empty or "epsilon" not in f.columns: return pd.DataFrame(columns=_EPS_COLUMNS)
+    out = []
+    for r in f[f["epsilon"].notna()].to_dict("records"):
+        for s in (self.site_names if r["site"] == "all" else [r["site"]]):
+            out.append(dict(round=int(r["round"]), site=s, epsilon=float(r["epsilon"]), delta=float(r["delta"]),
+                            mechanism=r.get("mechanism"), level=r.get("level")))
+    return pd.DataFrame(out, columns=_EPS_COLUMNS)
+
+def _rs_spent(self: RunState) -> pd.Series:
+    "Latest epsilon per site (empty without DP rows)."
+    e = self.epsilon()
+    return e.groupby("site", sort=False)["epsilon"].last() if len(e) else pd.Series(dtype=float, name="epsilon")
+
+RunState.add_ledger, RunState.epsilon, RunState.spent = _rs_add_ledger, _rs_epsilon, _rs_spent
 
 # %% ../nbs/13_widgets.ipynb #0e9aefbd
 RESULT_METRICS = ("auroc", "accuracy", "brier", "ece")
@@ -451,14 +532,18 @@ def run_record(fstate: FederationState, tstate: TrainingState, rstate: RunState)
                faults=("none" if not (tstate.dropout or tstate.byzantine) else
                        ", ".join(x for x in [f"dropout {tstate.dropout:g}" if tstate.dropout else "",
                                             f"{tstate.byzantine:.0%} {ATTACKS[tstate.attack].lower()}" if tstate.byzantine else ""] if x)),
-               status=rstate.status, seconds=round(rstate.elapsed, 2))
+               privacy=tstate.privacy_label(), status=rstate.status, seconds=round(rstate.elapsed, 2))
     f = rstate.frame
+    spent = rstate.spent()  # the largest epsilon any site spent; inf: no differential-privacy guarantee
+    eps = round(float(spent.max()), 4) if len(spent) else float("inf")
     if f is not None and not f.empty:
         last = f[(f["round"] == f["round"].max()) & (f.split == "test")]
         for m in RESULT_METRICS:
             for agg in ("weighted", "worst"):
                 v = last[(last.metric == m) & (last.site == agg)].value
                 if len(v): rec[f"{m}_{agg}"] = round(float(v.iloc[-1]), 4)
+            if m == "auroc": rec["epsilon"] = eps  # beside AUROC: what the accuracy cost, and what it bought
+    rec.setdefault("epsilon", eps)
     return rec
 
 # %% ../nbs/13_widgets.ipynb #c1bc39bd
@@ -513,6 +598,27 @@ class _ServerView:
     "Event: one round's summary of what the coordinator received."
     def __init__(self, summary: dict): self.summary = summary
 
+class _LedgerRows:
+    "Event: privacy-ledger rows written this round."
+    def __init__(self, rows: list): self.rows = rows
+
+_TAP = None
+def _ledger_tap(emit: Callable):
+    "A transform listed last that hands each round's new privacy-ledger rows to `emit` as they are written; it changes nothing."
+    global _TAP
+    if _TAP is None:
+        from fhai_nb.engine import Transform
+        class LedgerTap(Transform):
+            name = None  # not a config transform (RunConfig lists only named ones)
+            def __init__(self, emit): self.emit, self.seen = emit, 0
+            def after_aggregate(self, old, new, ctx):
+                rows, self.seen = ctx.ledger[self.seen:], len(ctx.ledger)
+                if rows: self.emit(_LedgerRows([dict(r) for r in rows]))
+                return dict(new)
+            def __deepcopy__(self, memo): return type(self)(self.emit)  # the estimator copies transforms per fit; emit is shared
+        _TAP = LedgerTap
+    return _TAP(emit)
+
 _COMPARING = "The last run is still being compared with the pooled and local-only baselines; press Run again in a moment."
 
 def _server_view_hook(emit: Callable) -> dict:
@@ -563,16 +669,19 @@ class Experiment(T.HasTraits):
         self.session.comparison, self.session.reliability, self.session.message = None, None, ""
         self.session.test_sizes = {s.name: int(s.n_test) for s in fed}
         recipe, evaluate, strategy = self.training.baseline_recipe(), self.evaluate, self.training.strategy
+        privacy = "" if self.training.privacy == "none" else ", " + PRIVACY[self.training.privacy].lower().replace("dp", "DP")
         from fhai_nb.estimator import _engine_accepts
         self.inspector.begin(available=_engine_accepts("server_view"))
+        tap = bool(config.training.get("transforms"))  # privacy transforms write ledger rows: show them as they come
         def job(emit, should_stop):
             hooks = _server_view_hook(emit)  # {} when this engine does not report the server's view
-            clf.set_params(callbacks=[emit])
-            clf.fit(fed, should_stop=should_stop, **hooks)
-            clf.set_params(callbacks=())
+            base = list(clf.transforms)
+            clf.set_params(callbacks=[emit], **({"transforms": base + [_ledger_tap(emit)]} if tap else {}))
+            try: clf.fit(fed, should_stop=should_stop, **hooks)
+            finally: clf.set_params(callbacks=(), transforms=base)
             emit(_Trained(clf))
             if not evaluate or should_stop(): return (clf, None)  # Stop means stop: no baselines trained after it
-            return (clf, self._results(fed, clf, recipe, strategy))
+            return (clf, self._results(fed, clf, recipe, strategy, privacy))
         self.runner.start(job, self._on_event, self._render, self._on_done)
         return True
 
@@ -588,6 +697,7 @@ def _ex_render(self: Experiment) -> None:
 
 def _ex_on_event(self: Experiment, ev) -> None:
     if isinstance(ev, _ServerView): return self.inspector.add(ev.summary)
+    if isinstance(ev, _LedgerRows): return self.run.add_ledger(ev.rows)
     if isinstance(ev, _Trained):
         r = self.run
         r.history, self.model = ev.clf.history_, ev.clf
@@ -629,7 +739,7 @@ def _on_done(self: Experiment, result, error) -> None:
     if self.run.message == _COMPARING: self.run.message = ""  # the comparison is in: Run works again
     self.run.tick()
 
-def _results(self: Experiment, fed, clf, recipe: dict, strategy: str):
+def _results(self: Experiment, fed, clf, recipe: dict, strategy: str, privacy: str = ""):
     "Comparison with pooled and local-only baselines (cached per federation and recipe), and per-site calibration."
     from fhai_nb.estimator import PooledClassifier, LocalClassifier
     key = repr(sorted((k, repr(v)) for k, v in recipe.items()))
@@ -637,7 +747,7 @@ def _results(self: Experiment, fed, clf, recipe: dict, strategy: str):
     if b.get("fed") is not fed or b.get("key") != key:  # keep only the current federation's baselines
         b = self._baselines = dict(fed=fed, key=key, methods=[("pooled (non-private)", PooledClassifier(**recipe).fit(fed)),
                                                               ("local only", LocalClassifier(**recipe).fit(fed))])
-    methods = [(f"federated ({STRATEGIES[strategy]})", clf)] + b["methods"]
+    methods = [(f"federated ({STRATEGIES[strategy]}{privacy})", clf)] + b["methods"]
     comp = pd.concat([m.evaluate(fed, "test").assign(method=name) for name, m in methods], ignore_index=True)
     return comp[["method", "site", "metric", "value"]], site_reliability(fed, clf)
 
@@ -669,7 +779,7 @@ def site_reliability(fed: Federation,  # the federation whose test rows are scor
 
 # %% ../nbs/13_widgets.ipynb #d3c4be69
 _PANELS = ("PlotView", "figure_widget", "FederationPanel", "TrainingPanel", "RunPanel", "ResultsPanel", "CodePanel",
-           "InspectorPanel", "PRIVACY_NOTE", "STATUS_TEXT", "PLOT_METRICS")
+           "InspectorPanel", "PrivacyPanel", "PRIVACY_NOTE", "STATUS_TEXT", "PLOT_METRICS")
 
 def __getattr__(name: str):
     "Panel names, importable from `fhai_nb.widgets` (loaded from `fhai_nb.panels` on first use)."
