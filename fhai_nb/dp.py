@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 import numpy as np
 from .core import FhaiError
-from .engine import Transform, hash_keys
+from .engine import Transform
+from .runtime import hash_keys
 from .accounting import PrivacyLedger, check_delta, check_epsilon, check_mechanism, noise_for
 
 # %% auto #0
@@ -58,7 +59,7 @@ def poisson_plan(seed: int,  # the run's seed
     st = _site_array(steps, S, np.int64, "steps")
     if ((q <= 0) | (q > 1)).any(): raise FhaiError(f"sample_rate must be in (0, 1] at every site, got {q[(q <= 0) | (q > 1)][:3]}")
     if (st < 0).any(): raise FhaiError("steps must be non-negative")
-    from fhai_nb.engine import _mix
+    from fhai_nb.runtime import _mix
     T = int(st.max()) if S else 0
     base = hash_keys(seed, _DP_SAMPLE, round, salt, site_index)  # (S,): the key chain's per-site part, hashed once
     # Bernoulli(q) for every row = gaps between sampled rows that are Geometric(q): draw the gaps, not one number per row
@@ -92,7 +93,7 @@ def _noise_base(seed, round, site_index, salt=0) -> np.ndarray:
 
 def _normals(base, t: int, size: int) -> np.ndarray:
     "Standard normals (S, size) from per-site bases: the key chain continued with (t, coordinate)."
-    from fhai_nb.engine import _mix
+    from fhai_nb.runtime import _mix
     j = np.arange((size + 1) // 2, dtype=np.uint64)[None, :]
     h = _mix(base[:, None] ^ np.uint64(t))
     u1, u2 = _uniform(_mix(h ^ (2 * j))), _uniform(_mix(h ^ (2 * j + np.uint64(1))))

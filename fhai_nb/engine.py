@@ -255,6 +255,7 @@ def _check(fed, model, strategy, rounds, local, flat, faults, transforms, eval_e
     o["strategy"].check_local(o["local"])
     for tf in o["transforms"]:
         if not isinstance(tf, Transform): raise FhaiError(f"transforms must be Transform objects (e.g. ClipNorm(1.0)), got {type(tf).__name__}")
+        tf.check(o["strategy"])
     if isinstance(early_stopping, Mapping):
         bad = sorted(set(early_stopping) - set(EarlyStopping.__dataclass_fields__))
         if bad: raise FhaiError(f"EarlyStopping has no option(s) {bad}; valid options are {list(EarlyStopping.__dataclass_fields__)}")

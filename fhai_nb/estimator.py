@@ -176,7 +176,7 @@ class _SiteModels:
 
 # %% ../nbs/10_estimator.ipynb #cbcdf436
 # run_federated arguments given per fit, not estimator settings
-_FIT_HOOKS = ("should_stop", "server_view", "checkpoint")
+_FIT_HOOKS = ("should_stop", "server_view", "checkpoint", "progress")
 _STATEFUL = ("strategy", "faults", "transforms", "early_stopping")  # the engine mutates these: each fit gets a copy
 
 def _engine_accepts(name: str) -> bool:
@@ -199,6 +199,7 @@ class FederatedClassifier(_SiteModels, BaseEstimator):
                  optimizer: str = "sgd",  # local optimiser, 'sgd' or 'adam'
                  momentum: float = 0.0,  # SGD momentum
                  weight_decay: float = 0.0,  # L2 weight decay
+                 local=None,  # LocalTraining(...) or a dict, instead of the local_*/batch_size/lr/optimiser options above
                  preprocess="federated",  # 'federated', 'site', None or a FederatedPreprocessor
                  faults=None,  # Faults(...) or a dict: dropout, stragglers, Byzantine sites
                  transforms: Sequence = (),  # update transforms (clipping, DP, secure aggregation)
@@ -223,6 +224,7 @@ class FederatedClassifier(_SiteModels, BaseEstimator):
             fed: Federation,  # the hospitals to train across
             should_stop=None,  # checked after every round; True (or a set threading.Event) stops the run
             server_view: Callable | None = None,  # called each round with what the coordinator receives (engines that report it)
+            progress: bool | None = None,  # progress bar: None shows one for runs longer than about a second
            ) -> FederatedClassifier:
         "Run the federated training; returns self."
         from fhai_nb.engine import run_federated
@@ -233,7 +235,7 @@ class FederatedClassifier(_SiteModels, BaseEstimator):
         if server_view is not None:
             if not _engine_accepts("server_view"): raise FhaiError("this engine does not report the server's view (run_federated has no server_view)")
             opts["server_view"] = server_view
-        hist = run_federated(fed, should_stop=should_stop, **opts)
+        hist = run_federated(fed, should_stop=should_stop, progress=progress, **opts)
         pre = opts["preprocess"]
         n = hist.config.get("n_features", len(pre.feature_names_out_) if pre is not None else len(fed.schema.names))
         self.model_ = spec.init(n, self.seed)

@@ -177,6 +177,11 @@ class SecureAggregation(Transform):
         self._state = None
 
     def to_dict(self): return dict(name=self.name, threshold=self.threshold, frac_bits=self.frac_bits, dropout=self.dropout)
+    def check(self, strategy):
+        from fhai_nb.strategies import Scaffold
+        if isinstance(strategy, Scaffold):
+            raise FhaiError("secure aggregation sums the updates only; SCAFFOLD sends each site's control-variate delta "
+                            "beside its update, which the sum would mix: use fedavg or fedprox with SecureAggregation")
 
     def threshold_for(self, m: int) -> int:
         "t for a round of m sites."

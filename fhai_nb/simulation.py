@@ -134,6 +134,8 @@ class TransformContext:
 class Transform:
     "An update transform: `site` on the way out of a site, `server` on the way into aggregation."
     name = "transform"
+    def check(self, strategy) -> None:
+        "Refuse, before anything runs, a strategy this transform cannot serve (default: any will do)."
     def site(self, update: Update, ctx: TransformContext) -> Update:
         "One site's update on its way out (default: unchanged)."
         return update

@@ -192,7 +192,7 @@ def test_heart_disease_more_sites_than_hospitals_is_a_message():
 def test_unexpected_error_is_a_message_not_a_traceback(monkeypatch):
     ex = Experiment(training=TrainingState(rounds=2), mode="sync", evaluate=False)
     import fhai_nb.estimator as E
-    def boom(self, fed, should_stop=None): raise RuntimeError("disk on fire")
+    def boom(self, fed, **hooks): raise RuntimeError("disk on fire")
     monkeypatch.setattr(E.FederatedClassifier, "fit", boom)
     RunPanel(ex).run_button.click()
     assert ex.run.status == "error" and "RuntimeError: disk on fire" in ex.run.message
