@@ -51,7 +51,10 @@ def test_engines_run_the_same_math_and_learn():
     wl = replace(TINY, rounds=8, n_rows=300)
     accs = {e: bench.run_torch_loop(wl)["accuracy"] if e == "torch" else bench.run_fhai(wl, e)["accuracy"]
             for e in ("torch", "vectorised", "sequential")}
-    assert accs["vectorised"] == pytest.approx(accs["sequential"], abs=1e-9)
+    # the executors agree to ~1e-6 in float32 logits: accuracy can differ only where a logit sits that close to the
+    # threshold, at most a test row or two on another CPU (a count ratio, so compare in rows, not to 1e-9)
+    n_test = wl.n_sites * (wl.n_rows - wl.n_train)
+    assert abs(accs["vectorised"] - accs["sequential"]) <= 2 / n_test
     assert all(0.7 < a <= 1 for a in accs.values()), accs
 
 
