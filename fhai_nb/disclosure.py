@@ -1,4 +1,4 @@
-"""One `DisclosurePolicy` per site: a minimum cell count, no split arithmetic, no differencing against earlier releases, and ranges released only rounded. Every refusal names its rule, the site and what to do.
+"""One `DisclosurePolicy` per site: a minimum cell count, no split arithmetic, no differencing against earlier releases, ranges released only rounded, and the rules a fitted model must pass. Every refusal names its rule, the site and what to do.
 
 Docs: https://example.org/fhai_nb/disclosure.html.md"""
 
@@ -79,7 +79,7 @@ class DisclosurePolicy:
                                   f"governance allows smaller cells adopts them itself: fed.with_policy(DisclosurePolicy(k=...))")
         return int(min_rows)
 
-# %% ../nbs/00b_disclosure.ipynb #d435a9d4
+# %% ../nbs/00b_disclosure.ipynb #0f3c2f42
 _LOOSER = dict(min_rows="min_model_rows", max_param_fraction="max_param_fraction", min_cell="min_cell", min_events="min_events",
                min_at_risk="min_at_risk")  # a query's name for each model rule -> the policy field
 
