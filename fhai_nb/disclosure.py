@@ -34,6 +34,7 @@ class DisclosurePolicy:
     min_cell: int | None = None  # saturated models: smallest covariate-pattern cell (None: k)
     min_events: int = 1  # Cox models: fewest events at the site
     min_at_risk: int | None = None  # Cox models on a shared time grid: smallest non-empty risk set released (None: k)
+    event_times: bool = True  # survival: release exact event times (an exact grid); False: binned grids and stratified Cox only
 
     def __post_init__(self):
         if not _is_int(self.k) or self.k < 1:
@@ -41,6 +42,7 @@ class DisclosurePolicy:
         if self.minmax not in MINMAX: raise FhaiError(f"minmax must be one of {MINMAX}, got {self.minmax!r}")
         if not _is_int(self.digits) or self.digits < 1: raise FhaiError(f"digits must be an integer >= 1, got {self.digits!r}")
         if not isinstance(self.audit, (bool, np.bool_)): raise FhaiError(f"audit must be True or False, got {self.audit!r}")
+        if not isinstance(self.event_times, (bool, np.bool_)): raise FhaiError(f"event_times must be True or False, got {self.event_times!r}")
         for f, lo in (("min_model_rows", 1), ("min_events", 0), ("min_cell", 1), ("min_at_risk", 1)):
             v = getattr(self, f)
             if v is None and f in ("min_cell", "min_at_risk"): continue
@@ -79,7 +81,7 @@ class DisclosurePolicy:
                                   f"governance allows smaller cells adopts them itself: fed.with_policy(DisclosurePolicy(k=...))")
         return int(min_rows)
 
-# %% ../nbs/00b_disclosure.ipynb #0f3c2f42
+# %% ../nbs/00b_disclosure.ipynb #899fa3b0
 _LOOSER = dict(min_rows="min_model_rows", max_param_fraction="max_param_fraction", min_cell="min_cell", min_events="min_events",
                min_at_risk="min_at_risk")  # a query's name for each model rule -> the policy field
 

@@ -47,7 +47,10 @@ def survival_rows(df: pd.DataFrame,  # one site's rows (inside the site)
 
 @site_side
 def site_event_times(df: pd.DataFrame, time: str, event: str, site: str = "?", min_rows: int | None = None, guard=None) -> dict:
-    "The site's distinct event times (released only for the exact grid); `min_rows` may only raise the policy's `min_model_rows`."
+    "The site's distinct event times (for the exact grid), if its policy releases them; `min_rows` may only raise the policy's `min_model_rows`."
+    if guard is not None and not guard.policy.event_times:
+        raise DisclosureError(f"site {site!r} refuses the exact event-time grid (rule: event_times): its policy releases no single event "
+                              f"time. Ask for binned counts (resolution=30.0, or bin edges), or fit the Cox model with strata='site'")
     _, T, E, _ = survival_rows(df, time, event, site, site_rules(guard, dict(min_rows=min_rows), site)["min_rows"])
     return dict(event_times=np.unique(T[E == 1]), max_time=float(T.max()) if len(T) else 0.0)
 

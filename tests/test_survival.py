@@ -209,6 +209,18 @@ def test_rule_min_events_and_no_event_site(synth):
         FederatedCoxPH(T, E, COV, split="all", sites=["hospital_00"]).fit(fed.with_policy(DisclosurePolicy(min_at_risk=10_000)))
 
 
+def test_rule_event_times(synth):
+    "A site whose policy releases no exact event time answers binned grids and stratified Cox fits only."
+    closed = synth.with_policy(DisclosurePolicy(event_times=False))
+    with pytest.raises(DisclosureError, match=r"site 'hospital_00' refuses the exact event-time grid \(rule: event_times\).*resolution="):
+        federated_km(closed, T, E)
+    with pytest.raises(DisclosureError, match=r"rule: event_times.*strata='site'"):
+        FederatedCoxPH(T, E, COV).fit(closed)
+    _close(federated_km(closed, T, E, resolution=30.0).survival, federated_km(synth, T, E, resolution=30.0).survival, 0)
+    _close(FederatedCoxPH(T, E, COV, strata="site").fit(closed).coef_, FederatedCoxPH(T, E, COV, strata="site").fit(synth).coef_, 0)
+    _close(FederatedCoxPH(T, E, COV, resolution=30.0).fit(closed).coef_, FederatedCoxPH(T, E, COV, resolution=30.0).fit(synth).coef_, 0)
+
+
 def test_bad_input(synth):
     df = _pooled(synth, "all")
     neg = df.copy(); neg.loc[neg.index[3], T] = -1.0
