@@ -1,4 +1,4 @@
-"""One `DisclosurePolicy` per site: a minimum cell count, no split arithmetic, no differencing against earlier releases, and ranges released only rounded. Every refusal names its rule, the site and what to do.
+"""One `DisclosurePolicy` per site: a minimum cell count, no split arithmetic, no differencing against earlier releases, ranges released only rounded, and the rules a fitted model must pass. Every refusal names its rule, the site and what to do.
 
 Docs: https://example.org/fhai_nb/disclosure.html.md"""
 
@@ -7,7 +7,7 @@ Docs: https://example.org/fhai_nb/disclosure.html.md"""
 # %% ../nbs/00b_disclosure.ipynb #e476e750
 from __future__ import annotations
 import hashlib
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, fields
 from typing import Sequence
 import numpy as np
 from .core import FhaiError, DisclosureError, MIN_ROWS
@@ -29,6 +29,12 @@ class DisclosurePolicy:
     minmax: str = "rounded"  # 'rounded' (outward), 'exact', or 'none' (min/max never released)
     digits: int = 4  # significant digits of a rounded min/max
     audit: bool = True  # keep a query log and stop releases that differ from an earlier one by 1..k-1 rows
+    min_model_rows: int = 10  # models and survival curves: fewest complete rows one rests on (vantage6's guard)
+    max_param_fraction: float = 0.33  # models: parameters <= this fraction of the complete rows (DataSHIELD's nfilter.glm)
+    min_cell: int | None = None  # saturated models: smallest covariate-pattern cell (None: k)
+    min_events: int = 1  # Cox models: fewest events at the site
+    min_at_risk: int | None = None  # Cox models on a shared time grid: smallest non-empty risk set released (None: k)
+    event_times: bool = True  # survival: release exact event times (an exact grid); False: binned grids and stratified Cox only
 
     def __post_init__(self):
         if not _is_int(self.k) or self.k < 1:
@@ -36,7 +42,17 @@ class DisclosurePolicy:
         if self.minmax not in MINMAX: raise FhaiError(f"minmax must be one of {MINMAX}, got {self.minmax!r}")
         if not _is_int(self.digits) or self.digits < 1: raise FhaiError(f"digits must be an integer >= 1, got {self.digits!r}")
         if not isinstance(self.audit, (bool, np.bool_)): raise FhaiError(f"audit must be True or False, got {self.audit!r}")
+        if not isinstance(self.event_times, (bool, np.bool_)): raise FhaiError(f"event_times must be True or False, got {self.event_times!r}")
+        for f, lo in (("min_model_rows", 1), ("min_events", 0), ("min_cell", 1), ("min_at_risk", 1)):
+            v = getattr(self, f)
+            if v is None and f in ("min_cell", "min_at_risk"): continue
+            if not _is_int(v) or v < lo: raise FhaiError(f"DisclosurePolicy {f} must be an integer >= {lo}, got {v!r}")
+            object.__setattr__(self, f, int(v))
+        m = self.max_param_fraction
+        if isinstance(m, (bool, np.bool_)) or not isinstance(m, (int, float, np.integer, np.floating)) or not 0 < m <= 1:
+            raise FhaiError(f"DisclosurePolicy max_param_fraction must be a number in (0, 1], got {m!r}")
         object.__setattr__(self, "k", int(self.k)); object.__setattr__(self, "digits", int(self.digits))
+        object.__setattr__(self, "max_param_fraction", float(m))
 
     def to_dict(self) -> dict:
         "A JSON-ready description."
@@ -46,8 +62,9 @@ class DisclosurePolicy:
     def from_dict(cls, d: dict) -> DisclosurePolicy:
         "Rebuild from `to_dict` output."
         if not isinstance(d, dict): raise FhaiError(f"DisclosurePolicy.from_dict takes the dict that to_dict() returned, got {type(d).__name__}")
-        bad = sorted(set(d) - {"k", "minmax", "digits", "audit"})
-        if bad: raise FhaiError(f"DisclosurePolicy has no field(s) {bad}; fields are k, minmax, digits, audit")
+        names = [f.name for f in fields(cls)]
+        bad = sorted(set(d) - set(names))
+        if bad: raise FhaiError(f"DisclosurePolicy has no field(s) {bad}; fields are {', '.join(names)}")
         return cls(**d)
 
     def threshold(self,
@@ -63,6 +80,36 @@ class DisclosurePolicy:
                                   f"ask for larger cells, never smaller. Leave min_rows unset or ask for {self.k} or more; a site whose "
                                   f"governance allows smaller cells adopts them itself: fed.with_policy(DisclosurePolicy(k=...))")
         return int(min_rows)
+
+# %% ../nbs/00b_disclosure.ipynb #899fa3b0
+_LOOSER = dict(min_rows="min_model_rows", max_param_fraction="max_param_fraction", min_cell="min_cell", min_events="min_events",
+               min_at_risk="min_at_risk")  # a query's name for each model rule -> the policy field
+
+def _model_rules(self: DisclosurePolicy,
+                asked: dict | None = None,  # stricter rules a query asks for (None values: the policy's)
+                site: str | None = None,  # the site, for the message (None: every site of a federation)
+               ) -> dict:
+    "The model rules a fit runs with (min_rows, max_param_fraction, min_cell, min_events, min_at_risk): the policy's, or stricter ones a query asks for; never looser."
+    out = dict(min_rows=self.min_model_rows, max_param_fraction=self.max_param_fraction,
+               min_cell=self.k if self.min_cell is None else self.min_cell, min_events=self.min_events,
+               min_at_risk=self.k if self.min_at_risk is None else self.min_at_risk)
+    for name, v in (asked or {}).items():
+        if name not in out: raise FhaiError(f"no model rule {name!r}; the rules are {list(out)}")
+        if v is None: continue
+        frac = name == "max_param_fraction"
+        ok = (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) and 0 < v <= 1) if frac \
+             else (_is_int(v) and v >= 0)
+        if not ok: raise FhaiError(f"{name} must be {'a number in (0, 1]' if frac else 'an integer >= 0'}, got {v!r}")
+        if (v > out[name]) if frac else (v < out[name]):
+            who = f"site {site!r} refuses" if site else "the sites refuse"
+            raise DisclosureError(f"{who} {name}={v:g} (rule: policy floor): the policy sets {name}={out[name]:g}, and a query may ask "
+                                  f"for {'a smaller' if frac else 'a larger'} value, never {'a larger' if frac else 'a smaller'} one. Leave "
+                                  f"{name} unset; a site whose governance allows it adopts it itself: "
+                                  f"fed.with_policy(DisclosurePolicy({_LOOSER[name]}=...))")
+        out[name] = float(v) if frac else int(v)
+    return out
+
+DisclosurePolicy.model_rules = _model_rules  # a method of the policy, defined beside the prose that explains it
 
 # %% ../nbs/00b_disclosure.ipynb #679f3012
 def suppress_counts(counts,  # cell counts of one table (its total is public or released)

@@ -14,12 +14,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from .core import FhaiError, DisclosureError, Aggregate, Federation, MIN_ROWS
+from .disclosure import DisclosurePolicy
 from .analytics import coordinator, site_side, profile_site, pool_vocabulary
 
 # %% auto #0
-__all__ = ['FAMILIES', 'RATIO_NAMES', 'MIN_GLM_ROWS', 'MAX_PARAM_FRACTION', 'design_spec', 'design_matrix', 'check_release',
-           'AggregateNoise', 'glm_site_stats', 'glm_noisy_stats', 'glm_newton_step', 'pool_release',
-           'coefficient_table', 'irls_fit', 'noisy_fit', 'FederatedGLM', 'plot_forest']
+__all__ = ['FAMILIES', 'RATIO_NAMES', 'design_spec', 'design_matrix', 'site_rules', 'check_release', 'AggregateNoise',
+           'glm_site_stats', 'glm_noisy_stats', 'glm_newton_step', 'pool_release', 'coefficient_table', 'irls_fit',
+           'noisy_fit', 'FederatedGLM', 'plot_forest']
 
 # %% ../nbs/04a_glm.ipynb #8c4586a9
 FAMILIES = ("binomial", "poisson", "gaussian")
@@ -66,7 +67,7 @@ def design_spec(fed: Federation,  # the federation (its schema and the sites' vo
                 exposure: str | None = None,  # person-time column; its log is the offset (Poisson rates)
                 intercept: bool = True,  # include an intercept
                 split: str = "train",  # rows the vocabulary is taken from
-                min_rows: int = MIN_ROWS,  # small-cell threshold of the vocabulary profiles
+                min_rows: int | None = None,  # a larger cell count than the sites' policy for the vocabulary profiles (never smaller)
                ) -> dict:
     "The model's design, agreed before fitting: outcome, numeric covariates, categorical levels (union vocabulary), offset, term names."
     if not isinstance(fed, Federation): raise FhaiError(f"expected a Federation, got {type(fed).__name__}")
@@ -126,33 +127,43 @@ def design_matrix(df: pd.DataFrame,  # one site's rows (inside the site)
     return X, y, off, int((~ok).sum())
 
 # %% ../nbs/04a_glm.ipynb #d64667b5
-MIN_GLM_ROWS = 10  # vantage6's minimum rows per site
-MAX_PARAM_FRACTION = 0.33  # DataSHIELD's nfilter.glm: parameters <= 0.33 x rows
+def site_rules(guard=None,  # the site's release guard (`Site.aggregate` passes it; None: the default policy)
+               asked: dict | None = None,  # stricter model rules the query asks for (`DisclosurePolicy.model_rules` names)
+               site: str = "?",  # the site's name, for messages
+              ) -> dict:
+    "The model rules a site applies: its policy's, tightened (never loosened) by what the query asks for."
+    policy = guard.policy if guard is not None else DisclosurePolicy()
+    return policy.model_rules(asked, site)
 
 @site_side
 def check_release(X: np.ndarray,  # the site's design matrix
                   site: str,  # the site's name
                   what: str = "GLM",  # the model, for messages
-                  min_rows: int = MIN_GLM_ROWS,  # rule min_rows
-                  max_param_fraction: float = MAX_PARAM_FRACTION,  # rule max_param_fraction
-                  min_cell: int = MIN_ROWS,  # saturated-model rule: smallest covariate-pattern cell
+                  rules: dict | None = None,  # the site's model rules (`site_rules`; None: the default policy's)
                   saturation: bool = True,  # apply the saturated-model rule
                  ) -> None:
     "Raise `DisclosureError` naming the rule and the site when releasing a model fit on `X` is unsafe (site side)."
+    r = rules if rules is not None else DisclosurePolicy().model_rules()
+    min_rows, max_param_fraction, min_cell = r["min_rows"], r["max_param_fraction"], r["min_cell"]
     n, p = X.shape
     if n < min_rows:
         raise DisclosureError(f"rule min_rows: site {site!r} would release a {what} fitted on {n} complete row(s), fewer than "
-                              f"min_rows={min_rows}; leave the site out (sites=[...]), merge it, or lower min_rows if your governance allows")
+                              f"min_rows={min_rows}; leave the site out (sites=[...]) or merge it; a site whose governance allows "
+                              f"smaller models adopts that in its policy: DisclosurePolicy(min_model_rows=...)")
     if p > max_param_fraction * n:
         raise DisclosureError(f"rule max_param_fraction: the {what} has {p} parameters, more than {max_param_fraction:g} x {n} rows "
-                              f"at site {site!r}; use fewer covariates, leave the site out (sites=[...]), or raise max_param_fraction "
-                              f"if your governance allows")
+                              f"at site {site!r}; use fewer covariates or leave the site out (sites=[...]); a site whose governance "
+                              f"allows more parameters adopts that in its policy: DisclosurePolicy(max_param_fraction=...)")
     if saturation and p:
         _, counts = np.unique(X, axis=0, return_counts=True)
         if len(counts) <= p and counts.min() < min_cell:
             raise DisclosureError(f"rule saturated: at site {site!r} the {what} is saturated ({len(counts)} covariate pattern(s), {p} "
                                   f"parameters) and a pattern holds {counts.min()} row(s), fewer than min_cell={min_cell}, so the fit "
                                   f"would release that cell's outcomes; merge levels, drop an interaction or a covariate")
+
+def _check_rules(fed: Federation, asked: dict) -> None:
+    "Refuse, before any site is asked, model rules looser than the sites' policy (each site checks again)."
+    fed.policy.model_rules(asked)
 
 def _check_outcome(family: str, y: np.ndarray, site: str, outcome: str):
     if family == "binomial" and not np.isin(y, (0.0, 1.0)).all():
@@ -205,12 +216,13 @@ def glm_site_stats(df: pd.DataFrame,  # one site's rows (inside the site)
                    family: str,  # 'binomial', 'poisson' or 'gaussian'
                    beta: Sequence[float],  # current coefficients (public)
                    site: str = "?",  # the site's name
-                   rules: dict | None = None,  # keyword arguments of `check_release`
+                   rules: dict | None = None,  # stricter model rules the query asks for (`DisclosurePolicy.model_rules`)
+                   guard=None,  # the site's release guard (its policy), passed by `Site.aggregate`
                   ) -> dict:
     "One site's IRLS aggregates at `beta`: X'WX, X'Wz, deviance, log-likelihood, Pearson chi2, rows used."
     X, y, off, n_incomplete = design_matrix(df, spec, site)
     _check_outcome(family, y, site, spec["outcome"])
-    check_release(X, site, f"{family} GLM", **(rules or {}))
+    check_release(X, site, f"{family} GLM", site_rules(guard, rules, site))
     beta = np.asarray(beta, dtype=float)
     mu = _mean(family, X @ beta + off)
     w = _weight(family, mu)
@@ -227,15 +239,16 @@ def glm_noisy_stats(df: pd.DataFrame,  # one site's rows (inside the site)
                     parts: Sequence[str],  # releases asked for: 'bound', 'score', 'hessian' (logistic); 'bound', 'xty', 'yty' (linear)
                     noise: AggregateNoise,  # the mechanism
                     site: str = "?",  # the site's name
-                    rules: dict | None = None,  # keyword arguments of `check_release`
+                    rules: dict | None = None,  # stricter model rules the query asks for (`DisclosurePolicy.model_rules`)
                     seed: int = 0,  # noise seed
                     site_index: int = 0,  # position of the site (noise stream)
                     step: int = 0,  # protocol step (noise stream)
+                    guard=None,  # the site's release guard (its policy), passed by `Site.aggregate`
                    ) -> dict:
     "Clipped, noised releases of one site (Gaussian mechanism); each part's noise std = noise_multiplier x its sensitivity."
     X, y, off, n_incomplete = design_matrix(df, spec, site)
     _check_outcome(family, y, site, spec["outcome"])
-    check_release(X, site, f"{family} GLM", **(rules or {}))
+    check_release(X, site, f"{family} GLM", site_rules(guard, rules, site))
     X = X * np.minimum(1.0, noise.row_clip / np.maximum(np.linalg.norm(X, axis=1), 1e-300))[:, None]
     rng = np.random.default_rng([int(seed), int(site_index), int(step), 77])
     def noisy(v, part):
@@ -326,7 +339,7 @@ def _ask_sites(fed: Federation, sites: list, split: str, fn, **kw) -> list:
     for i, s in enumerate(fed.sites):
         if s.name not in sites: continue
         extra = dict(site_index=i) if fn is glm_noisy_stats else {}
-        out.append(s.aggregate("glm", functools.partial(fn, site=s.name, **kw, **extra), split=split, min_rows=1))
+        out.append(s.aggregate("glm", functools.partial(fn, site=s.name, **kw, **extra), split=split))
     return out
 
 # %% ../nbs/04a_glm.ipynb #351849ff
@@ -410,9 +423,9 @@ class FederatedGLM:
                  intercept: bool = True,  # fit an intercept
                  penalty: float = 0.0,  # ridge penalty (penalty/2 x ||beta||^2, intercept excluded); > 0 for separated data
                  alpha: float = 0.05,  # confidence level 1 - alpha
-                 min_rows: int = MIN_GLM_ROWS,  # site rule: fewest complete rows
-                 max_param_fraction: float = MAX_PARAM_FRACTION,  # site rule: parameters <= fraction x rows
-                 min_cell: int = MIN_ROWS,  # site rule: smallest covariate-pattern cell of a saturated model
+                 min_rows: int | None = None,  # a stricter site rule than the policy's min_model_rows: fewest complete rows
+                 max_param_fraction: float | None = None,  # a stricter site rule than the policy's: parameters <= fraction x rows
+                 min_cell: int | None = None,  # a stricter site rule than the policy's: smallest covariate-pattern cell of a saturated model
                  noise: AggregateNoise | None = None,  # optional Gaussian noise on the releases
                  max_iter: int = 50,  # Newton steps at most
                  tol: float = 1e-10,  # stop when no coefficient moves more than tol x (1 + |beta|)
@@ -423,7 +436,8 @@ class FederatedGLM:
         if family not in FAMILIES: raise FhaiError(f"family must be one of {FAMILIES}, got {family!r}")
         if not (isinstance(penalty, (int, float)) and penalty >= 0 and math.isfinite(penalty)): raise FhaiError(f"penalty must be a number >= 0, got {penalty!r}")
         if not 0 < alpha < 1: raise FhaiError(f"alpha must be in (0, 1), got {alpha!r}")
-        if not 0 < max_param_fraction <= 1: raise FhaiError(f"max_param_fraction must be in (0, 1], got {max_param_fraction!r}")
+        if max_param_fraction is not None and not (isinstance(max_param_fraction, (int, float)) and 0 < max_param_fraction <= 1):
+            raise FhaiError(f"max_param_fraction must be in (0, 1], got {max_param_fraction!r}")
         if noise is not None and not isinstance(noise, AggregateNoise): raise FhaiError("noise must be an AggregateNoise(...) or None")
         if noise is not None: noise.parts(family)  # refuses Poisson
         if family != "poisson" and exposure is not None: raise FhaiError("exposure= is for Poisson rate models; use offset= for other families")
@@ -439,6 +453,7 @@ class FederatedGLM:
         unknown = [s for s in sites if s not in fed.site_names]
         if unknown: raise FhaiError(f"no site(s) {unknown}; sites are {fed.site_names}")
         rules = dict(min_rows=self.min_rows, max_param_fraction=self.max_param_fraction, min_cell=self.min_cell)
+        _check_rules(fed, rules)
         terms, p = list(spec["terms"]), len(spec["terms"])
         P = self.penalty * np.eye(p)
         if spec["intercept"] and p: P[0, 0] = 0.0

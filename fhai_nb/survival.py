@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from .core import FhaiError, DisclosureError, Aggregate, Federation, MIN_ROWS
 from .analytics import coordinator, site_side, profile_site, pool_vocabulary
-from .glm import design_spec, design_matrix, check_release, coefficient_table, MIN_GLM_ROWS, MAX_PARAM_FRACTION, _as_list
+from .glm import design_spec, design_matrix, check_release, site_rules, coefficient_table, _check_rules, _as_list
 
 # %% auto #0
 __all__ = ['survival_rows', 'site_event_times', 'site_max_time', 'time_grid', 'km_site_counts', 'km_table', 'federated_km',
@@ -41,19 +41,24 @@ def survival_rows(df: pd.DataFrame,  # one site's rows (inside the site)
     if not np.isin(E, (0.0, 1.0)).all(): raise FhaiError(f"site {site!r}: event column {event!r} must be 0 (censored) or 1 (event)")
     if len(T) < min_rows:
         raise DisclosureError(f"rule min_rows: site {site!r} has {len(T)} complete survival row(s), fewer than min_rows={min_rows}; "
-                              f"leave it out (sites=[...]), merge it with another site, or lower min_rows if your governance allows")
+                              f"leave it out (sites=[...]) or merge it with another site; a site whose governance allows smaller "
+                              f"curves adopts that in its policy: DisclosurePolicy(min_model_rows=...)")
     return d, T, E.astype(int), int((~ok).sum())
 
 @site_side
-def site_event_times(df: pd.DataFrame, time: str, event: str, site: str = "?", min_rows: int = MIN_GLM_ROWS) -> dict:
-    "The site's distinct event times (released only for the exact grid; a disclosure the caller chooses)."
-    _, T, E, _ = survival_rows(df, time, event, site, min_rows)
+def site_event_times(df: pd.DataFrame, time: str, event: str, site: str = "?", min_rows: int | None = None, guard=None) -> dict:
+    "The site's distinct event times (for the exact grid), if its policy releases them; `min_rows` may only raise the policy's `min_model_rows`."
+    if guard is not None and not guard.policy.event_times:
+        raise DisclosureError(f"site {site!r} refuses the exact event-time grid (rule: event_times): its policy releases no single event "
+                              f"time. Ask for binned counts (resolution=30.0, or bin edges), or fit the Cox model with strata='site'")
+    _, T, E, _ = survival_rows(df, time, event, site, site_rules(guard, dict(min_rows=min_rows), site)["min_rows"])
     return dict(event_times=np.unique(T[E == 1]), max_time=float(T.max()) if len(T) else 0.0)
 
 @site_side
-def site_max_time(df: pd.DataFrame, time: str, event: str, resolution: float, site: str = "?", min_rows: int = MIN_GLM_ROWS) -> dict:
+def site_max_time(df: pd.DataFrame, time: str, event: str, resolution: float, site: str = "?", min_rows: int | None = None,
+                  guard=None) -> dict:
     "The site's longest follow-up rounded up to a multiple of the resolution (what a binned grid needs)."
-    _, T, _, _ = survival_rows(df, time, event, site, min_rows)
+    _, T, _, _ = survival_rows(df, time, event, site, site_rules(guard, dict(min_rows=min_rows), site)["min_rows"])
     return dict(max_bin=float(np.floor(T.max() / resolution) + 1) * resolution if len(T) else resolution)
 
 # %% ../nbs/04b_survival.ipynb #65766458
@@ -70,13 +75,14 @@ def time_grid(fed: Federation,  # the federation
               resolution: float | Sequence[float] | None = None,  # None: exact (distinct event times); a width; or explicit bin edges
               split: str = "train",  # rows
               sites: Sequence[str] | None = None,  # sites to include
-              min_rows: int = MIN_GLM_ROWS,  # small-site rule
+              min_rows: int | None = None,  # a stricter small-site rule than the sites' policy (min_model_rows)
              ) -> tuple[np.ndarray, bool]:
     "The shared grid (exact: union of event times; binned: 0, r, 2r, ...) and whether it is exact."
     event = event or fed.schema.target
     ss = _sites(fed, sites)
+    _check_rules(fed, dict(min_rows=min_rows))
     if resolution is None:
-        aggs = [s.aggregate("event_times", functools.partial(site_event_times, time=time, event=event, site=s.name, min_rows=min_rows), split, 1) for s in ss]
+        aggs = [s.aggregate("event_times", functools.partial(site_event_times, time=time, event=event, site=s.name, min_rows=min_rows), split) for s in ss]
         times = np.unique(np.concatenate([a.values["event_times"] for a in aggs]))
         return times, True
     if np.ndim(resolution) == 1:
@@ -85,7 +91,7 @@ def time_grid(fed: Federation,  # the federation
         return edges, False
     r = float(resolution)
     if not (math.isfinite(r) and r > 0): raise FhaiError(f"resolution must be a positive number of time units, got {resolution!r}")
-    aggs = [s.aggregate("max_time", functools.partial(site_max_time, time=time, event=event, resolution=r, site=s.name, min_rows=min_rows), split, 1) for s in ss]
+    aggs = [s.aggregate("max_time", functools.partial(site_max_time, time=time, event=event, resolution=r, site=s.name, min_rows=min_rows), split) for s in ss]
     top = max(a.values["max_bin"] for a in aggs)
     return np.arange(0.0, top + r / 2, r), False
 
@@ -98,10 +104,11 @@ def km_site_counts(df: pd.DataFrame,  # one site's rows (inside the site)
                    group: str | None = None,  # column defining groups (None: the whole site is one group)
                    levels: Sequence | None = None,  # the group column's levels (union vocabulary)
                    site: str = "?",  # the site's name
-                   min_rows: int = MIN_GLM_ROWS,  # rule min_rows on complete rows
+                   min_rows: int | None = None,  # a stricter rule min_rows on complete rows than the policy's min_model_rows
+                   guard=None,  # the site's release guard (its policy), passed by `Site.aggregate`
                   ) -> dict:
     "At-risk, event and censoring counts per grid interval (and group), computed inside the site."
-    d, T, E, n_inc = survival_rows(df, time, event, site, min_rows)
+    d, T, E, n_inc = survival_rows(df, time, event, site, site_rules(guard, dict(min_rows=min_rows), site)["min_rows"])
     g = np.asarray(grid, dtype=float)
     K = len(g)
     if group is None: gi, G = np.zeros(len(T), dtype=int), 1
@@ -170,9 +177,9 @@ def km_table(aggs: Sequence[Aggregate],  # every site's `km_site_counts` on the 
     return out if len(levels) else out.drop(columns="group")
 
 # %% ../nbs/04b_survival.ipynb #dbc79948
-def _levels(fed, ss, group, split, min_rows) -> list:
+def _levels(fed, ss, group, split) -> list:
     if group is None: return []
-    return list(pool_vocabulary([profile_site(s, (), [group], None, split, min_rows) for s in ss])[group])
+    return list(pool_vocabulary([profile_site(s, (), [group], None, split) for s in ss])[group])
 
 def federated_km(fed: Federation,  # the federation
                  time: str,  # time column
@@ -183,15 +190,15 @@ def federated_km(fed: Federation,  # the federation
                  alpha: float = 0.05,  # 1 - confidence level
                  split: str = "train",  # rows
                  sites: Sequence[str] | None = None,  # sites to include
-                 min_rows: int = MIN_GLM_ROWS,  # site rule: fewest complete rows
+                 min_rows: int | None = None,  # a stricter site rule than the policy's min_model_rows: fewest complete rows
                 ) -> pd.DataFrame:
     "Pooled (and per-site) Kaplan-Meier curves from per-site counts on a shared grid; one row per site, group and interval."
     event = event or fed.schema.target
     ss = _sites(fed, sites)
     grid, exact = time_grid(fed, time, event, resolution, split, [s.name for s in ss], min_rows)
-    levels = _levels(fed, ss, group, split, min_rows)
+    levels = _levels(fed, ss, group, split)
     aggs = [s.aggregate("km_counts", functools.partial(km_site_counts, time=time, event=event, grid=tuple(grid), group=group,
-                                                        levels=tuple(levels) if group else None, site=s.name, min_rows=min_rows), split, 1)
+                                                        levels=tuple(levels) if group else None, site=s.name, min_rows=min_rows), split)
             for s in ss]
     for a in aggs:
         if a.values["n_events"] == 0:
@@ -252,15 +259,15 @@ def federated_logrank(fed: Federation,  # the federation
                       resolution: float | Sequence[float] | None = None,  # None: exact grid; else bins
                       split: str = "train",  # rows
                       sites: Sequence[str] | None = None,  # sites to include
-                      min_rows: int = MIN_GLM_ROWS,  # site rule
+                      min_rows: int | None = None,  # a stricter site rule than the policy's min_model_rows
                      ) -> LogRankResult:
     "Log-rank test across groups (or sites) from per-site counts."
     event = event or fed.schema.target
     ss = _sites(fed, sites)
     grid, _ = time_grid(fed, time, event, resolution, split, [s.name for s in ss], min_rows)
-    levels = _levels(fed, ss, group, split, min_rows)
+    levels = _levels(fed, ss, group, split)
     aggs = [s.aggregate("km_counts", functools.partial(km_site_counts, time=time, event=event, grid=tuple(grid), group=group,
-                                                        levels=tuple(levels) if group else None, site=s.name, min_rows=min_rows), split, 1)
+                                                        levels=tuple(levels) if group else None, site=s.name, min_rows=min_rows), split)
             for s in ss]
     return logrank_from_counts(aggs, tuple(map(str, levels)))
 
@@ -313,18 +320,20 @@ def cox_site_stats(df: pd.DataFrame,  # one site's rows (inside the site)
                    ties: str = "breslow",  # 'breslow' or 'efron'
                    moments: bool = False,  # release column sums and sums of squares instead (for the penalty's scaling)
                    site: str = "?",  # the site's name
-                   rules: dict | None = None,  # keyword arguments of `check_release`
-                   min_events: int = 1,  # rule min_events
-                   min_at_risk: int = MIN_ROWS,  # rule min_at_risk (shared grid only)
+                   rules: dict | None = None,  # stricter model rules the query asks for (`DisclosurePolicy.model_rules`: min_rows, max_param_fraction, min_events, min_at_risk)
+                   guard=None,  # the site's release guard (its policy), passed by `Site.aggregate`
                   ) -> dict:
     "One site's Cox release at `beta`: its own log-likelihood, gradient, Hessian (stratified) or per-time risk-set sums."
     d, T, E, n_inc = survival_rows(df, time, spec["outcome"], site)
     X, _, _, n_inc2 = design_matrix(d, spec, site)
     if len(X) != len(T): raise FhaiError(f"site {site!r}: covariates have missing values; drop or impute them before a Cox fit")
-    check_release(X, site, "Cox model", saturation=False, **(rules or {}))
+    r = site_rules(guard, rules, site)
+    min_events, min_at_risk = r["min_events"], r["min_at_risk"]
+    check_release(X, site, "Cox model", r, saturation=False)
     if E.sum() < min_events:
         raise DisclosureError(f"rule min_events: site {site!r} has {int(E.sum())} event(s), fewer than min_events={min_events}; "
-                              f"leave it out (sites=[...]), merge it with another site, or lower min_events if your governance allows")
+                              f"leave it out (sites=[...]) or merge it with another site; a site whose governance allows fewer "
+                              f"adopts that in its policy: DisclosurePolicy(min_events=...)")
     if moments: return dict(n=len(X), sum=X.sum(0), sumsq=(X ** 2).sum(0), n_incomplete=n_inc + n_inc2, n_events=int(E.sum()))
     beta = np.asarray(beta, dtype=float)
     efron = ties == "efron"
@@ -339,8 +348,8 @@ def cox_site_stats(df: pd.DataFrame,  # one site's rows (inside the site)
     if small.any():
         raise DisclosureError(f"rule min_at_risk: at site {site!r} the risk set falls to {int(n_risk[small].min())} patient(s) at a time of the "
                               f"shared grid (fewer than min_at_risk={min_at_risk}), and its risk-set sums there would reveal those patients' "
-                              f"covariates; use strata='site' (no time or risk set leaves a site), leave the site out, or lower "
-                              f"min_at_risk if your governance allows")
+                              f"covariates; use strata='site' (no time or risk set leaves a site) or leave the site out; a site whose "
+                              f"governance allows smaller risk sets adopts that in its policy: DisclosurePolicy(min_at_risk=...)")
     return dict(n=len(X), n_events=int(E.sum()), **_risk_sums(X, T, E, beta, g_, efron))
 
 @coordinator
@@ -412,10 +421,10 @@ class FederatedCoxPH:
                  penalizer: float = 0.0,  # lifelines' ridge penalizer (on standardised coefficients, scaled by N)
                  resolution: float | Sequence[float] | None = None,  # strata=None: None exact grid; else bin width or edges
                  alpha: float = 0.05,  # 1 - confidence level
-                 min_rows: int = MIN_GLM_ROWS,  # site rule
-                 max_param_fraction: float = MAX_PARAM_FRACTION,  # site rule: parameters <= fraction x rows
-                 min_events: int = 1,  # site rule: fewest events
-                 min_at_risk: int = MIN_ROWS,  # site rule (strata=None): smallest non-empty risk set released
+                 min_rows: int | None = None,  # a stricter site rule than the policy's min_model_rows (None: the policy's)
+                 max_param_fraction: float | None = None,  # a stricter site rule than the policy's: parameters <= fraction x rows
+                 min_events: int | None = None,  # a stricter site rule than the policy's: fewest events
+                 min_at_risk: int | None = None,  # a stricter site rule than the policy's (strata=None): smallest non-empty risk set released
                  max_iter: int = 50,  # Newton steps at most
                  tol: float = 1e-10,  # stop when no coefficient moves more than tol x (1 + |beta|)
                  split: str = "train",  # rows
@@ -437,12 +446,13 @@ class FederatedCoxPH:
         spec = design_spec(fed, event, covs, self.categorical, intercept=False, split=self.split)
         ss = _sites(fed, self.sites)
         names = [s.name for s in ss]
-        rules = dict(min_rows=self.min_rows, max_param_fraction=self.max_param_fraction)
+        rules = dict(min_rows=self.min_rows, max_param_fraction=self.max_param_fraction, min_events=self.min_events,
+                     min_at_risk=self.min_at_risk)
+        _check_rules(fed, rules)
         grid, exact = (None, True) if self.strata == "site" else time_grid(fed, self.time, event, self.resolution, self.split, names, self.min_rows)
         ask = lambda b, moments=False: [s.aggregate("cox", functools.partial(
             cox_site_stats, spec=spec, time=self.time, beta=tuple(map(float, b)), grid=None if grid is None else tuple(grid), exact=exact,
-            ties=self.ties, moments=moments, site=s.name, rules=rules, min_events=self.min_events,
-            min_at_risk=self.min_at_risk), self.split, 1) for s in ss]
+            ties=self.ties, moments=moments, site=s.name, rules=rules), self.split) for s in ss]
         p = len(spec["terms"])
         mom = ask(np.zeros(p), moments=True)
         N, sd = pooled_scale(mom)

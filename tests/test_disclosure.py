@@ -171,6 +171,33 @@ def test_policy_bad_input():
         DisclosurePolicy.from_dict([5])
 
 
+def test_policy_model_rules():
+    "The model rules are the site's: validated, serialised with the rest, and a query may only tighten them."
+    import json
+    from fhai_nb.disclosure import DisclosurePolicy
+    p = DisclosurePolicy()
+    assert p.model_rules() == dict(min_rows=10, max_param_fraction=0.33, min_cell=5, min_events=1, min_at_risk=5)
+    assert DisclosurePolicy(k=8).model_rules()["min_cell"] == 8 and DisclosurePolicy(k=8).model_rules()["min_at_risk"] == 8
+    q = DisclosurePolicy(k=7, max_param_fraction=1.0, min_at_risk=1, min_model_rows=20, min_events=3, min_cell=9)
+    assert DisclosurePolicy.from_dict(json.loads(json.dumps(q.to_dict()))) == q
+    assert q.model_rules(dict(min_rows=25, max_param_fraction=0.5, min_at_risk=None)) == dict(
+        min_rows=25, max_param_fraction=0.5, min_cell=9, min_events=3, min_at_risk=1)
+    for name, v in (("min_rows", 9), ("max_param_fraction", 0.5), ("min_cell", 4), ("min_events", 0), ("min_at_risk", 4)):
+        with pytest.raises(DisclosureError, match=rf"site 'a' refuses {name}=.*\(rule: policy floor\)"):
+            p.model_rules({name: v}, "a")
+    with pytest.raises(FhaiError, match="no model rule 'min_row'"):
+        p.model_rules(dict(min_row=20))
+    with pytest.raises(FhaiError, match="max_param_fraction must be a number in"):
+        p.model_rules(dict(max_param_fraction=True))
+    for kw, msg in ((dict(max_param_fraction=0), "max_param_fraction must be a number in"), (dict(max_param_fraction="1"), "max_param_fraction"),
+                    (dict(min_model_rows=0), "min_model_rows must be an integer >= 1"), (dict(min_at_risk=2.0), "min_at_risk must be an integer"),
+                    (dict(min_cell=0), "min_cell must be an integer >= 1"), (dict(min_events=-1), "min_events must be an integer >= 0")):
+        with pytest.raises(FhaiError, match=msg):
+            DisclosurePolicy(**kw)
+    with pytest.raises(FhaiError, match="fields are k, minmax, digits, audit, min_model_rows"):
+        DisclosurePolicy.from_dict({"k": 5, "min_risk": 1})
+
+
 def test_sites_with_different_policies_are_refused():
     from fhai_nb.disclosure import DisclosurePolicy
     df = pd.DataFrame(dict(site=["a"] * 20 + ["b"] * 20, x=np.arange(40.0), y=[0, 1] * 20))

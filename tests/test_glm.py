@@ -9,6 +9,7 @@ import statsmodels.api as sm
 
 from fhai_nb.core import DisclosureError, Federation, FhaiError
 from fhai_nb.data import load_heart_disease
+from fhai_nb.disclosure import DisclosurePolicy
 from fhai_nb.glm import AggregateNoise, FederatedGLM, coefficient_table, glm_newton_step, plot_forest
 from fhai_nb.outcomes import add_outcomes, outcomes_federation
 from fhai_nb.synthetic import generate_hospital_frame, synthetic_schema
@@ -100,6 +101,12 @@ def test_rule_max_param_fraction(hd):
     with pytest.raises(DisclosureError, match=r"rule max_param_fraction: the binomial GLM has 10 parameters, more than 0.33 x 30 rows at site 'switzerland'"):
         FederatedGLM("binomial", covariates=["age", "sex", "trestbps", "thalach", "exang", "oldpeak", "cp_2", "cp_3", "cp_4"]).fit(hd)
     FederatedGLM("binomial", covariates=["age", "sex", "trestbps", "thalach", "exang", "oldpeak", "cp_2", "cp_4"]).fit(hd)
+    with pytest.raises(DisclosureError, match=r"the sites refuse max_param_fraction=0.5 \(rule: policy floor\)"):
+        FederatedGLM("binomial", covariates=["age"], max_param_fraction=0.5).fit(hd)
+    wide = ["age", "sex", "trestbps", "thalach", "exang", "oldpeak", "cp_2", "cp_3", "cp_4"]
+    FederatedGLM("binomial", covariates=wide).fit(hd.with_policy(DisclosurePolicy(max_param_fraction=0.5)))  # the sites' own decision
+    with pytest.raises(DisclosureError, match=r"rule max_param_fraction: the binomial GLM has 10 parameters, more than 0.2 x"):
+        FederatedGLM("binomial", covariates=wide, max_param_fraction=0.2).fit(hd.with_policy(DisclosurePolicy(max_param_fraction=0.5)))
 
 
 def test_rule_saturated():
@@ -111,7 +118,11 @@ def test_rule_saturated():
     with pytest.raises(DisclosureError, match=r"rule saturated: at site 'hospital_01'.*holds 2 row\(s\), fewer than min_cell=5"):
         FederatedGLM("binomial", covariates=["admission_type"], split="all").fit(fed)
     FederatedGLM("binomial", covariates=["admission_type", "age"], split="all").fit(fed)  # age makes it unsaturated
-    FederatedGLM("binomial", covariates=["admission_type"], split="all", min_cell=2).fit(fed)
+    with pytest.raises(DisclosureError, match=r"min_cell=2 \(rule: policy floor\).*DisclosurePolicy\(min_cell=\.\.\.\)"):
+        FederatedGLM("binomial", covariates=["admission_type"], split="all", min_cell=2).fit(fed)  # a caller cannot loosen it
+    FederatedGLM("binomial", covariates=["admission_type"], split="all").fit(fed.with_policy(DisclosurePolicy(min_cell=2)))  # the sites can
+    with pytest.raises(DisclosureError, match=r"rule saturated: at site 'hospital_01'.*fewer than min_cell=3"):
+        FederatedGLM("binomial", covariates=["admission_type"], split="all", min_cell=3).fit(fed.with_policy(DisclosurePolicy(min_cell=2)))
 
 
 def test_constant_and_collinear_columns(hd):
@@ -166,6 +177,26 @@ def test_missing_rows_are_left_out_and_counted():
     assert m.n_incomplete_ == 7 and m.nobs_ == 193
     ref = sm.GLM(df.readmit_30d, sm.add_constant(df[["age", "creatinine"]]), family=sm.families.Binomial(), missing="drop").fit(tol=1e-12)
     _close(m.coef_, ref.params)
+
+
+def test_the_site_enforces_its_rules_whatever_the_caller_sends(hd):
+    "A hand-built request that asks a site for looser rules is refused by the site itself, not only by FederatedGLM."
+    import functools
+    from fhai_nb.glm import design_spec, glm_site_stats
+    spec = design_spec(hd, covariates=["age", "sex"])
+    s = hd["switzerland"]
+    ask = lambda **rules: s.aggregate("glm", functools.partial(glm_site_stats, spec=spec, family="binomial", beta=(0.0, 0.0, 0.0),
+                                                               site=s.name, rules=rules))
+    with pytest.raises(DisclosureError, match=r"site 'switzerland' refuses max_param_fraction=1 \(rule: policy floor\)"):
+        ask(max_param_fraction=1.0)
+    with pytest.raises(DisclosureError, match=r"site 'switzerland' refuses min_rows=2 \(rule: policy floor\)"):
+        ask(min_rows=2)
+    with pytest.raises(DisclosureError, match=r"rule min_rows: site 'switzerland'.*fewer than min_rows=31"):
+        ask(min_rows=31)
+    assert ask().values["n"] == s.n_train
+    with pytest.raises(DisclosureError, match=r"rule min_rows: site 'switzerland'.*fewer than min_rows=40"):  # the site's own policy
+        hd.with_policy(DisclosurePolicy(min_model_rows=40))["switzerland"].aggregate(
+            "glm", functools.partial(glm_site_stats, spec=spec, family="binomial", beta=(0.0, 0.0, 0.0), site=s.name))
 
 
 def test_coordinator_refuses_rows():

@@ -10,6 +10,7 @@ from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 
 from fhai_nb.core import DisclosureError, Federation, FhaiError
+from fhai_nb.disclosure import DisclosurePolicy
 from fhai_nb.outcomes import add_outcomes, outcomes_federation
 from fhai_nb.survival import (FederatedCoxPH, cox_newton_terms, federated_km, federated_logrank, km_table, plot_km,
                               survival_at, time_grid)
@@ -131,10 +132,17 @@ def test_cox_binned_grid_equals_the_fit_on_binned_times(synth):
     _close(m.coef_, ref.params, 1e-6)
 
 
+# FLamby's pooled baseline fits 39 covariates on centres of 40+ patients with one baseline hazard: the comparison needs the
+# centres to adopt, as a governance decision recorded in their policy, one parameter per row and risk sets of any size.
+TCGA_OPEN = DisclosurePolicy(max_param_fraction=1.0, min_at_risk=1)
+
+
 def test_tcga_cox_equals_lifelines_pooled(tcga):
     d = _pooled(tcga)
     feats = list(tcga.schema.names)
-    m = FederatedCoxPH("T", penalizer=0.1, ties="efron", max_param_fraction=1.0, min_at_risk=1).fit(tcga)
+    with pytest.raises(DisclosureError, match=r"max_param_fraction=1 \(rule: policy floor\)"):
+        FederatedCoxPH("T", penalizer=0.1, ties="efron", max_param_fraction=1.0, min_at_risk=1).fit(tcga)  # not the caller's to loosen
+    m = FederatedCoxPH("T", penalizer=0.1, ties="efron").fit(tcga.with_policy(TCGA_OPEN))
     ref = CoxPHFitter(penalizer=0.1).fit(d[feats + ["T", "E"]], "T", "E")
     _close(m.coef_, ref.params_, 1e-4); _close(m.bse_, ref.standard_errors_, 1e-4)
 
@@ -143,10 +151,11 @@ def test_tcga_cox_small_model_all_sites(tcga):
     "Five covariates pass every site's rules (Canada: 5 <= 0.33 x 40); Breslow equals statsmodels, Efron lifelines."
     cov = ["age_at_index", "ajcc_pathologic_stage_Stage IIIA", "ajcc_pathologic_stage_Stage IIIC", "ajcc_pathologic_n_N1a", "prior_malignancy_yes"]
     d = _pooled(tcga)
-    m = FederatedCoxPH("T", covariates=cov, ties="efron", min_at_risk=1).fit(tcga)
+    small_risk_sets = tcga.with_policy(DisclosurePolicy(min_at_risk=1))  # the centres' decision: risk sets of any size on the grid
+    m = FederatedCoxPH("T", covariates=cov, ties="efron").fit(small_risk_sets)
     ref = CoxPHFitter().fit(d[cov + ["T", "E"]], "T", "E")
     _close(m.coef_, ref.params_, 1e-4)
-    b = FederatedCoxPH("T", covariates=cov, min_at_risk=1).fit(tcga)
+    b = FederatedCoxPH("T", covariates=cov).fit(small_risk_sets)
     _close(b.coef_, sm.PHReg(d["T"], d[cov], status=d["E"], ties="breslow").fit().params, 1e-6)
 
 
@@ -157,6 +166,10 @@ def test_rule_min_rows_km_and_cox(synth):
     small = pd.concat([df[df.site != "hospital_02"], df[df.site == "hospital_02"].head(8)])
     with pytest.raises(DisclosureError, match=r"rule min_rows: site 'hospital_02' has 8 complete survival row"):
         federated_km(_fed(small), T, E, split="all")
+    with pytest.raises(DisclosureError, match=r"min_rows=5 \(rule: policy floor\).*DisclosurePolicy\(min_model_rows=\.\.\.\)"):
+        federated_km(_fed(small), T, E, split="all", min_rows=5)
+    km = federated_km(_fed(small, policy=DisclosurePolicy(min_model_rows=8)), T, E, split="all")  # the sites' own, smaller floor
+    assert km[km.site == "hospital_02"].at_risk.max() == 8
 
 
 def test_rule_max_param_fraction_cox(tcga):
@@ -190,6 +203,22 @@ def test_rule_min_events_and_no_event_site(synth):
     assert ok.sites_ == ["hospital_00", "hospital_02"]
     with pytest.raises(DisclosureError, match="rule min_events"):
         FederatedCoxPH(T, E, COV, split="all", sites=["hospital_00"], min_events=10_000).fit(fed)
+    with pytest.raises(DisclosureError, match=r"min_events=0 \(rule: policy floor\)"):
+        FederatedCoxPH(T, E, COV, split="all", min_events=0).fit(fed)
+    with pytest.raises(DisclosureError, match="rule min_at_risk"):  # an explicit min_at_risk above k is the site's rule too
+        FederatedCoxPH(T, E, COV, split="all", sites=["hospital_00"]).fit(fed.with_policy(DisclosurePolicy(min_at_risk=10_000)))
+
+
+def test_rule_event_times(synth):
+    "A site whose policy releases no exact event time answers binned grids and stratified Cox fits only."
+    closed = synth.with_policy(DisclosurePolicy(event_times=False))
+    with pytest.raises(DisclosureError, match=r"site 'hospital_00' refuses the exact event-time grid \(rule: event_times\).*resolution="):
+        federated_km(closed, T, E)
+    with pytest.raises(DisclosureError, match=r"rule: event_times.*strata='site'"):
+        FederatedCoxPH(T, E, COV).fit(closed)
+    _close(federated_km(closed, T, E, resolution=30.0).survival, federated_km(synth, T, E, resolution=30.0).survival, 0)
+    _close(FederatedCoxPH(T, E, COV, strata="site").fit(closed).coef_, FederatedCoxPH(T, E, COV, strata="site").fit(synth).coef_, 0)
+    _close(FederatedCoxPH(T, E, COV, resolution=30.0).fit(closed).coef_, FederatedCoxPH(T, E, COV, resolution=30.0).fit(synth).coef_, 0)
 
 
 def test_bad_input(synth):
