@@ -9,6 +9,8 @@ from nbconvert.preprocessors import ExecutePreprocessor
 ROOT = Path(__file__).resolve().parents[1]
 
 def main(src=ROOT / "nbs/index.ipynb", dst=ROOT / "README.md"):
+    import os
+    os.environ["FHAI_PROGRESS"] = "0"  # no progress bars in the README's outputs (the kernel inherits this)
     nb = nbformat.read(src, as_version=4)
     ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(src.parent)}})
     keep = []
