@@ -181,6 +181,16 @@ def _levels(fed, ss, group, split) -> list:
     if group is None: return []
     return list(pool_vocabulary([profile_site(s, (), [group], None, split) for s in ss])[group])
 
+def _km_counts(fed, time, event, resolution, group, split, sites, min_rows):
+    "Every site's event and at-risk counts on the shared grid: (aggregates, grid, exact, group levels)."
+    ss = _sites(fed, sites)
+    grid, exact = time_grid(fed, time, event, resolution, split, [s.name for s in ss], min_rows)
+    levels = _levels(fed, ss, group, split)
+    aggs = [s.aggregate("km_counts", functools.partial(km_site_counts, time=time, event=event, grid=tuple(grid), group=group,
+                                                        levels=tuple(levels) if group else None, site=s.name, min_rows=min_rows), split)
+            for s in ss]
+    return aggs, grid, exact, levels
+
 def federated_km(fed: Federation,  # the federation
                  time: str,  # time column
                  event: str | None = None,  # event column (default: the schema's target)
@@ -194,12 +204,7 @@ def federated_km(fed: Federation,  # the federation
                 ) -> pd.DataFrame:
     "Pooled (and per-site) Kaplan-Meier curves from per-site counts on a shared grid; one row per site, group and interval."
     event = event or fed.schema.target
-    ss = _sites(fed, sites)
-    grid, exact = time_grid(fed, time, event, resolution, split, [s.name for s in ss], min_rows)
-    levels = _levels(fed, ss, group, split)
-    aggs = [s.aggregate("km_counts", functools.partial(km_site_counts, time=time, event=event, grid=tuple(grid), group=group,
-                                                        levels=tuple(levels) if group else None, site=s.name, min_rows=min_rows), split)
-            for s in ss]
+    aggs, grid, exact, levels = _km_counts(fed, time, event, resolution, group, split, sites, min_rows)
     for a in aggs:
         if a.values["n_events"] == 0:
             warnings.warn(f"site {a.site!r} has no events in its {split} rows: its curve stays at 1, and it adds only at-risk counts to the pooled curve", UserWarning)
@@ -263,12 +268,7 @@ def federated_logrank(fed: Federation,  # the federation
                      ) -> LogRankResult:
     "Log-rank test across groups (or sites) from per-site counts."
     event = event or fed.schema.target
-    ss = _sites(fed, sites)
-    grid, _ = time_grid(fed, time, event, resolution, split, [s.name for s in ss], min_rows)
-    levels = _levels(fed, ss, group, split)
-    aggs = [s.aggregate("km_counts", functools.partial(km_site_counts, time=time, event=event, grid=tuple(grid), group=group,
-                                                        levels=tuple(levels) if group else None, site=s.name, min_rows=min_rows), split)
-            for s in ss]
+    aggs, grid, _, levels = _km_counts(fed, time, event, resolution, group, split, sites, min_rows)
     return logrank_from_counts(aggs, tuple(map(str, levels)))
 
 # %% ../nbs/04b_survival.ipynb #cf436f5e
