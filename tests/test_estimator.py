@@ -221,10 +221,10 @@ def test_early_stopping_validation_rows_stay_out_of_the_estimators_preprocessing
 def test_settings_are_run_federateds_options():
     "Every engine option (per-call hooks aside) is a setting with the engine's default, and fit hands every setting over."
     import inspect
-    from fhai_nb.estimator import _FIT_HOOKS
+    from fhai_nb.estimator import _FIT_HOOKS, _NOT_SETTINGS
     eng = {k: p.default for k, p in inspect.signature(run_federated).parameters.items() if k != "fed"}
     est = {k: p.default for k, p in inspect.signature(FederatedClassifier).parameters.items()}
-    assert est == {k: v for k, v in eng.items() if k not in _FIT_HOOKS}
+    assert est == {k: v for k, v in eng.items() if k not in _FIT_HOOKS + _NOT_SETTINGS}
     s = FedProx(mu=0.2)
     opts = FederatedClassifier(strategy=s, transforms=(), faults={"dropout": 0.1}).engine_options()
     assert set(opts) == set(est) and opts["strategy"] == s and opts["strategy"] is not s and opts["transforms"] == []
