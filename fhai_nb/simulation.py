@@ -441,7 +441,7 @@ class SimulatedSites:
         groups: dict = {}
         for s, a, b, c in zip(names, sig.tolist(), q.tolist(), T.tolist()): groups.setdefault((a, b, c), []).append(s)
         for (a, b, c), ss in groups.items():
-            self.ledger += self.dp.ledger.record(r, ss, a, b, c).to_dict("records")
+            self.ledger += self.dp.ledger.record(r, ss, a, b, c, frame=False)
         return stacked_results(results, self.pnames)
 
     # ---- evaluation: each site scores a model on its own rows and releases only the numbers ----
