@@ -209,6 +209,29 @@ def _check_clip(max_grad_norm) -> float:
         raise FhaiError(f"clip norm must be a positive number, got {max_grad_norm!r}; e.g. max_grad_norm=1.0")
     return float(max_grad_norm)
 
+def _dense_mask(plan, layers, P, N: int):
+    "The (T, S, N) mask of sampled rows when the dense route pays (one Linear layer with a bias and out=1, >= 5% of rows sampled)."
+    import torch
+    if layers is None or len(layers) != 1 or layers[0][2] is None or P[layers[0][1]].shape[1] != 1: return None
+    T, S = plan.idx.shape[:2]
+    if T * S * N > 50_000_000 or plan.mask.sum() < 0.05 * max(1, int((plan.steps * N).sum())): return None
+    M = np.zeros(T * S * N, np.float32)
+    tt, ss, bb = np.nonzero(plan.mask)
+    M[(tt * S + ss) * N + plan.idx[tt, ss, bb]] = 1.0  # a row is in a step's batch at most once
+    return torch.from_numpy(M.reshape(T, S, N))
+
+def _dense_logreg_sums(X, y, xsq, m, P, layer, names, C: float, loss_sum, cnt):
+    """Logistic regression: each site's sum of clipped per-row gradients from the sampled-row mask `m` (S, N), with no
+    per-row gather: a row's gradient is (delta x, delta) with delta = sigmoid(z) - y, so its norm is |delta| sqrt(|x|^2 + 1)."""
+    import torch
+    _, w, b = layer
+    z = torch.baddbmm(P[b].unsqueeze(2), X, P[w].transpose(1, 2)).squeeze(2)  # (S, N) every row's logit
+    delta = torch.sigmoid(z) - y
+    fd = (C / (delta.abs() * torch.sqrt(xsq + 1) + 1e-6)).clamp(max=1.0) * m * delta  # clipped, sampled rows only
+    loss_sum += ((torch.nn.functional.softplus(z) - y * z) * m).sum(1); cnt += m.sum(1)
+    part = {w: torch.bmm(fd.unsqueeze(1), X).reshape(X.shape[0], -1), b: fd.sum(1, keepdim=True)}
+    return torch.cat([part[k] for k in names], 1)
+
 def train_dp_stacked(module,  # the model (not modified)
                      params: Mapping,  # name -> (S, ...) starting parameters
                      X,  # (S, N, d) padded features, float32
@@ -244,23 +267,28 @@ def train_dp_stacked(module,  # the model (not modified)
     sizes = [int(np.prod(sh)) for sh in shapes]
     sig = torch.as_tensor(np.broadcast_to(np.asarray(noise_multiplier, dtype=np.float64), (S,)).copy(), dtype=X.dtype)
     denom = torch.as_tensor(plan.expected_batch, dtype=X.dtype)
-    # the sampled rows of every step as one flat list (no padding): step, site, row
-    tt, ss, bb = np.nonzero(plan.mask)
-    bounds = np.searchsorted(tt, np.arange(T + 1))
-    rows_all, site_all = torch.from_numpy(ss * N + plan.idx[tt, ss, bb]), torch.from_numpy(ss)
-    Xf, yf = X.reshape(S * N, -1), y.reshape(-1)
     layers = linear_layers(module)  # the fast route for Linear/MLP models; torch.func otherwise
+    dense = _dense_mask(plan, layers, P, N)  # (T, S, N) sampled-row mask for a logistic regression with many rows sampled
+    if dense is not None: xsq = X.pow(2).sum(2)
+    else:  # the sampled rows of every step as one flat list (no padding): step, site, row
+        tt, ss, bb = np.nonzero(plan.mask)
+        bounds = np.searchsorted(tt, np.arange(T + 1))
+        rows_all, site_all = torch.from_numpy(ss * N + plan.idx[tt, ss, bb]), torch.from_numpy(ss)
+        Xf, yf = X.reshape(S * N, -1), y.reshape(-1)
     loss_sum, cnt = torch.zeros(S, dtype=X.dtype), torch.zeros(S, dtype=X.dtype)
     base = _noise_base(seed, round, site_index, salt)
     for t in range(T):
-        sid, rows = site_all[bounds[t]:bounds[t + 1]], rows_all[bounds[t]:bounds[t + 1]]
-        tot = torch.zeros(S, sum(sizes), dtype=X.dtype)
-        if len(rows):
-            g, rl = row_grads(module, P, sid, Xf.index_select(0, rows), yf.index_select(0, rows), layers)
-            G = torch.cat([g[k].reshape(len(rows), -1) for k in names], 1)  # (R, P): all parameters of a row together
-            f = (max_grad_norm / (torch.linalg.vector_norm(G, dim=1) + 1e-6)).clamp(max=1.0)
-            tot.index_add_(0, sid, G * f.unsqueeze(1))  # per site: sum of its clipped rows
-            loss_sum.index_add_(0, sid, rl.detach()); cnt.index_add_(0, sid, torch.ones_like(rl))
+        if dense is not None:
+            tot = _dense_logreg_sums(X, y, xsq, dense[t], P, layers[0], names, max_grad_norm, loss_sum, cnt)
+        else:
+            tot = torch.zeros(S, sum(sizes), dtype=X.dtype)
+            sid, rows = site_all[bounds[t]:bounds[t + 1]], rows_all[bounds[t]:bounds[t + 1]]
+            if len(rows):
+                g, rl = row_grads(module, P, sid, Xf.index_select(0, rows), yf.index_select(0, rows), layers)
+                G = torch.cat([g[k].reshape(len(rows), -1) for k in names], 1)  # (R, P): all parameters of a row together
+                f = (max_grad_norm / (torch.linalg.vector_norm(G, dim=1) + 1e-6)).clamp(max=1.0)
+                tot.index_add_(0, sid, G * f.unsqueeze(1))  # per site: sum of its clipped rows
+                loss_sum.index_add_(0, sid, rl.detach()); cnt.index_add_(0, sid, torch.ones_like(rl))
         nz = torch.from_numpy(_normals(base, t, sum(sizes)).astype(np.float32))
         tot += (sig * max_grad_norm).unsqueeze(1) * nz
         act = torch.from_numpy(t < plan.steps)  # sites past their last step stand still

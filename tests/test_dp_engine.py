@@ -89,8 +89,10 @@ def test_target_epsilon_is_reached_not_exceeded(fed):
 # relative; over 3 rounds of ~10-30 steps the parameters (of size ~1) agree to well within 1e-5.
 @pytest.mark.parametrize("opts", [dict(), dict(momentum=0.9), dict(optimizer="adam", lr=0.01), dict(weight_decay=0.01),
                                   dict(strategy="fedprox"), dict(strategy="scaffold"), dict(local_steps=4),
-                                  dict(model="mlp"), dict(faults={"stragglers": 0.5, "dropout": 0.2})])
+                                  dict(model="mlp"), dict(faults={"stragglers": 0.5, "dropout": 0.2}),
+                                  dict(dp=DPSGD(noise_multiplier=1.0, expected_batch_size=1))])  # q < 5%: the per-row route
 def test_sequential_equals_vectorised(fed, opts):
+    "Both routes of the batched DP-SGD (dense mask for a logistic regression with >= 5% sampled, per-row otherwise) match."
     a, b = _run(fed, "sequential", **opts), _run(fed, "vectorised", **opts)
     for k in a.params: torch.testing.assert_close(a.params[k], b.params[k], rtol=1e-5, atol=1e-5)
     pd.testing.assert_frame_equal(a.ledger, b.ledger)
