@@ -182,3 +182,28 @@ def test_reconstruction_from_the_real_server_view(protection, stopped):
     assert len(f) == 12 and set(f.site) == set(fed.site_names)
     if not stopped: assert (f.error < 1e-4).all()  # exact: x = dW / db (central DP noises only the model, after the server saw it)
     else: assert not (f.reconstructed & (f.error < 0.1)).any()
+
+
+def test_run_config_carries_dp(tmp_path):
+    from fhai_nb.estimator import FederatedClassifier
+    from fhai_nb.runs import Run, RunConfig, run
+    cfg = RunConfig(data={"source": "synthetic", "n_sites": 3, "n_rows": 100},
+                    training={"rounds": 2, "batch_size": None, "lr": 0.1,
+                              "dp": DPSGD(noise_multiplier=1.0, expected_batch_size=8, budget=50.0)})
+    assert cfg.training["dp"] == dict(max_grad_norm=1.0, noise_multiplier=1.0, expected_batch_size=8, delta=1e-5, accountant="rdp", budget=50.0)
+    for back in (RunConfig.from_dict(cfg.to_dict()), RunConfig.from_yaml(cfg.to_yaml()), RunConfig.from_json(cfg.to_json())): assert back == cfg
+    code = cfg.to_python()
+    assert "from fhai_nb.dp import DPSGD" in code and "dp=DPSGD(max_grad_norm=1.0, noise_multiplier=1.0, expected_batch_size=8," in code
+    r = run(cfg)
+    ns = {}; exec(code, ns)  # "Show code" reproduces the run, privacy ledger included
+    pd.testing.assert_frame_equal(ns["history"].ledger, r.history.ledger)
+    clf = FederatedClassifier.from_config(cfg).fit(ns["fed"])
+    pd.testing.assert_frame_equal(clf.history_.epsilon(), r.history.epsilon())
+    r.save(tmp_path / "run")
+    pd.testing.assert_frame_equal(Run.load(tmp_path / "run").ledger.reset_index(drop=True), r.history.ledger, check_dtype=False)
+    for bad, msg in [({"dp": {"noise_multiplier": 1.0, "expected_batch_size": 8}}, "fixed-size batches"),
+                     ({"batch_size": None, "dp": {"noise_multipler": 1.0}}, "did you mean 'noise_multiplier'"),
+                     ({"batch_size": None, "dp": {"noise_multiplier": 1.0, "sample_rate": 0.1, "delta": 2}}, r"delta must be in \(0, 1\)"),
+                     ({"batch_size": None, "dp": {"noise_multiplier": 1.0, "sample_rate": 0.1, "steps": 3}}, "not in DPSGD"),
+                     ({"batch_size": None, "dp": 1.0}, "training.dp must be a dict")]:
+        with pytest.raises(FhaiError, match=msg): RunConfig(training=dict(rounds=2, **bad)).validate()
