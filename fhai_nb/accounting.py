@@ -52,6 +52,24 @@ def _opacus_accountant(accountant: str):
     from opacus.accountants import PRVAccountant, RDPAccountant
     return RDPAccountant() if accountant == "rdp" else PRVAccountant()
 
+_RDP_STEP: dict = {}  # (sigma, q) -> the RDP of one step at Opacus' default orders
+
+def _rdp_epsilon(hist: tuple, delta: float) -> float:
+    """Opacus' `RDPAccountant.get_privacy_spent`, step for step: the sum over segments of `compute_rdp(q, sigma, steps)`
+    (which is the one-step RDP times steps), then Opacus' `get_privacy_spent`; the one-step RDP is kept per (sigma, q), so
+    a ledger of many rounds and sites does not recompute it every round."""
+    from opacus.accountants import RDPAccountant
+    from opacus.accountants.analysis import rdp as analysis
+    orders = RDPAccountant.DEFAULT_ALPHAS
+    parts = []
+    for s, q, n in hist:
+        if (s, q) not in _RDP_STEP: _RDP_STEP[(s, q)] = analysis.compute_rdp(q=q, noise_multiplier=s, steps=1, orders=orders)
+        parts.append(_RDP_STEP[(s, q)] * n)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # RDP's "optimal order is the largest alpha" note
+        return float(analysis.get_privacy_spent(orders=orders, rdp=sum(parts), delta=delta)[0])
+
 def epsilon_of(history: Sequence[tuple],  # segments (noise_multiplier, sample_rate, steps)
                delta: float,  # the delta of the (epsilon, delta) guarantee
                accountant: str = "rdp",  # 'rdp' or 'prv'
@@ -63,6 +81,7 @@ def epsilon_of(history: Sequence[tuple],  # segments (noise_multiplier, sample_r
     if not hist: return 0.0
     if any(h[0] == 0 for h in hist): return math.inf
     key = (hist, delta, accountant)
+    if key not in _CACHE and accountant == "rdp": _CACHE[key] = _rdp_epsilon(hist, delta)
     if key not in _CACHE:
         acc = _opacus_accountant(accountant)
         merged = []  # Opacus merges consecutive equal segments the same way
@@ -141,17 +160,18 @@ class PrivacyLedger:
                                   f"or plan fewer steps / more noise with noise_for(target_epsilon, ...)")
 
     def record(self, round: int, sites: Sequence[str], noise_multiplier: float, sample_rate: float, steps: int = 1,
-               mechanism: str = "dp_sgd", level: str = "record") -> pd.DataFrame:
-        "Account `steps` noisy steps at each of `sites` (after `check`); returns this call's ledger rows."
+               mechanism: str = "dp_sgd", level: str = "record", frame: bool = True) -> pd.DataFrame | list:
+        "Account `steps` noisy steps at each of `sites` (after `check`); returns this call's ledger rows (a list of dicts with frame=False)."
         seg = check_mechanism(noise_multiplier, sample_rate, steps)
         self.check(sites, *seg)
-        new = []
+        new, memo = [], {}  # sites with the same history share one accountant call
         for s in sites:
-            self.histories[s] = self.histories.get(s, ()) + (seg,)
+            h = self.histories[s] = self.histories.get(s, ()) + (seg,)
+            if h not in memo: memo[h] = epsilon_of(h, self.delta, self.accountant)
             new.append(dict(round=int(round), site=s, mechanism=mechanism, level=level, noise_multiplier=seg[0], sample_rate=seg[1],
-                            steps=seg[2], epsilon=self.epsilon(s), delta=self.delta, accountant=self.accountant))
+                            steps=seg[2], epsilon=memo[h], delta=self.delta, accountant=self.accountant))
         self.rows += new
-        return pd.DataFrame(new)
+        return pd.DataFrame(new) if frame else new
 
     @property
     def frame(self) -> pd.DataFrame:

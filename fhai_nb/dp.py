@@ -17,7 +17,7 @@ from .accounting import PrivacyLedger, check_delta, check_epsilon, check_mechani
 
 # %% auto #0
 __all__ = ['PoissonPlan', 'poisson_plan', 'site_normal', 'per_sample_grads', 'clip_and_noise', 'linear_layers', 'row_grads',
-           'train_dp_stacked', 'dp_sgd_reference', 'DPSGD', 'DPFedAvg']
+           'fixed_batch_refusal', 'train_dp_stacked', 'dp_sgd_reference', 'DPSGD', 'DPFedAvg']
 
 # %% ../nbs/11b_dp.ipynb #f07c9286
 _DP_SAMPLE, _DP_NOISE = 0x5D9, 0x5DA  # tags separating the DP random streams from the engine's
@@ -194,6 +194,12 @@ def row_grads(module,  # the model
     return g, loss.detach()
 
 # %% ../nbs/11b_dp.ipynb #2e339dac
+def fixed_batch_refusal(batch_size) -> str:
+    "Why DP-SGD refuses fixed-size batches, and the fix."
+    return (f"DP-SGD does not take fixed-size batches (batch_size={batch_size!r}): they are not the Poisson sampling the RDP/PRV "
+            f"accountants assume, so the epsilon reported would be wrong; use expected_batch_size={batch_size if isinstance(batch_size, int) else 32} "
+            "(each row sampled with q = expected_batch_size / n_rows) and batch_size=None")
+
 def _check_plan(plan):
     if not isinstance(plan, PoissonPlan):
         raise FhaiError("DP-SGD needs a PoissonPlan (poisson_plan(...)): fixed-size shuffled batches are not the Poisson sampling "
@@ -203,6 +209,29 @@ def _check_clip(max_grad_norm, name: str = "max_grad_norm") -> float:
     if isinstance(max_grad_norm, bool) or not isinstance(max_grad_norm, (int, float)) or not max_grad_norm > 0 or not math.isfinite(max_grad_norm):
         raise FhaiError(f"clip norm must be a positive number, got {max_grad_norm!r}; e.g. {name}=1.0")
     return float(max_grad_norm)
+
+def _dense_mask(plan, layers, P, N: int):
+    "The (T, S, N) mask of sampled rows when the dense route pays (one Linear layer with a bias and out=1, >= 5% of rows sampled)."
+    import torch
+    if layers is None or len(layers) != 1 or layers[0][2] is None or P[layers[0][1]].shape[1] != 1: return None
+    T, S = plan.idx.shape[:2]
+    if T * S * N > 50_000_000 or plan.mask.sum() < 0.05 * max(1, int((plan.steps * N).sum())): return None
+    M = np.zeros(T * S * N, np.float32)
+    tt, ss, bb = np.nonzero(plan.mask)
+    M[(tt * S + ss) * N + plan.idx[tt, ss, bb]] = 1.0  # a row is in a step's batch at most once
+    return torch.from_numpy(M.reshape(T, S, N))
+
+def _dense_logreg_sums(X, y, xsq, m, P, layer, names, C: float, loss_sum, cnt):
+    """Logistic regression: each site's sum of clipped per-row gradients from the sampled-row mask `m` (S, N), with no
+    per-row gather: a row's gradient is (delta x, delta) with delta = sigmoid(z) - y, so its norm is |delta| sqrt(|x|^2 + 1)."""
+    import torch
+    _, w, b = layer
+    z = torch.baddbmm(P[b].unsqueeze(2), X, P[w].transpose(1, 2)).squeeze(2)  # (S, N) every row's logit
+    delta = torch.sigmoid(z) - y
+    fd = (C / (delta.abs() * torch.sqrt(xsq + 1) + 1e-6)).clamp(max=1.0) * m * delta  # clipped, sampled rows only
+    loss_sum += ((torch.nn.functional.softplus(z) - y * z) * m).sum(1); cnt += m.sum(1)
+    part = {w: torch.bmm(fd.unsqueeze(1), X).reshape(X.shape[0], -1), b: fd.sum(1, keepdim=True)}
+    return torch.cat([part[k] for k in names], 1)
 
 def train_dp_stacked(module,  # the model (not modified)
                      params: Mapping,  # name -> (S, ...) starting parameters
@@ -216,10 +245,21 @@ def train_dp_stacked(module,  # the model (not modified)
                      round: int,  # round number (noise keys)
                      site_index,  # (S,) positions of the sites (noise keys)
                      salt: int = 0,  # separates independent noise streams in one round
+                     optimizer: str = "sgd",  # what is done with the noisy gradient: 'sgd' or 'adam' (post-processing)
+                     momentum: float = 0.0,  # SGD momentum
+                     weight_decay: float = 0.0,  # L2 penalty added to the noisy gradient
+                     betas: tuple = (0.9, 0.999),  # Adam's moment decays
+                     eps: float = 1e-8,  # Adam's denominator floor
+                     prox_mu=None,  # float or (S,) proximal weight (FedProx), added to the noisy gradient
+                     prox_center: Mapping | None = None,  # where the proximal term pulls
+                     correction: Mapping | None = None,  # name -> (S, ...) added to the noisy gradient (SCAFFOLD)
                     ) -> tuple[dict, Any]:
     "DP-SGD at S sites at once; returns stacked final parameters and each site's mean sampled-row loss (S,)."
     import torch
+    from fhai_nb.vectorised import stacked_step
     _check_plan(plan); max_grad_norm = _check_clip(max_grad_norm)
+    plain = optimizer == "sgd" and not momentum and not weight_decay and prox_mu is None and correction is None
+    opt_state: dict = {}
     names = list(params)
     P = {k: params[k].detach().clone() for k in names}
     S, N = y.shape
@@ -228,29 +268,41 @@ def train_dp_stacked(module,  # the model (not modified)
     sizes = [int(np.prod(sh)) for sh in shapes]
     sig = torch.as_tensor(np.broadcast_to(np.asarray(noise_multiplier, dtype=np.float64), (S,)).copy(), dtype=X.dtype)
     denom = torch.as_tensor(plan.expected_batch, dtype=X.dtype)
-    # the sampled rows of every step as one flat list (no padding): step, site, row
-    tt, ss, bb = np.nonzero(plan.mask)
-    bounds = np.searchsorted(tt, np.arange(T + 1))
-    rows_all, site_all = torch.from_numpy(ss * N + plan.idx[tt, ss, bb]), torch.from_numpy(ss)
-    Xf, yf = X.reshape(S * N, -1), y.reshape(-1)
     layers = linear_layers(module)  # the fast route for Linear/MLP models; torch.func otherwise
+    dense = _dense_mask(plan, layers, P, N)  # (T, S, N) sampled-row mask for a logistic regression with many rows sampled
+    if dense is not None: xsq = X.pow(2).sum(2)
+    else:  # the sampled rows of every step as one flat list (no padding): step, site, row
+        tt, ss, bb = np.nonzero(plan.mask)
+        bounds = np.searchsorted(tt, np.arange(T + 1))
+        rows_all, site_all = torch.from_numpy(ss * N + plan.idx[tt, ss, bb]), torch.from_numpy(ss)
+        Xf, yf = X.reshape(S * N, -1), y.reshape(-1)
     loss_sum, cnt = torch.zeros(S, dtype=X.dtype), torch.zeros(S, dtype=X.dtype)
     base = _noise_base(seed, round, site_index, salt)
     for t in range(T):
-        sid, rows = site_all[bounds[t]:bounds[t + 1]], rows_all[bounds[t]:bounds[t + 1]]
-        tot = torch.zeros(S, sum(sizes), dtype=X.dtype)
-        if len(rows):
-            g, rl = row_grads(module, P, sid, Xf.index_select(0, rows), yf.index_select(0, rows), layers)
-            G = torch.cat([g[k].reshape(len(rows), -1) for k in names], 1)  # (R, P): all parameters of a row together
-            f = (max_grad_norm / (torch.linalg.vector_norm(G, dim=1) + 1e-6)).clamp(max=1.0)
-            tot.index_add_(0, sid, G * f.unsqueeze(1))  # per site: sum of its clipped rows
-            loss_sum.index_add_(0, sid, rl.detach()); cnt.index_add_(0, sid, torch.ones_like(rl))
+        if dense is not None:
+            tot = _dense_logreg_sums(X, y, xsq, dense[t], P, layers[0], names, max_grad_norm, loss_sum, cnt)
+        else:
+            tot = torch.zeros(S, sum(sizes), dtype=X.dtype)
+            sid, rows = site_all[bounds[t]:bounds[t + 1]], rows_all[bounds[t]:bounds[t + 1]]
+            if len(rows):
+                g, rl = row_grads(module, P, sid, Xf.index_select(0, rows), yf.index_select(0, rows), layers)
+                G = torch.cat([g[k].reshape(len(rows), -1) for k in names], 1)  # (R, P): all parameters of a row together
+                f = (max_grad_norm / (torch.linalg.vector_norm(G, dim=1) + 1e-6)).clamp(max=1.0)
+                tot.index_add_(0, sid, G * f.unsqueeze(1))  # per site: sum of its clipped rows
+                loss_sum.index_add_(0, sid, rl.detach()); cnt.index_add_(0, sid, torch.ones_like(rl))
         nz = torch.from_numpy(_normals(base, t, sum(sizes)).astype(np.float32))
         tot += (sig * max_grad_norm).unsqueeze(1) * nz
-        step = (lr / denom) * torch.from_numpy(t < plan.steps).to(X.dtype)  # sites past their last step stand still
-        off = 0
+        act = torch.from_numpy(t < plan.steps)  # sites past their last step stand still
+        if plain:
+            step = (lr / denom) * act.to(X.dtype)
+            off = 0
+            for k, sh, size in zip(names, shapes, sizes):
+                P[k] = (P[k] - step.reshape(-1, *([1] * len(sh))) * tot[:, off:off + size].reshape(S, *sh)).detach(); off += size
+            continue
+        g, off = {}, 0  # the noisy mean gradient; what the optimiser does with it is post-processing
         for k, sh, size in zip(names, shapes, sizes):
-            P[k] = (P[k] - step.reshape(-1, *([1] * len(sh))) * tot[:, off:off + size].reshape(S, *sh)).detach(); off += size
+            g[k] = tot[:, off:off + size].reshape(S, *sh) / denom.reshape(-1, *([1] * len(sh))); off += size
+        with torch.no_grad(): stacked_step(P, g, act, t, lr, opt_state, optimizer, momentum, False, weight_decay, betas, eps, prox_mu, prox_center, correction)
     return P, loss_sum / cnt.clamp(min=1)
 
 # %% ../nbs/11b_dp.ipynb #a6507119
@@ -297,34 +349,46 @@ class DPSGD:
                  max_grad_norm: float = 1.0,  # per-sample clip norm C
                  noise_multiplier: float | None = None,  # sigma; or give target_epsilon
                  target_epsilon: float | None = None,  # epsilon each site may reach after `rounds` rounds
-                 rounds: int | None = None,  # rounds planned (with target_epsilon)
+                 rounds: int | None = None,  # rounds planned (with target_epsilon; the engine fills in the run's)
                  sample_rate: float | None = None,  # q per step; or give expected_batch_size
                  expected_batch_size: int | None = None,  # B: q_s = B / n_s
-                 steps: int | None = None,  # DP-SGD steps per round; or give epochs
+                 steps: int | None = None,  # DP-SGD steps per round; or give epochs (in the engine: LocalTraining's)
                  epochs: float | None = None,  # local epochs per round: ceil(epochs / q_s) steps
                  delta: float = 1e-5,  # delta of the guarantee
                  accountant: str = "rdp",  # 'rdp' or 'prv'
                  budget: float | None = None,  # epsilon after which a site stops training
                  batch_size: int | None = None,  # refused: fixed-size batches are not accounted
                 ):
-        if batch_size is not None:
-            raise FhaiError("DPSGD does not take batch_size: fixed-size batches are not the Poisson sampling the accountants assume; "
-                            f"use expected_batch_size={batch_size} (each row sampled with q = {batch_size}/n_rows)")
+        if batch_size is not None: raise FhaiError(fixed_batch_refusal(batch_size))
         self.max_grad_norm = _check_clip(max_grad_norm)
         if (noise_multiplier is None) == (target_epsilon is None): raise FhaiError("give exactly one of noise_multiplier or target_epsilon")
-        if target_epsilon is not None:
-            check_epsilon(target_epsilon, "target_epsilon")
-            if not isinstance(rounds, int) or rounds < 1: raise FhaiError("target_epsilon needs rounds=<number of rounds planned>")
+        if target_epsilon is not None: check_epsilon(target_epsilon, "target_epsilon")
         else: check_mechanism(noise_multiplier, 1.0, 0)
+        if rounds is not None and (not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1):
+            raise FhaiError(f"rounds must be a positive integer, got {rounds!r}")
         if (sample_rate is None) == (expected_batch_size is None): raise FhaiError("give exactly one of sample_rate or expected_batch_size")
         if sample_rate is not None: check_mechanism(1.0, sample_rate, 0)
         elif not isinstance(expected_batch_size, int) or expected_batch_size < 1: raise FhaiError(f"expected_batch_size must be a positive integer, got {expected_batch_size!r}")
-        if (steps is None) == (epochs is None): raise FhaiError("give exactly one of steps or epochs")
+        if steps is not None and epochs is not None: raise FhaiError("give steps or epochs, not both")
         if steps is not None and (not isinstance(steps, int) or steps < 1): raise FhaiError(f"steps must be a positive integer, got {steps!r}")
         if epochs is not None and not epochs > 0: raise FhaiError(f"epochs must be positive, got {epochs!r}")
         self.noise_multiplier, self.target_epsilon, self.rounds = noise_multiplier, target_epsilon, rounds
         self.sample_rate, self.expected_batch_size, self.steps, self.epochs = sample_rate, expected_batch_size, steps, epochs
         self.ledger = PrivacyLedger(delta, accountant, budget)
+
+    def to_dict(self) -> dict:
+        "The recipe's options (those set), JSON-ready: `DPSGD(**d)` rebuilds it (with a fresh ledger)."
+        d = dict(max_grad_norm=self.max_grad_norm, noise_multiplier=self.noise_multiplier, target_epsilon=self.target_epsilon,
+                 rounds=self.rounds, sample_rate=self.sample_rate, expected_batch_size=self.expected_batch_size, steps=self.steps,
+                 epochs=self.epochs, delta=self.ledger.delta, accountant=self.ledger.accountant, budget=self.ledger.budget)
+        return {k: v for k, v in d.items() if v is not None}
+
+    def replace(self, **changes) -> DPSGD:
+        "A copy with some options changed and a fresh ledger."
+        return DPSGD(**{**self.to_dict(), **changes})
+
+    def __eq__(self, other): return isinstance(other, DPSGD) and self.to_dict() == other.to_dict()
+    def __repr__(self): return f"DPSGD({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
     def rates(self, n_rows) -> np.ndarray:
         "q per site."
@@ -335,12 +399,14 @@ class DPSGD:
     def steps_for(self, q) -> np.ndarray:
         "DP-SGD steps per round per site."
         q = np.asarray(q, dtype=np.float64)
+        if self.steps is None and self.epochs is None: raise FhaiError("DPSGD needs steps= or epochs= (in run_federated they come from the local recipe)")
         return np.full(q.shape, self.steps, dtype=np.int64) if self.steps is not None else np.ceil(self.epochs / q - 1e-9).astype(np.int64)
 
     def sigmas(self, n_rows) -> np.ndarray:
         "Noise multiplier per site (the same sigma, or the one that reaches target_epsilon after `rounds` rounds)."
         q = self.rates(n_rows); T = self.steps_for(q)
         if self.noise_multiplier is not None: return np.full(q.shape, float(self.noise_multiplier))
+        if self.rounds is None: raise FhaiError("target_epsilon needs rounds=<number of rounds planned> (run_federated fills in its rounds)")
         cache = {}
         for a, b in set(zip(q.tolist(), T.tolist())):
             cache[(a, b)] = noise_for(self.target_epsilon, self.ledger.delta, a, b * self.rounds, self.ledger.accountant)

@@ -146,6 +146,16 @@ class History:
         cols = [c for c in t.columns if c.startswith("n_sites_")]
         return t.loc[[a for a in ("weighted", "mean", "worst") if a in t.index], cols].rename(columns=lambda c: c[len("n_sites_"):])
 
+    def epsilon(self) -> pd.DataFrame:
+        "Final privacy spent per site and mechanism (epsilon at the ledger's delta), one row each; empty without DP."
+        cols = ["site", "mechanism", "level", "epsilon", "delta", "accountant", "rounds", "steps"]
+        L = self.ledger
+        if not len(L) or "epsilon" not in L.columns: return pd.DataFrame(columns=cols).set_index("site")
+        g = L.groupby(["site", "mechanism"], sort=False)
+        out = g.agg(level=("level", "last"), epsilon=("epsilon", "last"), delta=("delta", "last"), accountant=("accountant", "last"),
+                    rounds=("round", "nunique"), steps=("steps", "sum")).reset_index()
+        return out[cols].set_index("site")
+
     def __repr__(self):
         return f"History({self.rounds} rounds, {len(self.frame)} rows{', stopped: ' + self.stopped if self.stopped else ''})"
 
@@ -273,13 +283,28 @@ def _check(fed, model, strategy, rounds, local, flat, faults, transforms, eval_e
     if early_stopping is not None and early_stopping.site not in ("weighted", "mean", "worst", *names):
         raise FhaiError(f"EarlyStopping: site {early_stopping.site!r} is neither an aggregate ('weighted', 'mean', 'worst') nor one of this federation's sites {names}")
     o["strategy"].check(names)
+    if o["local"].dp is not None: _check_dp(o)
     return o
+
+def _check_dp(o: dict) -> None:
+    "Refuse what DP-SGD's accounting would not cover."
+    dp = o["local"].dp
+    if o["personalise"] is not None:
+        raise FhaiError("personalise (fine-tuning after the last round) would train on the sites' rows outside the DP-SGD steps the "
+                        "ledger accounts; run without personalise, or fine-tune in a separate run with its own dp=")
+    if dp.target_epsilon is not None and getattr(o["strategy"], "name", "") == "ditto":
+        raise FhaiError("Ditto trains a second, personal model each round (also with DP-SGD, and accounted), which target_epsilon's "
+                        "plan of one pass per round does not include; give noise_multiplier= (and budget=) instead")
+    es = o["early_stopping"]
+    if es is not None and es.split == "train":
+        raise FhaiError("with DP-SGD the sites do not release metrics of their training rows; early-stop on split='val' or 'test'")
 
 def _config(o: dict, fed: Federation, preprocess, exe, n_features: int) -> dict:
     "The settings that produced a run, as plain data (History.config; a checkpoint is resumed only under the same)."
     L = o["local"]
     return dict(model=o["spec"].to_dict(), strategy=o["strategy"].to_dict(), rounds=o["rounds"], local_epochs=L.epochs, local_steps=L.steps,
                 batch_size=L.batch_size, lr=L.lr, optimizer=L.optimizer, momentum=L.momentum, weight_decay=L.weight_decay,
+                dp=None if L.dp is None else L.dp.to_dict(),
                 preprocess=preprocess if preprocess is None or isinstance(preprocess, str) else
                            dict(kind=type(preprocess).__name__, **(preprocess.get_params() if hasattr(preprocess, "get_params") else {})),
                 faults=o["faults"].to_dict() if o["faults"] else None, transforms=[t.to_dict() for t in o["transforms"]],
@@ -296,7 +321,10 @@ def _build_sites(o: dict, fed: Federation, preprocess, executor) -> tuple:
     exe = _executor(executor, module)
     f = o["faults"]
     flip = set(f.byzantine_sites(fed.site_names, o["seed"])) if f and f.byzantine and f.attack == "label_flip" else set()
-    sites = SimulatedSites(site_data(fed, pre, n_feat, val, flip), module, exe, o["strategy"], o["local"], o["transforms"], f, o["seed"], ledger=[])
+    if o["local"].dp is not None and not getattr(exe, "supports_dp", False):
+        raise FhaiError(f"executor {getattr(exe, 'name', type(exe).__name__)!r} does not run DP-SGD (no supports_dp); use executor='sequential' or 'vectorised'")
+    sites = SimulatedSites(site_data(fed, pre, n_feat, val, flip), module, exe, o["strategy"], o["local"], o["transforms"], f, o["seed"],
+                           ledger=[], rounds=o["rounds"])
     return sites, module, _config(o, fed, preprocess, exe, n_feat)
 
 # %% ../nbs/08_engine.ipynb #e79f2b1d
@@ -344,6 +372,7 @@ def run_federated(fed: Federation,  # the hospitals
                   optimizer: str = "sgd",  # local optimiser: 'sgd' or 'adam'
                   momentum: float = 0.0,  # SGD momentum
                   weight_decay: float = 0.0,  # L2 weight decay
+                  dp: Any = None,  # record-level DP-SGD at every site: a fhai_nb.dp.DPSGD (or its dict); needs batch_size=None
                   preprocess: Any = "federated",  # 'federated', 'site', None (numeric data as is) or a FederatedPreprocessor
                   faults: Faults | Mapping | None = None,  # dropout, stragglers, Byzantine sites
                   transforms: Sequence[Transform] = (),  # update transforms (clipping, DP, secure aggregation)
@@ -361,7 +390,8 @@ def run_federated(fed: Federation,  # the hospitals
     "Train a model across the federation's sites without pooling their rows; return the run's `History`."
     import torch
     t0 = time.perf_counter()
-    flat = dict(epochs=local_epochs, steps=local_steps, batch_size=batch_size, lr=lr, optimizer=optimizer, momentum=momentum, weight_decay=weight_decay)
+    flat = dict(epochs=local_epochs, steps=local_steps, batch_size=batch_size, lr=lr, optimizer=optimizer, momentum=momentum,
+                weight_decay=weight_decay, dp=dp)
     o = _check(fed, model, strategy, rounds, local, flat, faults, transforms, eval_every, early_stopping, seed, callbacks, should_stop,
                checkpoint, personalise, server_view)
     with _no_gc(): sites, module, config = _build_sites(o, fed, preprocess, executor)  # everything site side: the simulation
@@ -403,13 +433,16 @@ def run_federated(fed: Federation,  # the hospitals
                 if r % eval_every == 0 or r == rounds: round_rows += evaluate(r, params)  # ---- the sites release metrics ----
                 rows += round_rows
                 rep = sites.report
-                log_rows.append(dict(round=r, selected=",".join(view.selected), dropped=",".join(view.dropped), stragglers=",".join(rep.get("stragglers", [])),
-                                     byzantine=",".join(rep.get("byzantine", [])), n_updates=len(batch), seconds=time.perf_counter() - tr))
+                spent = rep.get("budget_spent", [])
+                log_rows.append(dict(round=r, selected=",".join(view.selected), dropped=",".join(s for s in view.dropped if s not in spent),
+                                     stragglers=",".join(rep.get("stragglers", [])), byzantine=",".join(rep.get("byzantine", [])),
+                                     budget_spent=",".join(spent), n_updates=len(batch), seconds=time.perf_counter() - tr))
                 if o["callbacks"]:
                     ev = RoundEvent(r, rounds, round_rows, time.perf_counter() - t0, _f32(params), view.selected, view.dropped, list(rep.get("stragglers", [])))
                     for cb in o["callbacks"]: cb(ev)
                 if es is not None and (r % eval_every == 0 or r == rounds) and _early_stop(es, es_state, r, round_rows, params): stopped = "early_stopping"
                 if stopped is None and o["stop_now"] is not None and o["stop_now"](): stopped = "should_stop"
+                if stopped is None and spent and not sites.budget_left(): stopped = "budget_spent"  # DP-SGD: no site can train again
                 if ck is not None and (r % ck.every == 0 or r == rounds or stopped):
                     _save(ck, round=r, config=config, params=params, state=sites.state_dict(), strategy=strategy.state_dict(),
                           transforms=[t.state_dict() for t in tfs], rows=rows, log=log_rows, ledger=ledger, es=es_state)

@@ -185,7 +185,7 @@ def _engine_accepts(name: str) -> bool:
     return name in inspect.signature(run_federated).parameters
 
 # %% ../nbs/10_estimator.ipynb #e1fd4269
-# ~70 lines: the constructor lists run_federated's 19 options (with docments), then fit
+# ~70 lines: the constructor lists run_federated's 20 options (with docments), then fit
 class FederatedClassifier(_SiteModels, BaseEstimator):
     "A federated binary classifier in scikit-learn's shape: `fit(federation)`, `predict_proba(df)`, learned attributes ending in `_`."
     def __init__(self,
@@ -200,6 +200,7 @@ class FederatedClassifier(_SiteModels, BaseEstimator):
                  momentum: float = 0.0,  # SGD momentum
                  weight_decay: float = 0.0,  # L2 weight decay
                  local=None,  # LocalTraining(...) or a dict, instead of the local_*/batch_size/lr/optimiser options above
+                 dp=None,  # record-level DP-SGD at every site: DPSGD(...) or its dict (with batch_size=None)
                  preprocess="federated",  # 'federated', 'site', None or a FederatedPreprocessor
                  faults=None,  # Faults(...) or a dict: dropout, stragglers, Byzantine sites
                  transforms: Sequence = (),  # update transforms (clipping, DP, secure aggregation)

@@ -300,6 +300,7 @@ class RunConfig:
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
             raise FhaiError(f"RunConfig.seed must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.name, str) or not self.name: raise FhaiError(f"RunConfig.name must be a non-empty string, got {self.name!r}")
+        if hasattr(self.training.get("dp"), "to_dict"): self.training = dict(self.training, dp=self.training["dp"].to_dict())
         for k in ("data", "model", "strategy_kwargs", "training", "faults"): setattr(self, k, _plain(getattr(self, k)))
         self.seed = int(self.seed)
 
@@ -375,9 +376,17 @@ def _rc_training(self: RunConfig) -> dict:
         if any(getattr(x, "name", None) == "dp_fedavg" for x in t["transforms"]) and _norm(self.strategy) not in _DP_STRATEGIES:
             raise FhaiError(f"client-level DP (dp_fedavg) accounts a plain average of the clipped updates; strategy {self.strategy!r} "
                             "changes it (server optimiser, median, trimmed mean, Krum, sequential training): use strategy 'fedavg' or 'fedprox'")
+    if t.get("dp") is not None: t["dp"] = _build_dp(t["dp"])
     return t
 
 _DP_STRATEGIES = ("fedavg", "fedprox")  # strategies whose aggregate is the plain average DPFedAvg accounts
+
+def _build_dp(d):
+    "A DPSGD from the config's training.dp dict."
+    from fhai_nb.dp import DPSGD
+    if not isinstance(d, Mapping): raise FhaiError(f"training.dp must be a dict of DPSGD options (e.g. {{'noise_multiplier': 1.0, 'expected_batch_size': 32}}), got {d!r}")
+    _check_kwargs(DPSGD, d, "option", "of training.dp")
+    return DPSGD(**d)
 
 def _rc_build_strategy(self: RunConfig):
     "The strategy object."
@@ -407,6 +416,12 @@ def _rc_validate(self: RunConfig) -> RunConfig:
         _check_kwargs(EarlyStopping, es, "option", "of training.early_stopping"); EarlyStopping(**es)
     if isinstance(pz, Mapping):
         _check_kwargs(FineTune, pz, "option", "of training.personalise"); FineTune(**pz)
+    if t.get("dp") is not None:  # the local recipe checks DP-SGD against its batches (fixed-size batches are refused)
+        from fhai_nb.engine import run_federated
+        from fhai_nb.runtime import LocalTraining
+        dflt = {k: p.default for k, p in inspect.signature(run_federated).parameters.items()}
+        names = dict(local_epochs="epochs", local_steps="steps", batch_size="batch_size", dp="dp")
+        LocalTraining(**{v: t.get(k, dflt[k]) for k, v in names.items()})
     return self
 
 RunConfig._training = _rc_training
@@ -647,6 +662,8 @@ def _training_arg(k: str, v, imports: list, rounds: int | None = None) -> str:
         return "transforms=[" + ", ".join(_transform_code(d, o, rounds, imports) for o, d in zip(objs, v)) + "]"
     if k == "early_stopping" and isinstance(v, Mapping):
         imports.append("from fhai_nb.engine import EarlyStopping"); return f"early_stopping=EarlyStopping({_kw(v)})"
+    if k == "dp" and isinstance(v, Mapping):
+        imports.append("from fhai_nb.dp import DPSGD"); return f"dp=DPSGD({_kw(v)})"
     if k == "personalise" and isinstance(v, Mapping):
         imports.append("from fhai_nb.strategies import FineTune"); return f"personalise=FineTune({_kw(v)})"
     return f"{k}={v!r}"

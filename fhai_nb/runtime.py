@@ -135,6 +135,7 @@ class LocalTraining:
     optimizer: str = "sgd"  # 'sgd' or 'adam'
     momentum: float = 0.0  # SGD momentum (dampening 0, no Nesterov)
     weight_decay: float = 0.0  # L2 added to the gradient
+    dp: Any = None  # record-level DP-SGD: a `dp.DPSGD` (or its dict); None trains without it
 
     def __post_init__(self):
         self.lr = _pos_float("lr", self.lr)
@@ -146,12 +147,28 @@ class LocalTraining:
             v = getattr(self, k)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < (1 if k == "momentum" else math.inf):
                 raise FhaiError(f"{k} must be a number in [0, {'1' if k == 'momentum' else 'inf'}), got {v!r}")
+        if self.dp is not None: self.dp = _as_dp(self.dp, self)
 
     def replace(self, **changes) -> LocalTraining:
         "A copy with some options changed (checked again)."
         return _replace(self, **changes)
 
-    def to_dict(self) -> dict: return asdict(self)
+    def to_dict(self) -> dict:
+        "The recipe as plain data (the DP recipe as its dict)."
+        return {k: (getattr(self, k).to_dict() if k == "dp" and self.dp is not None else getattr(self, k)) for k in self.__dataclass_fields__}
+
+# %% ../nbs/07a_runtime.ipynb #08630d21
+def _as_dp(dp, local) -> Any:
+    "A DPSGD from `dp` (a DPSGD or its dict), checked against the local recipe `local`."
+    from fhai_nb.dp import DPSGD, fixed_batch_refusal
+    if isinstance(dp, Mapping): dp = DPSGD(**dp)
+    if not isinstance(dp, DPSGD): raise FhaiError(f"dp must be a fhai_nb.dp.DPSGD or a dict of its options, got {type(dp).__name__}")
+    if local.batch_size is not None: raise FhaiError(fixed_batch_refusal(local.batch_size))
+    if dp.steps is not None or dp.epochs is not None:
+        raise FhaiError(f"with DP-SGD in the local recipe, set the work per round there (epochs= or steps= of LocalTraining / run_federated), "
+                        f"not in DPSGD (got steps={dp.steps}, epochs={dp.epochs})")
+    return dp
+
 
 # %% ../nbs/07a_runtime.ipynb #9fd22947
 @dataclass
@@ -186,11 +203,12 @@ class LocalTask:
                  correction: dict | None = None,  # added to every gradient (SCAFFOLD c - c_i)
                  torch_seed: int | None = None,  # seed of torch's RNG for stochastic layers (dropout)
                  plan: tuple | None = None,  # (idx, mask, steps, j): this site is column j of a round's `batch_plan`
+                 dp: dict | None = None,  # DP-SGD: sigma, clip, denom (q n), seed, round, site_index, salt (the plan is Poisson)
                 ):
         if batches is None and plan is None: raise FhaiError("a LocalTask needs batches or a plan")
         self.site, self.lr, self._batches, self.optimizer, self.momentum = site, lr, batches, optimizer, momentum
         self.weight_decay, self.betas, self.eps, self.prox_mu, self.prox_center = weight_decay, tuple(betas), eps, prox_mu, prox_center
-        self.correction, self.torch_seed, self.plan = correction, torch_seed, plan
+        self.correction, self.torch_seed, self.plan, self.dp = correction, torch_seed, plan, dp
 
     @property
     def batches(self) -> np.ndarray:
@@ -214,8 +232,9 @@ class LocalTasks(Sequence):
                  prox_mu=None,  # (S,) proximal weights, or None
                  prox_center: Mapping | None = None,  # where the proximal term pulls (one dict for all sites)
                  correction: Mapping | None = None,  # name -> (S, ...) added to every gradient, or None
+                 dp: Mapping | None = None,  # DP-SGD: plan (PoissonPlan), sigma (S,), clip, seed, round, site_index (S,), salt
                 ):
-        self.sites, self.plan, self.torch_seeds = list(sites), tuple(plan), torch_seeds
+        self.sites, self.plan, self.torch_seeds, self.dp = list(sites), tuple(plan), torch_seeds, dp
         self.lr, self.optimizer, self.momentum, self.weight_decay = local.lr, local.optimizer, local.momentum, local.weight_decay
         self.betas, self.eps = (0.9, 0.999), 1e-8
         self.prox_mu = None if prox_mu is None else np.broadcast_to(np.asarray(prox_mu, dtype=np.float64), (len(self.sites),))
@@ -228,7 +247,14 @@ class LocalTasks(Sequence):
         mu = 0.0 if self.prox_mu is None else float(self.prox_mu[j])
         return LocalTask(self.sites[j], self.lr, None, self.optimizer, self.momentum, self.weight_decay, self.betas, self.eps,
                          mu, self.prox_center if mu else None, None if self.correction is None else {k: v[j] for k, v in self.correction.items()},
-                         None if self.torch_seeds is None else self.torch_seeds[j], plan=(*self.plan, j))
+                         None if self.torch_seeds is None else self.torch_seeds[j], plan=(*self.plan, j), dp=self._dp_of(j))
+
+    def _dp_of(self, j: int) -> dict | None:
+        "Site j's DP-SGD settings (None without DP)."
+        d = self.dp
+        if d is None: return None
+        return dict(sigma=float(d["sigma"][j]), clip=d["clip"], denom=float(d["plan"].expected_batch[j]), seed=d["seed"],
+                    round=d["round"], site_index=int(d["site_index"][j]), salt=d["salt"])
 
 @dataclass
 class LocalResult:
@@ -277,6 +303,7 @@ def _has_randomness(module) -> bool:
 class SequentialExecutor:
     "Reference executor: trains the selected sites one after another with a plain PyTorch loop."
     name = "sequential"
+    supports_dp = True  # runs DP-SGD tasks row by row (the reference for the vectorised executor)
     num_threads = 1  # torch intra-op threads while a run uses this executor (tiny models: threads only cost)
 
     def train(self,
@@ -298,6 +325,8 @@ class SequentialExecutor:
             st = init_opt_state(t, plist)
             center = [t.prox_center[k].to(p.dtype) for k, p in zip(names, plist)] if t.prox_mu else None
             corr = [t.correction[k].to(p.dtype) for k, p in zip(names, plist)] if t.correction is not None else None
+            if t.dp is not None:
+                out.append(_dp_site(module, names, plist, st, d, t, center, corr)); continue
             n = d.n_train
             plan = torch.from_numpy(t.batches)
             counts = (t.batches >= 0).sum(1).tolist()
@@ -326,3 +355,28 @@ class SequentialExecutor:
         "Logits (n,) of each `Xs[i]` under `params[i]`, in eval mode."
         import torch
         return [torch.zeros(0) if X is None or X.shape[0] == 0 else predict_logits(module, X, p) for p, X in zip(params, Xs)]
+
+# %% ../nbs/07a_runtime.ipynb #a748819d
+def _dp_site(module, names, plist, st, d: SiteData, t: LocalTask, center, corr) -> LocalResult:
+    "One site's DP-SGD steps with a row-by-row autograd loop; the site's LocalResult."
+    import torch
+    from fhai_nb.dp import site_normal
+    dp, n_par, losses = t.dp, sum(p.numel() for p in plist), []
+    for s, batch in enumerate(t.batches):
+        total = [torch.zeros_like(p) for p in plist]
+        for r in batch[batch >= 0].tolist():
+            z = module(d.X[r:r + 1]).reshape(())
+            loss = torch.nn.functional.softplus(z) - d.y[r] * z
+            gs = torch.autograd.grad(loss, plist)
+            f = min(1.0, dp["clip"] / (float(torch.sqrt(sum(g.pow(2).sum() for g in gs))) + 1e-6))
+            for a, g in zip(total, gs): a.add_(f * g)
+            losses.append(float(loss.detach()))
+        nz = torch.from_numpy(site_normal(dp["seed"], dp["round"], [dp["site_index"]], s, n_par, dp["salt"])[0].astype(np.float32))
+        grads, off = [], 0
+        for p, a in zip(plist, total):
+            k = p.numel(); grads.append((a + dp["sigma"] * dp["clip"] * nz[off:off + k].reshape(p.shape)) / dp["denom"]); off += k
+        if center is not None: grads = [g + t.prox_mu * (p.detach() - c0) for g, p, c0 in zip(grads, plist, center)]
+        if corr is not None: grads = [g + c0 for g, c0 in zip(grads, corr)]
+        optimizer_step(plist, grads, st, t)
+    return LocalResult({k: p.detach().clone() for k, p in zip(names, plist)}, float(np.mean(losses)) if losses else 0.0, t.steps)
+

@@ -304,6 +304,13 @@ def stacked_results(results, names: Sequence[str]) -> tuple[dict, np.ndarray, np
     return ({k: torch.stack([x.params[k] for x in res]) for k in names}, np.array([x.loss for x in res], dtype=np.float64),
             np.array([x.steps for x in res], dtype=np.int64))
 
+# %% ../nbs/07b_simulation.ipynb #07e72171
+def _bind_dp(local: LocalTraining, rounds: int | None):
+    "The run's own DP-SGD recipe: the local recipe's work per round, the run's rounds for a target epsilon, a fresh ledger."
+    dp = local.dp
+    return dp.replace(steps=local.steps, epochs=None if local.steps is not None else local.epochs, rounds=dp.rounds or rounds)
+
+
 # %% ../nbs/07b_simulation.ipynb #5c5e4312
 # one cell, one class: the sites' runtime keeps its state and its operations (fit, train, evaluate) together
 class SimulatedSites:
@@ -317,7 +324,8 @@ class SimulatedSites:
                  transforms: Sequence = (),  # update transforms (their `site` / `site_batch` side runs here)
                  faults=None,  # `Faults` or None
                  seed: int = 0,  # the run's seed
-                 ledger: list | None = None,  # privacy ledger rows appended by the transforms
+                 ledger: list | None = None,  # privacy ledger rows appended by the transforms (and by DP-SGD)
+                 rounds: int | None = None,  # rounds planned (DP-SGD's target_epsilon spreads over them)
                 ):
         self.data, self.module, self.executor, self.strategy, self.local = list(data), module, executor, strategy, local
         self.transforms, self.faults, self.seed = list(transforms), faults, int(seed)
@@ -332,6 +340,10 @@ class SimulatedSites:
         self.offsets = {s: np.zeros(len(self.data), np.int64) for s in ("global", "personal")}  # steps-mode iterator cursors
         self._round = (0, np.zeros(0, np.int64), None)  # (round, positions of its sites, straggler work or None)
         self.report: dict = {}  # what happened at the sites in the last round (simulation facts, for the log)
+        self.dp = None if local.dp is None else _bind_dp(local, rounds)  # this run's DP-SGD recipe, with its own ledger
+        if self.dp is not None:  # per site: sample rate, steps per round, noise multiplier (public: from the row counts)
+            q = self.dp.rates(self.n_train)
+            self.dp_site = dict(q=q, steps=self.dp.steps_for(q), sigma=self.dp.sigmas(self.n_train))
 
     @property
     def num_threads(self):
@@ -350,13 +362,18 @@ class SimulatedSites:
         gone, slow = set(dropped), set(strag)
         self.report = dict(dropped=dropped, stragglers=strag, byzantine=[s for s in task.sites if s in self.byzantine and s not in gone])
         if gone: task = task.subset([j for j, s in enumerate(task.sites) if s not in gone])
+        if self.dp is not None:  # a site whose budget this round would overspend does not train (and says so)
+            spent = self._budget_spent(task.sites, slow)
+            self.report["budget_spent"] = spent
+            if spent: task = task.subset([j for j, s in enumerate(task.sites) if s not in set(spent)])
         if not len(task): return UpdateBatch([], np.zeros(0, np.int64), {})
         sel = np.array([self.index[s] for s in task.sites], dtype=np.int64)
         work = np.array([self.faults.straggler_work if s in slow else 1.0 for s in task.sites]) if slow else None
         self._round, self.state.sel = (r, sel, work), sel
         P, loss, steps = self._train(task.params, "global", **self.strategy.prepare(task, self.state))
         delta = {k: P[k].double() - task.params[k].double().unsqueeze(0) for k in self.pnames}
-        batch = UpdateBatch(task.sites, self.n_train[sel], delta, dict(loss=loss, steps=steps.astype(np.float64)))
+        mets = dict(loss=loss, steps=steps.astype(np.float64)) if self.dp is None else dict(steps=steps.astype(np.float64))  # DP: no raw loss
+        batch = UpdateBatch(task.sites, self.n_train[sel], delta, mets)
         for j, tf in enumerate(self.transforms):
             batch = as_update_batch(tf.site_batch(batch, TransformContext(r, self.ledger, self.seed, j, site_indices=sel, n_sites=len(self.names))))
         batch = self.strategy.finish(task, self.state, batch)
@@ -380,6 +397,7 @@ class SimulatedSites:
                 limit = np.maximum(1, np.ceil(work * n_local_steps(n, L.batch_size, L.epochs, L.steps) - 1e-9)).astype(np.int64)
             if L.steps is not None: off = self.offsets[stream][sel]
         salt = STREAMS[stream]
+        if self.dp is not None: return self._train_dp(starts, sel, work, salt, L, prox_mu, prox_center, correction)
         plan = batch_plan(self.seed, r, sel, n, L.batch_size, L.epochs, L.steps, limit, salt, off)
         if off is not None: self.offsets[stream][sel] += plan[2]
         tseeds = (hash_keys(self.seed, _TORCH, r, salt, sel) >> np.uint64(2)).astype(np.int64).tolist() if self.random else None
@@ -390,6 +408,44 @@ class SimulatedSites:
         results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)
         return stacked_results(results, self.pnames)
 
+    # ---- DP-SGD: Poisson plan, the executor's batched or row-by-row DP steps, and the sites' ledgers ----
+    def _dp_steps(self, sel: np.ndarray, work) -> np.ndarray:
+        "DP-SGD steps of this round's sites (stragglers do part of them)."
+        T = self.dp_site["steps"][sel]
+        return T if work is None else np.maximum(1, np.ceil(work * T - 1e-9)).astype(np.int64)
+
+    def _budget_spent(self, sites: Sequence[str], slow: set) -> list:
+        "The sites among `sites` whose budget this round's DP-SGD steps would overspend."
+        if self.dp.ledger.budget is None: return []
+        sel = np.array([self.index[s] for s in sites], dtype=np.int64)
+        work = np.array([self.faults.straggler_work if s in slow else 1.0 for s in sites]) if slow else None
+        T, q, sig = self._dp_steps(sel, work), self.dp_site["q"][sel], self.dp_site["sigma"][sel]
+        return [s for s, a, b, c in zip(sites, sig, q, T) if not self.dp.ledger.allowed([s], float(a), float(b), int(c))[0]]
+
+    def budget_left(self) -> list:
+        "Sites that can still take a full round of DP-SGD steps within the budget (every site without DP or budget)."
+        if self.dp is None or self.dp.ledger.budget is None: return list(self.names)
+        return [s for s in self.names if s not in set(self._budget_spent(self.names, set()))]
+
+    def _train_dp(self, starts, sel, work, salt, L, prox_mu, prox_center, correction):
+        "DP-SGD local training of this round's sites, accounted in the ledger: (params (S, ...), losses (S,), steps (S,))."
+        from fhai_nb.dp import poisson_plan
+        r = self._round[0]
+        T, q, sig = self._dp_steps(sel, work), self.dp_site["q"][sel], self.dp_site["sigma"][sel]
+        plan = poisson_plan(self.seed, r, sel, self.n_train[sel], q, T, salt)
+        dp = dict(plan=plan, sigma=sig, clip=self.dp.max_grad_norm, seed=self.seed, round=r, site_index=sel, salt=salt)
+        if prox_mu is not None and not np.any(prox_mu): prox_mu = None
+        names = [self.names[i] for i in sel.tolist()]
+        tasks = LocalTasks(names, L, (plan.idx, plan.mask, plan.steps), None, prox_mu, prox_center, correction, dp=dp)
+        if isinstance(starts, Stacked): starts = [{k: v[j] for k, v in starts.items()} for j in range(len(sel))]
+        else: starts = [starts] * len(sel)
+        results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)
+        groups: dict = {}
+        for s, a, b, c in zip(names, sig.tolist(), q.tolist(), T.tolist()): groups.setdefault((a, b, c), []).append(s)
+        for (a, b, c), ss in groups.items():
+            self.ledger += self.dp.ledger.record(r, ss, a, b, c, frame=False)
+        return stacked_results(results, self.pnames)
+
     # ---- evaluation: each site scores a model on its own rows and releases only the numbers ----
     def evaluate(self,
                  params: Mapping | None = None,  # the global model (float32), or None with personal=True
@@ -397,6 +453,7 @@ class SimulatedSites:
                 ) -> dict:
         "split -> (metric -> values (S,), rows (S,)) for every site; NaN for a site without rows in the split."
         splits = [("train", "X", "y_true"), ("test", "X_test", "y_test")]
+        if self.dp is not None: splits = splits[1:]  # DP-SGD: the training rows' loss and metrics are not released
         if personal:
             P = self.state.values["personal"]
             plist, prefix = [{k: P[k][i] for k in self.pnames} for i in range(len(self.data))], "personal_"
@@ -433,10 +490,11 @@ class SimulatedSites:
     # ---- checkpoints ----
     def state_dict(self) -> dict:
         "The sites' own state: iterator cursors and the strategy's per-site values."
-        return dict(offsets=self.offsets, values=self.state.values)
+        return dict(offsets=self.offsets, values=self.state.values, dp=None if self.dp is None else self.dp.ledger.state_dict())
 
     def load_state_dict(self, d: Mapping) -> None:
         self.offsets, self.state.values = d["offsets"], d["values"]
+        if self.dp is not None and d.get("dp") is not None: self.dp.ledger.load_state_dict(d["dp"])
 
 # %% ../nbs/07b_simulation.ipynb #1763bb5e
 def logit_metrics(zs: Sequence,  # per-site logits (n_i,)

@@ -14,8 +14,8 @@ from .protocol import Update, UpdateBatch, torch_tensordot  # UpdateBatch lives 
 from .runtime import LocalResult, LocalTasks
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SMALL_WORK', 'stack_arrays', 'vmap_support', 'stacked_forward', 'train_stacked', 'predict_stacked',
-           'LocalResults', 'supports', 'stack_plans', 'VectorisedExecutor', 'stacked_site_metrics']
+__all__ = ['OPTIMIZERS', 'SMALL_WORK', 'stack_arrays', 'vmap_support', 'stacked_forward', 'stacked_step', 'train_stacked',
+           'predict_stacked', 'LocalResults', 'supports', 'stack_plans', 'VectorisedExecutor', 'stacked_site_metrics']
 
 # %% ../nbs/09_vectorised.ipynb #119bf85f
 def stack_arrays(xs: Sequence,  # per-site feature arrays (n_i, d)
@@ -96,6 +96,51 @@ def _site_col(v, S: int, like):
     v = torch.as_tensor(v, dtype=like.dtype)
     return v.reshape(-1, *([1] * (like.dim() - 1))) if v.dim() else v
 
+# %% ../nbs/09_vectorised.ipynb #242594cf
+def stacked_step(P: Mapping,  # name -> (S, ...) parameters, updated in place
+                 grads: Mapping,  # name -> (S, ...) gradients of the local objective
+                 active,  # (S,) bool tensor: which sites take this step
+                 t: int,  # step number (0-based): a site's steps are a prefix of the plan, so Adam's count is t + 1
+                 lr: float,  # learning rate
+                 state: dict,  # optimiser state, filled here ('m': momentum / first moments, 'v': second moments)
+                 optimizer: str = "sgd",  # 'sgd' or 'adam'
+                 momentum: float = 0.0,  # SGD momentum
+                 nesterov: bool = False,  # Nesterov momentum
+                 weight_decay: float = 0.0,  # L2 penalty added to the gradient
+                 betas: tuple = (0.9, 0.999),  # Adam's moment decays
+                 eps: float = 1e-8,  # Adam's denominator floor
+                 prox_mu=None,  # float or (S,) weight of a proximal pull toward `prox_center`
+                 prox_center: Mapping | None = None,  # name -> tensor (...) or (S, ...)
+                 correction: Mapping | None = None,  # name -> (S, ...) added to every gradient
+                ) -> None:
+    "One optimiser step of S sites at once, in place (call under `torch.no_grad()`)."
+    import torch
+    S = len(active)
+    ms, vs = state.setdefault("m", {}), state.setdefault("v", {})
+    for k, g in grads.items():
+        p = P[k]
+        if prox_mu is not None: g = g + _site_col(prox_mu, S, p) * (p - prox_center[k])
+        if correction is not None: g = g + correction[k]
+        if weight_decay: g = g + weight_decay * p
+        a = active.reshape(-1, *([1] * (p.dim() - 1)))
+        m = ms.get(k)
+        if optimizer == "sgd":
+            if momentum:
+                buf = g if m is None else momentum * m + g
+                ms[k] = buf if m is None else torch.where(a, buf, m)
+                g = g + momentum * buf if nesterov else buf
+            p.copy_(torch.where(a, p - lr * g, p))
+        else:
+            b1, b2 = betas
+            m = torch.zeros_like(p) if m is None else m
+            v = vs.get(k, None)
+            v = torch.zeros_like(p) if v is None else v
+            ms[k], vs[k] = torch.where(a, b1 * m + (1 - b1) * g, m), torch.where(a, b2 * v + (1 - b2) * g * g, v)
+            step = t + 1
+            denom = (vs[k].sqrt() / (1 - b2 ** step) ** 0.5) + eps
+            p.copy_(torch.where(a, p - (lr / (1 - b1 ** step)) * ms[k] / denom, p))
+
+
 # %% ../nbs/09_vectorised.ipynb #22ded551
 # one cell: one tight loop over local steps (every optimiser's arithmetic in one place)
 def train_stacked(module,  # the model (its own parameters are not used or changed)
@@ -134,8 +179,7 @@ def train_stacked(module,  # the model (its own parameters are not used or chang
     Xf, yf = X.reshape(S * N, -1), y.reshape(-1)
     B = idx.shape[2]
     plain = optimizer == "sgd" and not momentum and prox_mu is None and correction is None and not weight_decay
-    state = {k: None for k in names}
-    state2 = {k: torch.zeros_like(P[k]) for k in names} if optimizer == "adam" else None
+    state: dict = {}  # optimiser state (momentum buffers, Adam's moments), filled by `stacked_step`
     loss_sum = torch.zeros(S, dtype=X.dtype)
     mu = None if prox_mu is None else torch.as_tensor(prox_mu, dtype=X.dtype)
     leaves = [P[k].requires_grad_(True) for k in names]  # updated in place: one set of leaf tensors for all steps
@@ -153,25 +197,8 @@ def train_stacked(module,  # the model (its own parameters are not used or chang
             if plain and all_active[t]:  # the common case: one in-place step per parameter
                 for p, g in zip(leaves, grads): p.sub_(g, alpha=lr)
                 continue
-            for k, p, g in zip(names, leaves, grads):
-                if mu is not None: g = g + _site_col(mu, S, p) * (p - prox_center[k])
-                if correction is not None: g = g + correction[k]
-                if weight_decay: g = g + weight_decay * p
-                a = act.reshape(-1, *([1] * (p.dim() - 1)))
-                if optimizer == "sgd":
-                    if momentum:
-                        buf = g if state[k] is None else momentum * state[k] + g
-                        state[k] = buf if state[k] is None else torch.where(a, buf, state[k])
-                        g = g + momentum * buf if nesterov else buf
-                    p.copy_(torch.where(a, p - lr * g, p))
-                else:
-                    b1, b2 = betas
-                    m = torch.zeros_like(p) if state[k] is None else state[k]
-                    m_new, v_new = b1 * m + (1 - b1) * g, b2 * state2[k] + (1 - b2) * g * g
-                    state[k], state2[k] = torch.where(a, m_new, m), torch.where(a, v_new, state2[k])
-                    step = t + 1  # a site's steps are a prefix of the plan, so its step count is t + 1
-                    denom = (state2[k].sqrt() / (1 - b2 ** step) ** 0.5) + eps
-                    p.copy_(torch.where(a, p - (lr / (1 - b1 ** step)) * state[k] / denom, p))
+            stacked_step(dict(zip(names, leaves)), dict(zip(names, grads)), act, t, lr, state, optimizer, momentum, nesterov,
+                         weight_decay, betas, eps, mu, prox_center, correction)
     for k in names: P[k] = P[k].detach()
     steps = active.sum(0).clamp(min=1).to(X.dtype)
     return P, loss_sum / steps
@@ -264,6 +291,7 @@ class _torch_threads:
 class VectorisedExecutor:
     "Executor that trains all selected sites of a round as one batched computation (torch.func.vmap)."
     name = "vectorised"
+    supports_dp = True  # runs DP-SGD tasks (`LocalTasks.dp`) through `dp.train_dp_stacked`
     def __init__(self,
                  threads: int | None | str = 1,  # torch threads while training: 1 (default), 'auto' (1 for small steps), None (torch's), or a number
                 ):
@@ -310,6 +338,8 @@ class VectorisedExecutor:
         dtype = next(module.parameters()).dtype
         X, y = self._stacked(data)
         if isinstance(tasks, LocalTasks): return self._train_tasks(module, names, dtype, starts, X, y, tasks)
+        if any(getattr(t, "dp", None) is not None for t in tasks):
+            raise FhaiError("the vectorised executor runs DP-SGD for a round's tasks as one LocalTasks object, not a list of LocalTask")
         key = lambda t: (t.lr, t.optimizer, t.momentum, t.weight_decay, tuple(t.betas), t.eps)
         k0 = key(tasks[0])
         if all(key(t) == k0 for t in tasks): groups = {k0: range(len(tasks))}  # the usual case: one group
@@ -361,6 +391,14 @@ class VectorisedExecutor:
         if tasks.correction is not None: corr = {k: tasks.correction[k].to(dtype) for k in names}
         n_params = sum(int(v[0].numel()) for v in P0.values())
         with _torch_threads(self._threads_for(len(tasks), idx.shape[2] if idx.ndim == 3 else 1, n_params)):
+            if tasks.dp is not None:  # DP-SGD: Poisson-sampled rows, per-sample clipping and noise, every site at once
+                from fhai_nb.dp import train_dp_stacked
+                d = tasks.dp
+                P, loss = train_dp_stacked(module, P0, X, y, d["plan"], d["sigma"], d["clip"], tasks.lr, d["seed"], d["round"],
+                                           d["site_index"], d["salt"], optimizer=tasks.optimizer, momentum=tasks.momentum,
+                                           weight_decay=tasks.weight_decay, betas=tuple(tasks.betas), eps=tasks.eps,
+                                           prox_mu=prox, prox_center=center, correction=corr)
+                return LocalResults(P, loss.numpy(), d["plan"].steps)
             P, loss = train_stacked(module, P0, X, y, idx, mask, tasks.lr, tasks.optimizer, momentum=tasks.momentum,
                                     weight_decay=tasks.weight_decay, betas=tuple(tasks.betas), eps=tasks.eps,
                                     prox_mu=prox, prox_center=center, correction=corr)

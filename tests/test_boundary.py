@@ -154,7 +154,8 @@ def test_boundary_check_catches_a_violation():
 # The engine module is coordinator code: it holds the sites only as a `simulation.SimulatedSites` and talks to it through
 # these members, which take and return protocol messages or released numbers (never rows).
 SITES_API = {"fit", "evaluate", "personalise", "start", "names", "n_train", "report", "ledger", "state_dict", "load_state_dict",
-             "num_threads", "has_personal", "personal_models"}
+             "num_threads", "has_personal", "personal_models",
+             "budget_left"}  # budget_left: the names of sites whose DP budget allows another round (no rows)
 # attributes that hold rows or row-derived tensors (a Site's frames, a SiteData's tensors, a runtime's store)
 ROW_ATTRS = {"data", "X", "y", "X_test", "y_test", "X_val", "y_val", "y_true", "state", "module", "executor", "frame"}
 # the site side: the only fhai_nb modules whose code reads rows (the engine may hand them the federation to build the sites)
