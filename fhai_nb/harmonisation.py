@@ -115,6 +115,12 @@ def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected
                 out.append(_finding("info", "missingness", s, c, f"{c!r} is missing in {miss[i, j] / n_rows[i]:.0%} of rows at {s!r}",
                                     "use impute='mean' with add_indicator=True, and check whether the missingness is informative"))
         ok = ~np.isnan(mean[:, j])
+        constant = ok & (np.nan_to_num(m2[:, j], nan=1.0) == 0)  # one value in every row: no unit to compare, and not a reference
+        for i in np.flatnonzero(constant & (mean[:, j] == 0)):
+            out.append(_finding("warning", "missing code", sites[i], c, f"{c!r} is 0 in every row at {sites[i]!r}: a missing code?",
+                                f"if 0 means 'not measured' there, mark it missing at the site (prepare(..., missing_codes={{{c!r}: [0]}})) "
+                                f"or leave {c!r} out; it is not used as a reference for units or shifts"))
+        ok = ok & ~constant
         if ok.sum() < 2: continue
         for i, s in enumerate(sites):
             if not ok[i]: continue
@@ -251,7 +257,15 @@ def recode_categories(fed: Federation,  # the federation
 def apply_unit_fixes(fed: Federation,  # the federation
                      report: pd.DataFrame,  # a `harmonisation_report`
                     ) -> Federation:
-    "Apply every `unit` finding of a report with `convert_units`."
-    for r in report[(report.check == "unit") & report.factor.notna()].itertuples():
+    "Apply every `unit` finding of a report with `convert_units`; refuse fixes that contradict each other."
+    units = report[(report.check == "unit") & report.factor.notna()]
+    for col, g in units.groupby("column", sort=False):
+        twice = sorted(g.site[g.site.duplicated()].unique())
+        if twice: raise FhaiError(f"the report has several unit fixes for {col!r} at {twice}: fix that column by hand with convert_units")
+        if 2 * len(g) >= len(fed):  # no majority of sites shares a unit to convert the others to
+            raise FhaiError(f"the unit findings for {col!r} flag {sorted(g.site)} of {len(fed)} sites: no majority shares one unit, "
+                            f"so converting them could move the correct sites; check those sites' units and use convert_units "
+                            f"on the ones you know are off")
+    for r in units.itertuples():
         fed = convert_units(fed, r.site, r.column, float(r.factor), float(0.0 if pd.isna(r.offset) else r.offset))
     return fed

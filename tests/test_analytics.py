@@ -352,3 +352,44 @@ def test_preprocessor_json_round_trip():
             np.testing.assert_array_equal(back.transform_array(s.local_frame(), s.name), pre.transform_array(s.local_frame(), s.name))
     with pytest.raises(FhaiError, match="needs the dict"):
         FederatedPreprocessor.from_dict({"nope": 1})
+
+
+def _chol_federation(zero_site: bool):
+    "Four hospitals' cholesterol in mg/dL; 'C' reports mmol/L; 'D' (optionally) records 0 for every patient (a missing code)."
+    from fhai_nb.core import Federation
+    rng = np.random.default_rng(7)
+    frames = []
+    for s in "ABCD":
+        chol = rng.normal(200, 40, 80)
+        if s == "C": chol = chol / 38.67
+        if s == "D" and zero_site: chol = np.zeros(80)
+        frames.append(pd.DataFrame(dict(site=s, age=rng.normal(60, 10, 80), chol=chol, y=rng.integers(0, 2, 80))))
+    return Federation.from_frame(pd.concat(frames, ignore_index=True), target="y", site_col="site", test_size=0.25, seed=0)
+
+
+def test_unit_check_finds_exactly_the_converted_site_beside_an_all_zero_site():
+    from fhai_nb.harmonisation import harmonisation_report, apply_unit_fixes
+    for zero in (False, True):
+        fed = _chol_federation(zero)
+        rep = harmonisation_report(fed)
+        unit = rep[rep.check == "unit"]
+        assert list(unit.site) == ["C"] and list(unit.column) == ["chol"], unit
+        assert unit.factor.iloc[0] == pytest.approx(38.67, rel=1e-3)
+        code = rep[rep.check == "missing code"]
+        assert list(code.site) == (["D"] if zero else []) and (not zero or "a missing code?" in code.what.iloc[0])
+        fixed = apply_unit_fixes(fed, rep)
+        after = harmonisation_report(fixed)
+        assert (after.check == "unit").sum() == 0
+        tr = lambda f, s: f[s].local_frame("train").chol.mean()
+        assert tr(fixed, "C") == pytest.approx(tr(fed, "C") * 38.67, rel=1e-3) and tr(fixed, "A") == tr(fed, "A")
+
+
+def test_apply_unit_fixes_refuses_contradictory_fixes():
+    from fhai_nb.harmonisation import harmonisation_report, apply_unit_fixes
+    fed = _chol_federation(False)
+    rep = harmonisation_report(fed)
+    row = rep[rep.check == "unit"].iloc[[0]]
+    two = pd.concat([rep, row.assign(site="A")], ignore_index=True)  # 2 of 4 sites flagged: no majority shares a unit
+    with pytest.raises(FhaiError, match="no majority shares one unit"): apply_unit_fixes(fed, two)
+    dup = pd.concat([rep, row.assign(factor=10.0)], ignore_index=True)
+    with pytest.raises(FhaiError, match="several unit fixes for 'chol' at \\['C'\\]"): apply_unit_fixes(fed, dup)
