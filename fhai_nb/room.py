@@ -65,7 +65,8 @@ def machine_info() -> dict:
                 python=".".join(map(str, sys.version_info[:3])), fhai_nb=__version__)
 
 # %% ../nbs/14a_room.ipynb #0e33da21
-DASHBOARD_FILES = {"playground": "playground.ipynb", "heterogeneity": "heterogeneity.ipynb", "why_federate": "why_federate.ipynb"}
+DASHBOARD_FILES = {"playground": "playground.ipynb", "heterogeneity": "heterogeneity.ipynb", "why_federate": "why_federate.ipynb",
+                   "privacy": "privacy.ipynb"}  # the packaged dashboards (playground.DASHBOARDS)
 
 @dataclass
 class RoomPlan:

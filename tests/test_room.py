@@ -12,8 +12,8 @@ def test_plan_spares_grow_with_the_room_and_count_against_memory():
     assert plan_room(5, COST, available_mb=24_000, cores=2).spare == 2
     assert plan_room(40, COST, available_mb=24_000, cores=2).spare == 4
     p = plan_room(10, COST, dashboard="why_federate", available_mb=24_000, cores=2)
-    assert p.pools == {"why_federate.ipynb": 10, "playground.ipynb": 1, "heterogeneity.ipynb": 1}
-    assert p.memory_mb == pytest.approx(150 + (10 + 2 + 2) * 300)
+    assert p.pools == {"why_federate.ipynb": 10, "playground.ipynb": 1, "heterogeneity.ipynb": 1, "privacy.ipynb": 1}
+    assert p.memory_mb == pytest.approx(150 + (10 + 2 + 3) * 300)
 
 @pytest.mark.parametrize("bad, msg", [(dict(n=-3), "1 or more"), (dict(n=True), "whole number"), (dict(window=0), "window"),
                                       (dict(spare=1.5), "spare must be")])
@@ -59,3 +59,9 @@ def test_cli_room_refusals(argv, msg, capsys, monkeypatch):
     monkeypatch.setattr(room, "kernel_cost", lambda *a, **k: COST)
     assert main(argv) == 2
     assert msg in capsys.readouterr().err
+
+
+def test_every_packaged_dashboard_is_planned():
+    from fhai_nb.playground import DASHBOARDS
+    from fhai_nb.room import DASHBOARD_FILES
+    assert DASHBOARD_FILES == {d: f"{d}.ipynb" for d in DASHBOARDS}
