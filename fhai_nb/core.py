@@ -442,19 +442,24 @@ class Federation:
         if site_col == target: raise FhaiError(f"{site_col!r} is given as both the site column and the target; the target is the outcome, the site column names each row's hospital")
         if df[site_col].isna().any(): raise FhaiError(f"site column {site_col!r} is empty in {int(df[site_col].isna().sum())} row(s); fill or drop them")
         schema = schema or Schema.infer(df, target, features, exclude=[site_col, *exclude])
-        sites = []
-        for nm, g in df.groupby(site_col, sort=False):
-            nm = str(nm)
-            g = g.drop(columns=[site_col])
-            check_target(g[schema.target], schema.target, nm)
-            if len(g) < min_site_rows:
-                raise FhaiError(f"site {nm!r} has {len(g)} row(s), too few to split into train and test (minimum {min_site_rows}); "
-                                f"drop it or merge it with another site")
-            if g[schema.target].nunique() < 2:
-                raise FhaiError(f"site {nm!r} has only one outcome class ({schema.target}={g[schema.target].iloc[0]}); "
-                                f"a site needs both classes: drop it or merge it with another site")
+        sites, groups = [], [(str(nm), g.drop(columns=[site_col])) for nm, g in df.groupby(site_col, sort=False)]
+        for nm, g in groups: check_target(g[schema.target], schema.target, nm)
+        small = {nm: len(g) for nm, g in groups if len(g) < min_site_rows}
+        one = {nm: _plain([g[schema.target].iloc[0]])[0] for nm, g in groups if nm not in small and g[schema.target].nunique() < 2}
+        if small or one:  # every site at fault in one message, with the fix that works
+            why = ([f"{len(small)} site(s) with fewer than {min_site_rows} rows to split into train and test: {small}"] if small else []) + \
+                  ([f"{len(one)} site(s) with only one outcome class: {one}"] if one else [])
+            raise FhaiError("; ".join(why) + ". Merge them with other sites or leave them out before building the federation "
+                            "(fhai_nb.prepare.prepare(df, ..., small_sites='merge', 'drop' or a grouping column does either and shows the rule)")
+        for nm, g in groups:
             tr, te = split_site(g, schema.target, test_size, seed)
             sites.append(Site(nm, tr, te, policy=policy))
+        quiet = {s.name: s.n_train for s in sites if not s.releasable("train")}
+        if quiet:
+            import warnings
+            warnings.warn(f"site(s) {quiet} hold fewer training rows than the disclosure minimum k={sites[0].policy.k}: they will release "
+                          f"no statistics, so federated preprocessing refuses them unless FederatedPreprocessor(skip_small=True); "
+                          f"merging them (prepare(..., small_sites='merge')) keeps their rows in the statistics", UserWarning, stacklevel=2)
         meta = dict(source="frame", site_col=site_col, test_size=test_size, seed=seed)
         # every site is a slice of `df`, so one check of all rows passes exactly when every site's check passes
         # (it was 60% of from_frame at 400 sites); only when it fails are the sites checked one by one, to name the site

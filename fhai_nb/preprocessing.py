@@ -128,6 +128,12 @@ class FederatedPreprocessor:
         if cats and not self.one_hot:
             raise FhaiError(f"feature(s) {cats} are categorical; pass one_hot=True or encode them as numbers before building the federation")
         if not self.skip_small:
+            small = {s.name: s.n_rows(split) for s in fed.sites if not s.releasable(split, self.min_rows)}
+            if small:  # every site at fault, and the option that works
+                raise DisclosureError(f"site(s) {small} hold fewer than the minimum of {fed.policy.threshold(self.min_rows)} {split} rows "
+                                      f"(rule: minimum rows), so they release no statistics. Fit without them: "
+                                      f"FederatedPreprocessor(skip_small=True) (they still train, scaled with the others' statistics), "
+                                      f"or merge them with other sites (prepare(..., small_sites='merge'))")
             aggs = collect_profiles(fed, None, split, self.min_rows, target=False)
         else:  # sites below the small-cell threshold stay silent; the others fit the preprocessor
             num, cat = _columns(fed, None)

@@ -59,13 +59,13 @@ def test_unknown_site_column(pooled):
 
 def test_site_with_one_row(pooled):
     df = pd.concat([pooled, pooled.iloc[[0]].assign(hospital="D")], ignore_index=True)
-    with pytest.raises(FhaiError, match=r"site 'D' has 1 row\(s\).*drop it or merge it"):
+    with pytest.raises(FhaiError, match=r"fewer than 4 rows to split into train and test: \{'D': 1\}.*Merge them"):
         Federation.from_frame(df, "hospital", "y")
 
 
 def test_site_with_one_class(pooled):
     df = pooled.copy(); df.loc[df.hospital == "B", "y"] = 1
-    with pytest.raises(FhaiError, match=r"site 'B' has only one outcome class"):
+    with pytest.raises(FhaiError, match=r"only one outcome class: \{'B': 1\}"):
         Federation.from_frame(df, "hospital", "y")
 
 
