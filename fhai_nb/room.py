@@ -150,22 +150,23 @@ class RoomKernelManager(AsyncMappingKernelManager):
         return out
 
     async def cull_kernel_if_idle(self, kernel_id):
+        self._note_handed_out()  # a kernel handed out since the last look gets its idle clock started first
         if kernel_id in self._pooled(): return None  # waiting for a person: idle by design
         return await super().cull_kernel_if_idle(kernel_id)
 
-    def _note_handed_out(self, before: set) -> set:
-        "Start the idle clock of kernels that left a pool since the last look; returns the pooled ids now."
-        now = set(self._pooled())
+    def _note_handed_out(self) -> None:
+        "Start the idle clock of kernels that left a pool since the last look (the watcher's or the culler's)."
+        before, now = self.__dict__.get("_room_pooled", set()), set(self._pooled())
         from jupyter_server._tz import utcnow
         for kid in before - now:
             if kid in self: self.get_kernel(kid).last_activity = utcnow()
-        return now
+        self.__dict__["_room_pooled"] = now
 
     async def _watch_pools(self):
-        t0, pooled = time.monotonic(), set()
+        t0 = time.monotonic()
         while True:
             await asyncio.sleep(0.5)
-            pooled = self._note_handed_out(pooled)
+            self._note_handed_out()
             pools = getattr(self, "_pools", None)
             if pools and all(t.done() for pool in pools.values() for t in pool): break
         ok = [t.result() for pool in pools.values() for t in pool if not t.cancelled() and t.exception() is None]
@@ -178,7 +179,7 @@ class RoomKernelManager(AsyncMappingKernelManager):
                       len(ok), time.monotonic() - t0, failed)
         while True:  # for the life of the server: a handed-out kernel's idle clock starts when it is handed out
             await asyncio.sleep(0.5)
-            pooled = self._note_handed_out(pooled)
+            self._note_handed_out()
 
     def _handle_kernel_died(self, kernel_id):
         nb = self._pooled().get(kernel_id) or (self._get_notebook_from_kernel(kernel_id) if hasattr(self, "_get_notebook_from_kernel") else None)
@@ -299,6 +300,18 @@ def serve_room(n: int,  # people in the room
 
 # %% ../nbs/14a_room.ipynb #4a791a09
 def _now() -> str: return datetime.now(timezone.utc).isoformat()
+
+def _run_async(coro):
+    "`asyncio.run`, also from inside a running event loop (a Jupyter kernel): then on a worker thread with its own loop."
+    try: asyncio.get_running_loop()
+    except RuntimeError: return asyncio.run(coro)
+    out = {}
+    def work():
+        try: out["value"] = asyncio.run(coro)
+        except BaseException as e: out["error"] = e
+    t = threading.Thread(target=work, name="fhai-room-check"); t.start(); t.join()
+    if "error" in out: raise out["error"]
+    return out["value"]
 
 def _msg(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> str:
     return json.dumps(dict(header=dict(msg_id=uuid.uuid4().hex, msg_type=msg_type, username="fhai-room", session=session,
@@ -504,7 +517,7 @@ def measure_kernel_cost(dashboard: str = "playground", timeout: float = 300) -> 
                 if dashboard == "playground": await s.run(timeout)
                 return _cpu_s(k) - c0
             finally: await s.close()
-        run_cpu = asyncio.run(one())
+        run_cpu = _run_async(one())
         after = _pss_mb(k)
     return KernelCost(pss_mb=pss, pss_after_run_mb=max(after, pss), warm_cpu_s=warm_cpu, run_cpu_s=max(run_cpu, 1e-3),
                       server_mb=srv, dashboard=dashboard, measured_at=_now(), machine=machine_info())
@@ -617,6 +630,6 @@ def room_check(n: int = 30,  # people to simulate
     artifacts = Path(artifacts); artifacts.mkdir(parents=True, exist_ok=True)
     with start_room(plan, port=port or free_port(), log_path=artifacts / "room_voila.log") as server:
         warm = server.wait_warm()
-        rows = asyncio.run(_check_sessions(server.url, n, browsers, window, timeout, seed, artifacts))
+        rows = _run_async(_check_sessions(server.url, n, browsers, window, timeout, seed, artifacts))
         mem = memory_report(server)
     return RoomReport(pd.DataFrame(rows), mem, warm, plan)

@@ -17,11 +17,11 @@ def _kernel_proc(server, kid):
 def test_room_culls_students_not_the_pool_and_replaces_a_dead_kernel(browser, artifacts, tmp_path):
     plan = plan_room(2, COST, available_mb=1e6, cores=64, spare=1)
     plan.pools = {"playground.ipynb": 2}
-    with start_room(plan, port=free_port(), log_path=artifacts / "room_voila.log", cull_idle_timeout=12, cull_interval=1) as server:
+    with start_room(plan, port=free_port(), log_path=artifacts / "room_voila.log", cull_idle_timeout=20, cull_interval=1) as server:
         server.wait_warm(300, progress=False)
         pooled = {k.pid for k in _kernels(server.proc)}
         assert len(pooled) == 2
-        time.sleep(15)  # longer than the cull timeout: waiting kernels are idle by design and must survive
+        time.sleep(24)  # longer than the cull timeout: waiting kernels are idle by design and must survive
         assert {k.pid for k in _kernels(server.proc)} == pooled
 
         url = f"{server.url}/voila/render/playground.ipynb"
