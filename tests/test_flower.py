@@ -84,3 +84,14 @@ def test_coordinator_side_never_reads_rows():
         assert not _touches_rows(fn), f"{fn.__qualname__} touches a site's rows"
     src = inspect.getsource(F.run_on_grid) + inspect.getsource(F.FlowerSites)
     assert "Hospital" not in src and "build_federation" not in src
+
+def test_fhai_export_writes_an_app(tmp_path, capsys):
+    from fhai_nb.cli import main
+    RunConfig(training=dict(rounds=2), name="study one").to_yaml(tmp_path / "c.yaml")
+    assert main(["export", str(tmp_path / "c.yaml"), str(tmp_path / "app"), "--round-timeout", "45", "--min-sites", "3"]) == 0
+    assert (tmp_path / "app" / "fhai_app" / "client_app.py").exists() and "wrote the Flower app" in capsys.readouterr().out
+    import tomllib
+    assert tomllib.loads((tmp_path / "app" / "pyproject.toml").read_text())["tool"]["flwr"]["app"]["config"]["min-sites"] == 3
+    assert main(["export", str(tmp_path / "c.yaml"), str(tmp_path / "app")]) == 2  # not empty: refused with a message
+    assert "not an empty folder" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "c.yaml"), str(tmp_path / "app5"), "--min-sites", "5"]) == 2
