@@ -24,18 +24,18 @@ def _setup(tmp_path, cfg, round_timeout=60.0, broken=None):
 
 def test_deployment_gives_the_simulation_numbers(tmp_path):
     cfg = RunConfig(training=dict(rounds=3), seed=0, name="heart-fedavg")
-    fed, app, csvs = _setup(tmp_path, cfg)
+    fed, app, csvs = _setup(tmp_path, cfg, round_timeout=300.0)  # a bound on any wait, not the expected time
     with LocalDeployment(app, csvs, tmp_path / "work", tls=True) as dep:
         deployed = dep.run(tmp_path / "results", timeout=900)
     d = compare_runs(run(cfg), deployed).max_abs_diff
     assert d[d.index.isin(CONTINUOUS)].max() < 1e-6, d  # float32 messages both ways; one site alone vs four stacked
     assert d.max() < 2e-3, d  # rank metrics: at most a swapped near-tie
     assert deployed.meta["executor"] == "flower-deployment" and deployed.meta["sites"] == fed.site_names
-    assert (tmp_path / "results" / "history.csv").exists() and (tmp_path / "results" / "config.yaml").exists()
+    assert all((tmp_path / "results" / f).exists() for f in ("history.csv", "config.yaml", "ledger.csv", "log.csv", "params.pt"))
 
 def test_killed_supernode_is_a_dropout_and_a_bad_csv_is_refused(tmp_path):
     cfg = RunConfig(training=dict(rounds=4), seed=0, name="heart-dropout")
-    fed, app, csvs = _setup(tmp_path, cfg, round_timeout=20.0, broken=1)  # hungary's CSV lacks 'thalach'
+    fed, app, csvs = _setup(tmp_path, cfg, round_timeout=60.0, broken=1)  # hungary's CSV lacks 'thalach'
     with LocalDeployment(app, csvs, tmp_path / "work", tls=True) as dep:
         dep.run(tmp_path / "results", wait=False, overrides={"min-sites": 2})
         t0 = time.monotonic()
@@ -51,5 +51,5 @@ def test_killed_supernode_is_a_dropout_and_a_bad_csv_is_refused(tmp_path):
     assert r.meta["sites"] == ["cleveland", "switzerland", "va"]
     assert any("column 'thalach' is missing" in v for v in r.meta["refused"].values())
     assert r.meta["stopped"] is None and r.meta["rounds_run"] == 4
-    assert "va" not in r.log["dropped"].iloc[0] and r.log["dropped"].iloc[-1] == "va"
+    assert "va" not in r.log["dropped"].iloc[0] and "va" in r.log["dropped"].iloc[-1].split(",")
     assert set(r.frame[r.frame["round"] == 4].site) >= {"cleveland", "switzerland", "weighted"}
