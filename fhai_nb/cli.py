@@ -151,6 +151,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="allow saving into a non-empty folder")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--code", action="store_true", help="print the Python that reproduces the run instead of running it")
+    x = sub.add_parser("export", help="write a RunConfig as a Flower app folder (fhai_nb.deploy.export_app) for real hospitals")
+    x.add_argument("config", help="path to a .yaml/.yml/.json run config")
+    x.add_argument("outdir", help="folder to write the app in (new or empty)")
+    x.add_argument("--round-timeout", type=float, default=120.0, help="seconds any one exchange may take (default 120)")
+    x.add_argument("--min-sites", type=int, default=None, help="fewest hospitals a round needs (default: the strategy's)")
+    x.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty folder")
     b = sub.add_parser("bench", help="benchmark the engine against Flower (fhai_nb.bench)", add_help=False)
     b.add_argument("args", nargs=argparse.REMAINDER)
     s = sub.add_parser("dashboards", help="serve the Voila dashboards (fhai_nb.playground)")
@@ -185,6 +191,9 @@ def main(argv: Sequence[str] | None = None,  # arguments without the program nam
     try:
         if a.command == "demo":
             demo(rounds=a.rounds, seed=a.seed)
+        elif a.command == "export":
+            export_app = _lazy("fhai_nb.deploy", "export_app", "install Flower: pip install 'fhai_nb[flower]'")
+            print(f"wrote the Flower app to {export_app(a.config, a.outdir, round_timeout=a.round_timeout, min_sites=a.min_sites, overwrite=a.overwrite)}")
         elif a.command == "run" and a.code:
             print(config_code(a.config))
         elif a.command == "run":

@@ -332,6 +332,7 @@ class SimulatedSites:
         self.ledger = ledger if ledger is not None else []
         self.names = [d.name for d in self.data]
         self.index = {n: i for i, n in enumerate(self.names)}
+        self.keys = np.array([d.index for d in self.data], dtype=np.int64)  # each site's position in the federation: the key of its random streams
         self.n_train = np.array([d.n_train for d in self.data], dtype=np.int64)
         self.byzantine = set(faults.byzantine_sites(self.names, self.seed)) if faults is not None and faults.byzantine else set()
         self.pnames = [k for k, _ in module.named_parameters()]
@@ -375,7 +376,7 @@ class SimulatedSites:
         mets = dict(loss=loss, steps=steps.astype(np.float64)) if self.dp is None else dict(steps=steps.astype(np.float64))  # DP: no raw loss
         batch = UpdateBatch(task.sites, self.n_train[sel], delta, mets)
         for j, tf in enumerate(self.transforms):
-            batch = as_update_batch(tf.site_batch(batch, TransformContext(r, self.ledger, self.seed, j, site_indices=sel, n_sites=len(self.names))))
+            batch = as_update_batch(tf.site_batch(batch, TransformContext(r, self.ledger, self.seed, j, site_indices=self.keys[sel], n_sites=len(self.names))))
         batch = self.strategy.finish(task, self.state, batch)
         if self.byzantine: batch = self._attack(r, sel, batch)
         return batch
@@ -383,7 +384,7 @@ class SimulatedSites:
     def _attack(self, r: int, sel: np.ndarray, batch: UpdateBatch) -> UpdateBatch:
         "The Byzantine sites' corrupted updates."
         rows = [j for j, s in enumerate(batch.sites) if s in self.byzantine]
-        rngs = [rng_for(self.seed, _BYZANTINE, r, int(sel[j])) for j in rows] if self.faults.attack == "random" else []
+        rngs = [rng_for(self.seed, _BYZANTINE, r, int(self.keys[sel[j]])) for j in rows] if self.faults.attack == "random" else []
         return _corrupt_batch(self.faults, batch, rows, rngs)
 
     # ---- local training, called by the strategy's site half through `SiteState.train` ----
@@ -398,9 +399,9 @@ class SimulatedSites:
             if L.steps is not None: off = self.offsets[stream][sel]
         salt = STREAMS[stream]
         if self.dp is not None: return self._train_dp(starts, sel, work, salt, L, prox_mu, prox_center, correction)
-        plan = batch_plan(self.seed, r, sel, n, L.batch_size, L.epochs, L.steps, limit, salt, off)
+        plan = batch_plan(self.seed, r, self.keys[sel], n, L.batch_size, L.epochs, L.steps, limit, salt, off)
         if off is not None: self.offsets[stream][sel] += plan[2]
-        tseeds = (hash_keys(self.seed, _TORCH, r, salt, sel) >> np.uint64(2)).astype(np.int64).tolist() if self.random else None
+        tseeds = (hash_keys(self.seed, _TORCH, r, salt, self.keys[sel]) >> np.uint64(2)).astype(np.int64).tolist() if self.random else None
         if prox_mu is not None and not np.any(prox_mu): prox_mu = None
         tasks = LocalTasks([self.names[i] for i in sel.tolist()], L, plan, tseeds, prox_mu, prox_center, correction)
         if isinstance(starts, Stacked): starts = [{k: v[j] for k, v in starts.items()} for j in range(len(sel))]
