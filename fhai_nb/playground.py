@@ -23,6 +23,7 @@ from .core import FhaiError
 from .widgets import FederationState, TrainingState, Session, Experiment
 from .panels import (FederationPanel, TrainingPanel, RunPanel, ResultsPanel, CodePanel, InspectorPanel, PrivacyPanel, _cls, _note,
                             _scroll)
+from .stats_panel import StatisticsPanel
 
 logging.getLogger("fhai_nb.playground").addHandler(logging.NullHandler())
 
@@ -68,12 +69,15 @@ class Playground(W.VBox):
         self.inspector_panel = InspectorPanel(ex.inspector)
         self.inspector_section = _cls(W.Accordion([self.inspector_panel], titles=("6. What the server sees",)), "inspector-section")
         self.inspector_section.selected_index = None  # folded until a learner opens it
+        self.stats_panel = StatisticsPanel()  # federated GLM and survival analyses; regression and survival tabs
+        self.stats_section = _cls(W.Accordion([self.stats_panel], titles=("7. Clinical statistics",)), "stats-section")
+        self.stats_section.selected_index = None
         head = W.HTML(_CSS + f"<div class='fhai-title'>{title}</div><div style='color:#555'>Hospitals train one model together "
                       "without pooling their patients. Build a federation, choose how to train it, press <b>Run</b>.</div>")
         left = W.VBox([W.HTML("<b>1. Federation</b>"), self.federation_panel, W.HTML("<b>2. Training</b>"), self.training_panel],
                       layout=W.Layout(flex="1 1 34%", min_width="340px", padding="0 12px 0 0"))
         right = W.VBox([W.HTML("<b>3. Run</b>"), self.run_panel, self.privacy_panel, W.HTML("<b>4. Results</b>"), self.results_panel,
-                        W.HTML("<b>5. Code</b>"), self.code_panel, self.inspector_section],
+                        W.HTML("<b>5. Code</b>"), self.code_panel, self.inspector_section, self.stats_section],
                        layout=W.Layout(flex="1 1 60%", min_width="420px"))
         super().__init__([head, W.HBox([left, right], layout=W.Layout(flex_flow="row wrap", width="100%"))])
         _cls(self, "app")
