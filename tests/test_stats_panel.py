@@ -93,3 +93,9 @@ def test_bad_input():
     with pytest.raises(FhaiError, match="no dataset"): load_dataset("nope")
     assert outcome_families(load_dataset("heart"))["target"] == ("binomial",)
     assert coefficient_html(None) == ""
+
+def test_playground_has_folded_statistics_section():
+    from fhai_nb.playground import Playground
+    app = Playground(warm=False)
+    assert app.stats_section.titles == ("7. Clinical statistics",) and app.stats_section.selected_index is None
+    assert app.stats_section.children == (app.stats_panel,) and isinstance(app.stats_panel, StatisticsPanel)
