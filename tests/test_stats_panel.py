@@ -37,7 +37,11 @@ def test_family_follows_outcome_and_poisson_gives_rate_ratios(heart):
     s.fit()
     ref = FederatedGLM("poisson", "chol", ["age", "sex"]).fit(heart).table_
     pd.testing.assert_frame_equal(s.table, ref)
-    assert "rate ratio" in coefficient_html(s.table)
+    html = coefficient_html(s.table)
+    assert all(c in html for c in ("rate ratio", "rate ratio [0.025", "rate ratio 0.975]")) and "<th>z</th>" not in html
+    s.update(outcome="thalach", family="gaussian")
+    html = coefficient_html(s.table)
+    assert "[0.025" in html and "0.975]" in html and "ratio" not in html  # a linear model has no ratios: the coefficient's interval
     s.update(outcome="target")
     assert s.family == "binomial" and "odds ratio" in s.table.columns
 
