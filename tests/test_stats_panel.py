@@ -75,6 +75,8 @@ def test_survival_panel_bins_groups_and_refusal():
     p.fit_button.click()
     assert not p.state.error and p.state.logrank.df == 1 and not p.state.km.attrs["exact"]
     assert "observed" in p.table.value and "365-day bins" in p.message.value
+    p.resolution.value = 30.0  # after an estimate, a change re-estimates without a click
+    assert "30-day bins" in p.message.value and p.state.km.attrs["resolution"] == 30.0
     s = SurvivalState(group="no_such_column").fit()  # the panel offers only real columns; the state refuses others
     assert s.error and s.km is None and s.logrank is None
 
