@@ -104,3 +104,17 @@ def voila_for(tmp_path):
                      base + "/", _env(), tmp_path):
             yield base
     return start
+
+PLAYGROUND_READY = (".fhai-run", ".fhai-fed-summary table")  # what a person waits for before the playground is usable
+
+@pytest.fixture
+def open_page(browser):
+    "Open a page at a URL, collect its JavaScript errors, and wait until every `ready` selector shows: returns (page, errors)."
+    def open_(url: str, height: int = 1100, ready=PLAYGROUND_READY, width: int = 1400):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, timeout=180_000)
+        for sel in ready: page.wait_for_selector(sel, timeout=180_000)
+        return page, errors
+    return open_

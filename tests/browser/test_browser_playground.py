@@ -15,14 +15,9 @@ def _points(page, root: str) -> list[int]:
     return page.eval_on_selector_all(f"{root} .fhai-live-plot .scatterlayer .trace",
                                      "els => els.map(e => e.querySelectorAll('path.point').length)")
 
-def test_playground_in_voila(voila_server, browser, artifacts):
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+def test_playground_in_voila(voila_server, open_page, artifacts):
     t0 = time.perf_counter()
-    page.goto(voila_server + "/voila/render/playground.ipynb", timeout=180_000)
-    page.wait_for_selector(".fhai-run", timeout=180_000)
-    page.wait_for_selector(".fhai-fed-summary table", timeout=60_000)
+    page, errors = open_page(voila_server + "/voila/render/playground.ipynb")
     usable = time.perf_counter() - t0
     # change the number of sites: Heart Disease has four hospitals; keyboard the slider down to three
     handle = page.locator(".fhai-sites .noUi-handle")
@@ -77,12 +72,8 @@ def test_playground_in_voila(voila_server, browser, artifacts):
     page.screenshot(path=str(artifacts / "voila_playground_stop.png"), full_page=True)
     assert not errors, errors
 
-def test_tutorial_widgets_in_jupyterlab(lab_server, browser, artifacts):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(lab_server + "/lab/tree/01_why_federate.ipynb", timeout=180_000)
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=180_000)
+def test_tutorial_widgets_in_jupyterlab(lab_server, open_page, artifacts):
+    page, errors = open_page(lab_server + "/lab/tree/01_why_federate.ipynb", height=1000, ready=(".jp-Notebook .jp-Cell",))
     page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
     # wait for the kernel, then run every cell through JupyterLab's own command
     page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget;"

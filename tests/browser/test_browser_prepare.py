@@ -18,16 +18,11 @@ def _has_text(page, css: str, text: str, timeout_ms: int = 60_000) -> None:
     page.wait_for_function("([c, t]) => { const e = document.querySelector(c); return e && e.innerText.includes(t); }",
                            arg=[css, text], timeout=timeout_ms)
 
-def test_upload_prepare_run_in_voila(voila_server, browser, artifacts, tmp_path):
+def test_upload_prepare_run_in_voila(voila_server, open_page, artifacts, tmp_path):
     icu = icu_extract()
     path = tmp_path / icu.name
     path.write_bytes(icu.data)
-    page = browser.new_page(viewport={"width": 1400, "height": 2600})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(voila_server + "/voila/render/playground.ipynb", timeout=180_000)
-    page.wait_for_selector(".fhai-run", timeout=180_000)
-    page.wait_for_selector(".fhai-fed-summary table", timeout=60_000)
+    page, errors = open_page(voila_server + "/voila/render/playground.ipynb", height=2600)
     try:
         _select(page, ".fhai-source", "Your CSV")
         page.wait_for_selector(".fhai-upload", state="visible", timeout=30_000)

@@ -6,13 +6,8 @@ pytestmark = pytest.mark.browser
 
 HD = ["cleveland", "hungary", "switzerland", "va"]
 
-def test_playground_client_dp_shows_epsilon_per_site(voila_server, browser, artifacts):
-    page = browser.new_page(viewport={"width": 1400, "height": 1300})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(voila_server + "/voila/render/playground.ipynb", timeout=180_000)
-    page.wait_for_selector(".fhai-run", timeout=180_000)
-    page.wait_for_selector(".fhai-fed-summary table", timeout=60_000)
+def test_playground_client_dp_shows_epsilon_per_site(voila_server, open_page, artifacts):
+    page, errors = open_page(voila_server + "/voila/render/playground.ipynb", height=1300)
     assert "Choose client-level DP" in page.inner_text(".fhai-privacy-live")
     page.get_by_text("Privacy", exact=True).first.click()  # the training panel's Privacy section
     page.wait_for_selector(".fhai-privacy-mode select", state="visible", timeout=30_000)
@@ -35,12 +30,8 @@ def test_playground_client_dp_shows_epsilon_per_site(voila_server, browser, arti
     assert "client DP" in row and f"{want:.3f}" in row
     assert "Traceback" not in page.inner_text("body") and not errors, errors
 
-def test_privacy_dashboard_runs_a_sweep(voila_server, browser, artifacts):
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(voila_server + "/voila/render/privacy.ipynb", timeout=180_000)
-    page.wait_for_selector(".fhai-privacy-app-run", timeout=180_000)
+def test_privacy_dashboard_runs_a_sweep(voila_server, open_page, artifacts):
+    page, errors = open_page(voila_server + "/voila/render/privacy.ipynb", height=1200, ready=(".fhai-privacy-app-run",))
     page.fill(".fhai-privacy-app-delta input", "1.5"); page.press(".fhai-privacy-app-delta input", "Enter")
     page.click(".fhai-privacy-app-run")
     page.wait_for_selector(".fhai-privacy-app-status [data-status='error']", timeout=30_000)
