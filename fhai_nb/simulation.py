@@ -252,22 +252,35 @@ def _own_tensor(a):
     own = isinstance(a, np.ndarray) and a.dtype == np.float32 and a.flags.c_contiguous and a.flags.owndata
     return torch.from_numpy(a if own else np.array(a, dtype=np.float32, order="C"))
 
-def _all_arrays(fed: Federation, split: str, pre, n_features: int) -> tuple[list, bool]:
-    "Site side: every site's (X, y) of `split`, and whether they are views of arrays made here (numeric frames with one column layout convert as one block)."
-    frames = [s.local_frame(split) for s in fed.sites]
-    layouts = {tuple(f.columns) for f in frames}
+def _one_block(frames: Sequence, fed: Federation) -> tuple | None:
+    "Site side: every frame's features and target as one float32 block `(X (n, d), y (n,))`, or None unless the frames are numeric with one column layout and no missing values."
+    layouts = {tuple(c) for c in {id(f.columns): f.columns for f in frames}.values()}  # slices of one frame share one Index
     key = next(iter(layouts)) if len(layouts) == 1 else ()
-    if pre is None and key and len(set(key)) == len(key):
-        try: big = np.concatenate([f.to_numpy(dtype=np.float32) for f in frames])
-        except (ValueError, TypeError): big = None
-        if big is not None:
-            pos = {c: i for i, c in enumerate(key)}
-            X, y = np.ascontiguousarray(big[:, [pos[c] for c in fed.schema.names]]), big[:, pos[fed.schema.target]].copy()
-            if not np.isnan(X).any():
-                ends = np.cumsum([len(f) for f in frames])[:-1]
-                return list(zip(np.split(X, ends), np.split(y, ends))), True
+    if not key or len(set(key)) != len(key): return None
+    try: big = np.concatenate([f.to_numpy(dtype=np.float32) for f in frames])
+    except (ValueError, TypeError): return None
+    pos = {c: i for i, c in enumerate(key)}
+    sel = [pos[c] for c in fed.schema.names]
+    run = bool(sel) and sel == list(range(sel[0], sel[0] + len(sel)))  # features side by side: a slice copies ~10x faster than a gather
+    X = np.ascontiguousarray(big[:, sel[0]:sel[0] + len(sel)] if run else np.take(big, sel, axis=1))
+    return None if np.isnan(X).any() else (X, big[:, pos[fed.schema.target]].copy())
+
+def _all_arrays(fed: Federation, split: str, pre, n_features: int) -> tuple[list, tuple | None]:
+    "Site side: every site's (X, y) of `split`, and the one block they are views of (None when each site converts on its own)."
+    frames = [s.local_frame(split) for s in fed.sites]
+    block = _one_block(frames, fed) if pre is None else None
+    if block is not None:
+        ends = np.cumsum([len(f) for f in frames])[:-1]
+        return list(zip(np.split(block[0], ends), np.split(block[1], ends))), block
     cache, empty = {}, (np.zeros((0, n_features), np.float32), np.zeros(0, np.float32))
-    return [_site_arrays(s, split, fed.schema, pre, cache) if split == "train" or s.n_test else empty for s in fed.sites], False  # names a site with missing values
+    return [_site_arrays(s, split, fed.schema, pre, cache) if split == "train" or s.n_test else empty for s in fed.sites], None  # names a site with missing values
+
+def _as_tensors(pairs: list, block: tuple | None) -> list:
+    "The (X, y) pairs as tensors: views of one tensor per block when there is one (no copy; the vectorised executor stacks them for free)."
+    import torch
+    if block is None: return [(_own_tensor(X), _own_tensor(y)) for X, y in pairs]
+    sizes = [len(y) for _, y in pairs]
+    return list(zip(torch.split(torch.from_numpy(block[0]), sizes), torch.split(torch.from_numpy(block[1]), sizes)))
 
 def site_data(fed: Federation,  # the federation (site side: rows are read here)
               pre,  # None or a fitted preprocessor
@@ -277,16 +290,15 @@ def site_data(fed: Federation,  # the federation (site side: rows are read here)
              ) -> list[SiteData]:
     "Site side: every site's tensors, made once per run."
     import torch
-    (train, own), (test, own_t) = _all_arrays(fed, "train", pre, n_features), _all_arrays(fed, "test", pre, n_features)
-    T = (lambda a: None if a is None else torch.from_numpy(a)) if own and own_t else _own_tensor  # views of our own arrays need no copy
+    train, test = (_as_tensors(*_all_arrays(fed, split, pre, n_features)) for split in ("train", "test"))
     data = []
     for i, s in enumerate(fed.sites):
         (X, y), (Xt, yt) = train[i], test[i]
         Xv = yv = None
         if val is not None:
-            iv, it = val[i]
+            iv, it = (torch.from_numpy(np.asarray(a, dtype=np.int64)) for a in val[i])
             Xv, yv, X, y = X[iv], y[iv], X[it], y[it]
-        data.append(SiteData(s.name, i, T(X), T(1 - y if s.name in flip else y), T(Xt), T(yt), T(y), T(Xv), T(yv)))
+        data.append(SiteData(s.name, i, X, 1 - y if s.name in flip else y, Xt, yt, y, Xv, yv))
     return data
 
 
