@@ -97,11 +97,12 @@ def make_federation(wl: Workload,  # the workload
     import pandas as pd
     from fhai_nb.core import Federation, Feature, Schema, Site
     cols = feature_names(wl) + ["y"]
-    parts = [site_data(wl, s, seed) for s in range(wl.n_sites)]
-    # one frame per split, each site a slice of it: building 20,000 small frames would cost more than the run
-    tr = pd.DataFrame(np.concatenate([np.column_stack([p[0], p[1]]) for p in parts]), columns=cols, copy=False)
-    te = pd.DataFrame(np.concatenate([np.column_stack([p[2], p[3]]) for p in parts]), columns=cols, copy=False)
-    k, m = wl.n_train, wl.n_rows - wl.n_train
+    k, m, d = wl.n_train, wl.n_rows - wl.n_train, wl.n_features
+    # one array per split, filled site by site; each site's frame is a slice of it: 20,000 small frames would cost more than the run
+    tr, te = np.empty((wl.n_sites * k, d + 1), np.float32), np.empty((wl.n_sites * m, d + 1), np.float32)
+    for s in range(wl.n_sites):
+        tr[s * k:(s + 1) * k, :d], tr[s * k:(s + 1) * k, d], te[s * m:(s + 1) * m, :d], te[s * m:(s + 1) * m, d] = site_data(wl, s, seed)
+    tr, te = pd.DataFrame(tr, columns=cols, copy=False), pd.DataFrame(te, columns=cols, copy=False)
     sites = [Site(f"site{s:05d}", tr.iloc[s * k:(s + 1) * k], te.iloc[s * m:(s + 1) * m]) for s in range(wl.n_sites)]
     schema = Schema(tuple(Feature(c) for c in cols[:-1]), "y")
     return Federation(sites, schema, name=f"bench-{wl.name}", meta=dict(source="bench", workload=wl.to_dict(), seed=seed), check=False)

@@ -35,10 +35,11 @@ _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 def _mix(x):
     "splitmix64's finaliser, elementwise on uint64 arrays: a well-spread 64-bit hash."
     with np.errstate(over="ignore"):
-        z = np.asarray(x, dtype=np.uint64) + _C1
-        z = (z ^ (z >> _S30)) * _C2
-        z = (z ^ (z >> _S27)) * _C3
-        return z ^ (z >> _S31)
+        z = np.asarray(x, dtype=np.uint64) + _C1  # a new array (or scalar): the steps below may update it in place
+        z ^= z >> _S30; z *= _C2
+        z ^= z >> _S27; z *= _C3
+        z ^= z >> _S31
+        return z
 
 def hash_keys(*parts) -> np.ndarray:
     "Chain `_mix` over integer arrays that broadcast together: a counter-based random key per element."

@@ -34,7 +34,7 @@ def stack_arrays(xs: Sequence,  # per-site feature arrays (n_i, d)
         X[i, :len(y)] = x; Y[i, :len(y)] = y
     return torch.from_numpy(X), torch.from_numpy(Y), torch.from_numpy(n)
 
-# %% ../nbs/09_vectorised.ipynb #ee198688
+# %% ../nbs/09_vectorised.ipynb #2640b70c
 def shared_block(ts: Sequence):
     "The (S, n, ...) stack of tensors `ts` as a view when they are consecutive, equal-shaped slices of one storage; else None."
     if not len(ts) or ts[0] is None or not ts[0].is_contiguous(): return None
@@ -438,7 +438,9 @@ class VectorisedExecutor:
         sizes = [0 if X is None else int(X.shape[0]) for X in Xs]
         with torch.no_grad():
             if _same(params):
-                Xcat = torch.cat([X for X in Xs if X is not None and X.shape[0]]) if sum(sizes) else None
+                block = shared_block(Xs) if sum(sizes) else None  # slices of one tensor: score it whole, no copy
+                Xcat = block.reshape(-1, block.shape[-1]) if block is not None else \
+                       torch.cat([X for X in Xs if X is not None and X.shape[0]]) if sum(sizes) else None
                 z = functional_call(module, dict(params[0]), (Xcat,)).reshape(-1) if Xcat is not None else torch.zeros(0)
                 return list(torch.split(z, sizes))
             names = [k for k, _ in module.named_parameters()]
