@@ -203,7 +203,8 @@ def export_app(config,  # a `runs.RunConfig`, or a .yaml/.json config file
                overwrite: bool = False,  # allow writing into a non-empty folder
               ) -> Path:
     "Write a Flower app for `config`: pyproject.toml ([tool.flwr.app]), fhai_app/{client_app,server_app}.py, experiment.json, README.md; no data."
-    from fhai_nb.runs import RunConfig, build_federation
+    from fhai_nb.runs import RunConfig
+    from fhai_nb.sources import build_federation
     if isinstance(config, (str, Path)): config = RunConfig.from_file(config)
     if not isinstance(config, RunConfig): raise FhaiError(f"export_app takes a RunConfig or a config file, got {type(config).__name__}")
     if not (isinstance(round_timeout, (int, float)) and round_timeout > 0): raise FhaiError(f"round_timeout must be a positive number of seconds, got {round_timeout!r}")
