@@ -159,20 +159,6 @@ class PrivacyLedger:
                                   f"{' and more' if len(bad) > 5 else ''} (spent so far: {spent}); stop training these sites, "
                                   f"or plan fewer steps / more noise with noise_for(target_epsilon, ...)")
 
-    def record(self, round: int, sites: Sequence[str], noise_multiplier: float, sample_rate: float, steps: int = 1,
-               mechanism: str = "dp_sgd", level: str = "record", frame: bool = True) -> pd.DataFrame | list:
-        "Account `steps` noisy steps at each of `sites` (after `check`); returns this call's ledger rows (a list of dicts with frame=False)."
-        seg = check_mechanism(noise_multiplier, sample_rate, steps)
-        self.check(sites, *seg)
-        new, memo = [], {}  # sites with the same history share one accountant call
-        for s in sites:
-            h = self.histories[s] = self.histories.get(s, ()) + (seg,)
-            if h not in memo: memo[h] = epsilon_of(h, self.delta, self.accountant)
-            new.append(dict(round=int(round), site=s, mechanism=mechanism, level=level, noise_multiplier=seg[0], sample_rate=seg[1],
-                            steps=seg[2], epsilon=memo[h], delta=self.delta, accountant=self.accountant))
-        self.rows += new
-        return pd.DataFrame(new) if frame else new
-
     @property
     def frame(self) -> pd.DataFrame:
         "Every ledger row so far."
@@ -186,6 +172,23 @@ class PrivacyLedger:
     def state_dict(self) -> dict: return dict(histories={k: list(v) for k, v in self.histories.items()}, rows=list(self.rows))
     def load_state_dict(self, d: Mapping) -> None:
         self.histories = {k: tuple(tuple(x) for x in v) for k, v in d["histories"].items()}; self.rows = list(d["rows"])
+
+# %% ../nbs/11a_accounting.ipynb #13abbd91
+def _pl_record(self: PrivacyLedger, round: int, sites: Sequence[str], noise_multiplier: float, sample_rate: float, steps: int = 1,
+               mechanism: str = "dp_sgd", level: str = "record", frame: bool = True) -> pd.DataFrame | list:
+    "Account `steps` noisy steps at each of `sites` (after `check`); returns this call's ledger rows (a list of dicts with frame=False)."
+    seg = check_mechanism(noise_multiplier, sample_rate, steps)
+    self.check(sites, *seg)
+    new, memo = [], {}  # sites with the same history share one accountant call
+    for s in sites:
+        h = self.histories[s] = self.histories.get(s, ()) + (seg,)
+        if h not in memo: memo[h] = epsilon_of(h, self.delta, self.accountant)
+        new.append(dict(round=int(round), site=s, mechanism=mechanism, level=level, noise_multiplier=seg[0], sample_rate=seg[1],
+                        steps=seg[2], epsilon=memo[h], delta=self.delta, accountant=self.accountant))
+    self.rows += new
+    return pd.DataFrame(new) if frame else new
+
+PrivacyLedger.record = _pl_record
 
 # %% ../nbs/11a_accounting.ipynb #90a4ca6a
 def ledger_rows(frame: pd.DataFrame) -> list[dict]:

@@ -159,6 +159,7 @@ def train_models(spec,  # a learners ModelSpec
     dp = DPSGD(max_grad_norm=max_grad_norm, target_epsilon=epsilon, rounds=1, expected_batch_size=expected_batch_size, epochs=epochs, delta=delta)
     return dp.train(module, P0, X, y, n, [str(i) for i in range(M)], np.arange(M), 1, seed, lr)[0]
 
+# %% ../nbs/11d_attacks.ipynb #1a5b1790
 def membership_experiment(Xs: Sequence,  # per site: (rows, d) features
                           ys: Sequence,  # per site: (rows,) 0/1 labels
                           n_members: int,  # training rows of each site's target model (as many held out)

@@ -174,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--remeasure", action="store_true", help="measure one kernel's cost again instead of the cached figure")
     return p
 
+# %% ../nbs/15_cli.ipynb #ed1eb0b3
 def main(argv: Sequence[str] | None = None,  # arguments without the program name (default: sys.argv[1:])
         ) -> int:
     "Entry point of the `fhai` command; returns the exit code."

@@ -132,6 +132,7 @@ def federation_toml(name: str,  # the connection's name, as given to `flwr run A
         return f'[superlink.{name}]\naddress = "{superlink}"\ninsecure = true\n'
     return f'[superlink.{name}]\naddress = "{superlink}"\nroot-certificates = "{Path(ca).resolve()}"\n'
 
+# %% ../nbs/16a_deploy.ipynb #d583f10b
 def readme(exp: Mapping,  # `experiment_dict` output
            package: str,  # the app's package name
           ) -> str:
@@ -195,6 +196,7 @@ round-timeout = {round_timeout}
 min-sites = {min_sites}
 '''
 
+# %% ../nbs/16a_deploy.ipynb #6dff1743
 def export_app(config,  # a `runs.RunConfig`, or a .yaml/.json config file
                outdir: str | Path,  # folder to write the app in (new or empty)
                fed: Federation | None = None,  # the federation (default: built from the config, for its schema, site names and policy)
@@ -203,7 +205,8 @@ def export_app(config,  # a `runs.RunConfig`, or a .yaml/.json config file
                overwrite: bool = False,  # allow writing into a non-empty folder
               ) -> Path:
     "Write a Flower app for `config`: pyproject.toml ([tool.flwr.app]), fhai_app/{client_app,server_app}.py, experiment.json, README.md; no data."
-    from fhai_nb.runs import RunConfig, build_federation
+    from fhai_nb.runs import RunConfig
+    from fhai_nb.sources import build_federation
     if isinstance(config, (str, Path)): config = RunConfig.from_file(config)
     if not isinstance(config, RunConfig): raise FhaiError(f"export_app takes a RunConfig or a config file, got {type(config).__name__}")
     if not (isinstance(round_timeout, (int, float)) and round_timeout > 0): raise FhaiError(f"round_timeout must be a positive number of seconds, got {round_timeout!r}")
@@ -270,7 +273,6 @@ def write_hospital_csvs(fed: Federation,  # a federation held in this process
     return out
 
 # %% ../nbs/16a_deploy.ipynb #175a22b3
-# one cell, one class: a deployment's processes, started and stopped together (about 90 lines)
 def free_port() -> int:
     "A TCP port on 127.0.0.1 that nothing listens on right now."
     with socket.socket() as s:
@@ -331,59 +333,66 @@ class LocalDeployment:
         p = self.work / f"{key}.log"
         return p.read_text(errors="replace") if p.exists() else ""
 
-    def run(self,
+# %% ../nbs/16a_deploy.ipynb #b2c35ebb
+def _ld_run(self: LocalDeployment,
             out: str | Path,  # folder the coordinator saves the fhai_nb run in
             timeout: float = 600.0,  # seconds to wait for the result
             wait: bool = True,  # False: return at once (then `result(out)`)
             overrides: Mapping | None = None,  # other run config values, e.g. {'min-sites': 3, 'round-timeout': 20}
            ):
-        "Submit the app (`flwr run APP NAME --stream`); with wait=True, the `Run` it saved (or a FhaiError with the coordinator's message)."
-        out = Path(out).resolve()
-        conf = " ".join([f'out-dir="{out}"'] + [f"{k}={json.dumps(v)}" for k, v in dict(overrides or {}).items()])
-        key = "run" if "run" not in self.procs else f"run-{len(self.procs)}"
-        self.last_run = key
-        self._start(key, ["flwr", "run", str(self.app.resolve()), self.name, "--stream", "--run-config", conf], self.work / "coordinator")
-        if not wait: return None
-        return self.result(out, timeout)
+    "Submit the app (`flwr run APP NAME --stream`); with wait=True, the `Run` it saved (or a FhaiError with the coordinator's message)."
+    out = Path(out).resolve()
+    conf = " ".join([f'out-dir="{out}"'] + [f"{k}={json.dumps(v)}" for k, v in dict(overrides or {}).items()])
+    key = "run" if "run" not in self.procs else f"run-{len(self.procs)}"
+    self.last_run = key
+    self._start(key, ["flwr", "run", str(self.app.resolve()), self.name, "--stream", "--run-config", conf], self.work / "coordinator")
+    if not wait: return None
+    return self.result(out, timeout)
 
-    def result(self, out: str | Path, timeout: float = 600.0):
-        "Wait for the run to save its results in `out`; its `Run`."
-        from fhai_nb.runs import Run
-        out, t0 = Path(out), time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            if (out / "error.txt").exists(): raise FhaiError((out / "error.txt").read_text().strip())
-            if (out / "metadata.json").exists():
-                time.sleep(0.5); return Run.load(out)
-            time.sleep(0.5)
-        raise FhaiError(f"no result in {str(out)!r} after {timeout:g} s; the coordinator's log ends: {self.log(self.last_run)[-2000:]}")
+def _ld_result(self: LocalDeployment, out: str | Path, timeout: float = 600.0):
+    "Wait for the run to save its results in `out`; its `Run`."
+    from fhai_nb.runs import Run
+    out, t0 = Path(out), time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if (out / "error.txt").exists(): raise FhaiError((out / "error.txt").read_text().strip())
+        if (out / "metadata.json").exists():
+            time.sleep(0.5); return Run.load(out)
+        time.sleep(0.5)
+    raise FhaiError(f"no result in {str(out)!r} after {timeout:g} s; the coordinator's log ends: {self.log(self.last_run)[-2000:]}")
 
-    def _tree(self, p) -> list:
-        "A process and every process it started (Flower detaches some into sessions of their own)."
-        import psutil
-        try: return [psutil.Process(p.pid)] + psutil.Process(p.pid).children(recursive=True)
-        except psutil.NoSuchProcess: return []
+LocalDeployment.run, LocalDeployment.result = _ld_run, _ld_result
 
-    def _end(self, p, sig=signal.SIGTERM) -> None:
-        import psutil
-        procs = self._tree(p)
-        for q in procs:
-            try: q.send_signal(sig)
-            except psutil.NoSuchProcess: pass
-        _, alive = psutil.wait_procs(procs, timeout=10)
-        for q in alive:
-            try: q.kill()
-            except psutil.NoSuchProcess: pass
-        p.wait()
+# %% ../nbs/16a_deploy.ipynb #1350d54b
+def _ld_tree(self: LocalDeployment, p) -> list:
+    "A process and every process it started (Flower detaches some into sessions of their own)."
+    import psutil
+    try: return [psutil.Process(p.pid)] + psutil.Process(p.pid).children(recursive=True)
+    except psutil.NoSuchProcess: return []
 
-    def kill(self, site: str) -> None:
-        "Stop one hospital's SuperNode at once (SIGKILL, with what it started), as a machine that disappears."
-        self._end(self.procs[f"supernode-{site}"][0], signal.SIGKILL)
+def _ld_end(self: LocalDeployment, p, sig=signal.SIGTERM) -> None:
+    import psutil
+    procs = self._tree(p)
+    for q in procs:
+        try: q.send_signal(sig)
+        except psutil.NoSuchProcess: pass
+    _, alive = psutil.wait_procs(procs, timeout=10)
+    for q in alive:
+        try: q.kill()
+        except psutil.NoSuchProcess: pass
+    p.wait()
 
-    def stop(self) -> None:
-        "Stop every process this deployment started, and the processes they started."
-        for key, (p, log) in reversed(list(self.procs.items())):
-            self._end(p)
-            log.close()
+def _ld_kill(self: LocalDeployment, site: str) -> None:
+    "Stop one hospital's SuperNode at once (SIGKILL, with what it started), as a machine that disappears."
+    self._end(self.procs[f"supernode-{site}"][0], signal.SIGKILL)
 
-    def __enter__(self): return self.start()
-    def __exit__(self, *exc): self.stop()
+def _ld_stop(self: LocalDeployment) -> None:
+    "Stop every process this deployment started, and the processes they started."
+    for key, (p, log) in reversed(list(self.procs.items())):
+        self._end(p)
+        log.close()
+
+def _ld_enter(self: LocalDeployment): return self.start()
+def _ld_exit(self: LocalDeployment, *exc): self.stop()
+
+LocalDeployment._tree, LocalDeployment._end, LocalDeployment.kill, LocalDeployment.stop = _ld_tree, _ld_end, _ld_kill, _ld_stop
+LocalDeployment.__enter__, LocalDeployment.__exit__ = _ld_enter, _ld_exit

@@ -44,6 +44,7 @@ def _site_array(v, S: int, dtype, name: str) -> np.ndarray:
     if a.shape != (S,): raise FhaiError(f"{name} must be a number or one value per site ({S}), got shape {a.shape}")
     return a
 
+# %% ../nbs/11b_dp.ipynb #d01d3573
 def poisson_plan(seed: int,  # the run's seed
                  round: int,  # round number
                  site_index,  # (S,) positions of the sites in the federation
@@ -210,6 +211,7 @@ def _check_clip(max_grad_norm, name: str = "max_grad_norm") -> float:
         raise FhaiError(f"clip norm must be a positive number, got {max_grad_norm!r}; e.g. {name}=1.0")
     return float(max_grad_norm)
 
+# %% ../nbs/11b_dp.ipynb #fe60b1fd
 def _dense_mask(plan, layers, P, N: int):
     "The (T, S, N) mask of sampled rows when the dense route pays (one Linear layer with a bias and out=1, >= 5% of rows sampled)."
     import torch
@@ -233,6 +235,8 @@ def _dense_logreg_sums(X, y, xsq, m, P, layer, names, C: float, loss_sum, cnt):
     part = {w: torch.bmm(fd.unsqueeze(1), X).reshape(X.shape[0], -1), b: fd.sum(1, keepdim=True)}
     return torch.cat([part[k] for k in names], 1)
 
+# %% ../nbs/11b_dp.ipynb #551243a1
+# one function of ~70 lines (20 of them its documented signature): the DP-SGD step loop, read top to bottom
 def train_dp_stacked(module,  # the model (not modified)
                      params: Mapping,  # name -> (S, ...) starting parameters
                      X,  # (S, N, d) padded features, float32
@@ -390,43 +394,49 @@ class DPSGD:
     def __eq__(self, other): return isinstance(other, DPSGD) and self.to_dict() == other.to_dict()
     def __repr__(self): return f"DPSGD({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
-    def rates(self, n_rows) -> np.ndarray:
-        "q per site."
-        n = np.asarray(n_rows, dtype=np.float64)
-        if self.sample_rate is not None: return np.full(n.shape, float(self.sample_rate))
-        return np.minimum(1.0, self.expected_batch_size / np.maximum(n, 1))
+# %% ../nbs/11b_dp.ipynb #43a38e18
+def _dpsgd_rates(self: DPSGD, n_rows) -> np.ndarray:
+    "q per site."
+    n = np.asarray(n_rows, dtype=np.float64)
+    if self.sample_rate is not None: return np.full(n.shape, float(self.sample_rate))
+    return np.minimum(1.0, self.expected_batch_size / np.maximum(n, 1))
 
-    def steps_for(self, q) -> np.ndarray:
-        "DP-SGD steps per round per site."
-        q = np.asarray(q, dtype=np.float64)
-        if self.steps is None and self.epochs is None: raise FhaiError("DPSGD needs steps= or epochs= (in run_federated they come from the local recipe)")
-        return np.full(q.shape, self.steps, dtype=np.int64) if self.steps is not None else np.ceil(self.epochs / q - 1e-9).astype(np.int64)
+def _dpsgd_steps_for(self: DPSGD, q) -> np.ndarray:
+    "DP-SGD steps per round per site."
+    q = np.asarray(q, dtype=np.float64)
+    if self.steps is None and self.epochs is None: raise FhaiError("DPSGD needs steps= or epochs= (in run_federated they come from the local recipe)")
+    return np.full(q.shape, self.steps, dtype=np.int64) if self.steps is not None else np.ceil(self.epochs / q - 1e-9).astype(np.int64)
 
-    def sigmas(self, n_rows) -> np.ndarray:
-        "Noise multiplier per site (the same sigma, or the one that reaches target_epsilon after `rounds` rounds)."
-        q = self.rates(n_rows); T = self.steps_for(q)
-        if self.noise_multiplier is not None: return np.full(q.shape, float(self.noise_multiplier))
-        if self.rounds is None: raise FhaiError("target_epsilon needs rounds=<number of rounds planned> (run_federated fills in its rounds)")
-        cache = {}
-        for a, b in set(zip(q.tolist(), T.tolist())):
-            cache[(a, b)] = noise_for(self.target_epsilon, self.ledger.delta, a, b * self.rounds, self.ledger.accountant)
-        return np.array([cache[(a, b)] for a, b in zip(q.tolist(), T.tolist())])
+def _dpsgd_sigmas(self: DPSGD, n_rows) -> np.ndarray:
+    "Noise multiplier per site (the same sigma, or the one that reaches target_epsilon after `rounds` rounds)."
+    q = self.rates(n_rows); T = self.steps_for(q)
+    if self.noise_multiplier is not None: return np.full(q.shape, float(self.noise_multiplier))
+    if self.rounds is None: raise FhaiError("target_epsilon needs rounds=<number of rounds planned> (run_federated fills in its rounds)")
+    cache = {}
+    for a, b in set(zip(q.tolist(), T.tolist())):
+        cache[(a, b)] = noise_for(self.target_epsilon, self.ledger.delta, a, b * self.rounds, self.ledger.accountant)
+    return np.array([cache[(a, b)] for a, b in zip(q.tolist(), T.tolist())])
 
-    def train(self, module, params: Mapping, X, y, n_rows, sites: Sequence[str], site_index, round: int, seed: int, lr: float):
-        "Budget check, Poisson plan, batched DP-SGD and accounting; returns (params (S, ...), loss (S,), ledger rows)."
-        n = np.asarray(n_rows, dtype=np.int64)
-        q, sig = self.rates(n), self.sigmas(n)
-        T = self.steps_for(q)
-        ok = np.array([bool(self.ledger.allowed([s], a, b, int(c))[0]) for s, a, b, c in zip(sites, sig, q, T)]) if self.ledger.budget else np.ones(len(n), bool)
-        plan = poisson_plan(seed, round, site_index, n, q, np.where(ok, T, 0))
-        P, loss = train_dp_stacked(module, params, X, y, plan, sig, self.max_grad_norm, lr, seed, round, site_index)
-        rows = []
-        for s, a, b, c, o in zip(sites, sig, q, T, ok):
-            if o: r = self.ledger.record(round, [s], float(a), float(b), int(c)).iloc[0].to_dict()
-            else: r = dict(round=round, site=s, mechanism="dp_sgd", level="record", noise_multiplier=float(a), sample_rate=float(b),
-                           steps=0, epsilon=self.ledger.epsilon(s), delta=self.ledger.delta, accountant=self.ledger.accountant)
-            rows.append(dict(r, trained=bool(o)))
-        return P, loss, rows
+DPSGD.rates, DPSGD.steps_for, DPSGD.sigmas = _dpsgd_rates, _dpsgd_steps_for, _dpsgd_sigmas
+
+# %% ../nbs/11b_dp.ipynb #8c416d01
+def _dpsgd_train(self: DPSGD, module, params: Mapping, X, y, n_rows, sites: Sequence[str], site_index, round: int, seed: int, lr: float):
+    "Budget check, Poisson plan, batched DP-SGD and accounting; returns (params (S, ...), loss (S,), ledger rows)."
+    n = np.asarray(n_rows, dtype=np.int64)
+    q, sig = self.rates(n), self.sigmas(n)
+    T = self.steps_for(q)
+    ok = np.array([bool(self.ledger.allowed([s], a, b, int(c))[0]) for s, a, b, c in zip(sites, sig, q, T)]) if self.ledger.budget else np.ones(len(n), bool)
+    plan = poisson_plan(seed, round, site_index, n, q, np.where(ok, T, 0))
+    P, loss = train_dp_stacked(module, params, X, y, plan, sig, self.max_grad_norm, lr, seed, round, site_index)
+    rows = []
+    for s, a, b, c, o in zip(sites, sig, q, T, ok):
+        if o: r = self.ledger.record(round, [s], float(a), float(b), int(c)).iloc[0].to_dict()
+        else: r = dict(round=round, site=s, mechanism="dp_sgd", level="record", noise_multiplier=float(a), sample_rate=float(b),
+                       steps=0, epsilon=self.ledger.epsilon(s), delta=self.ledger.delta, accountant=self.ledger.accountant)
+        rows.append(dict(r, trained=bool(o)))
+    return P, loss, rows
+
+DPSGD.train = _dpsgd_train
 
 # %% ../nbs/11b_dp.ipynb #441661ef
 def _is_masked(b) -> bool:
@@ -481,76 +491,82 @@ class DPFedAvg(Transform):
     def _budget(self, round):
         self.ledger.check(["all"], self.noise_multiplier, self.sample_rate or 1.0, 1)
 
-    def site_batch(self, updates, ctx):
-        "Each site clips its own update, flips its participation coin, weights itself 1 and (distributed) adds its noise share."
-        import torch
-        from fhai_nb.engine import as_update_batch
-        from fhai_nb.vectorised import UpdateBatch
-        b = as_update_batch(updates)
-        if _is_masked(b): raise FhaiError("DPFedAvg received masked updates: list DPFedAvg before SecureAggregation in transforms")
-        m = len(b)
-        if not m: return b
-        self._budget(ctx.round)  # refuse before anything is spent
-        q = self.sample_rate or 1.0
-        D = q * m
-        sig_u, sb = self.noise_split(D)
-        idx = np.asarray(ctx.site_indices if ctx.site_indices is not None else np.arange(m), dtype=np.int64)
-        norm = sum(v.double().pow(2).reshape(m, -1).sum(1) for v in b.stacked.values()).sqrt()
-        f = torch.where(norm > 0, (self.clip_norm / norm).clamp(max=1.0), torch.ones_like(norm))
-        coin = _uniform(hash_keys(ctx.seed, _DP_SAMPLE, 7, ctx.index, ctx.round, idx)) < q if self.sample_rate else np.ones(m, bool)
-        part = torch.from_numpy(coin).double()
-        scale = f * part * (m / D)
-        st, off = {}, 0
-        nz = None
-        if self.noise == "distributed":
-            P = sum(int(np.prod(v.shape[1:])) for v in b.stacked.values())
-            nz = torch.from_numpy(site_normal(ctx.seed, ctx.round, idx, ctx.index, P, salt=7)) * (sig_u * self.clip_norm / math.sqrt(m) * m / D)
-        for k, v in b.stacked.items():
-            x = v.double() * scale.reshape(-1, *([1] * (v.dim() - 1)))
-            if nz is not None:
-                size = int(np.prod(v.shape[1:])); x = x + nz[:, off:off + size].reshape(x.shape); off += size
-            st[k] = x
-        unclipped = (norm <= self.clip_norm).double()
-        self._round = dict(round=ctx.round, m=m, D=D, sig_u=sig_u, sb=sb, participants=int(coin.sum()),
-                           unclipped=float((unclipped * part).sum()), expected=None)
-        mets = dict(b.metrics, update_norm=norm.numpy(), clipped=(1 - unclipped).numpy(), participated=coin.astype(np.float64))
-        return UpdateBatch(b.sites, np.ones(m, dtype=np.int64), st, mets, b.extras)
-
-    def server(self, updates, ctx):
-        "Remember the plain average of what arrives (central mode), to check that the strategy only averages."
-        from fhai_nb.engine import as_update_batch
-        b = as_update_batch(updates)
-        if self._round is not None and self._round["round"] == ctx.round and len(b) and not _is_masked(b):
-            self._round["expected"] = b.weighted_mean()
-        return b
-
-    def after_aggregate(self, old, new, ctx):
-        "Central noise on the new global model, clip norm update (adaptive), and one accounted step in the ledger."
-        import torch
-        st = self._round
-        if st is None or st["round"] != ctx.round: return dict(new)
-        self._round = None
-        out = {k: v.double() for k, v in new.items()}
-        rng = np.random.default_rng([int(ctx.seed), _DP_NOISE, int(ctx.index), int(ctx.round)])  # ctx.rng needs a site index
-        if self.noise == "central":
-            exp = st["expected"]
-            if exp is not None:
-                for k in out:
-                    d = out[k] - old[k].double()
-                    if not torch.allclose(d, exp[k].double(), rtol=1e-6, atol=1e-9):
-                        raise FhaiError("DPFedAvg accounts only a plain average of the clipped updates (FedAvg or FedProx with "
-                                        "server step 1); this strategy changed it (a server optimiser, median, trimmed mean or "
-                                        "Krum has another sensitivity): use strategy='fedavg' with DPFedAvg")
-            std = st["sig_u"] * self.clip_norm / st["D"]
-            for k in out: out[k] = out[k] + torch.from_numpy(rng.normal(0.0, std, tuple(out[k].shape)))
-        if self.adaptive:
-            noised = st["unclipped"] + (rng.normal(0.0, st["sb"]) if st["sb"] else 0.0)
-            self.clip_norm = float(self.clip_norm * math.exp(-self.clip_lr * (noised / st["D"] - self.target_quantile)))
-        row = self.ledger.record(ctx.round, ["all"], self.noise_multiplier, self.sample_rate or 1.0, 1,
-                                 mechanism="dp_fedavg", level="site").iloc[0].to_dict()
-        ctx.ledger.append(dict(row, noise=self.noise, clip_norm=self.clip_norm, participants=st["participants"], denominator=st["D"]))
-        return out
-
     def state_dict(self): return dict(clip_norm=self.clip_norm, ledger=self.ledger.state_dict())
     def load_state_dict(self, d):
         self.clip_norm = float(d["clip_norm"]); self.ledger.load_state_dict(d["ledger"])
+
+# %% ../nbs/11b_dp.ipynb #b4e6b7c7
+def _dpfa_site_batch(self: DPFedAvg, updates, ctx):
+    "Each site clips its own update, flips its participation coin, weights itself 1 and (distributed) adds its noise share."
+    import torch
+    from fhai_nb.engine import as_update_batch
+    from fhai_nb.vectorised import UpdateBatch
+    b = as_update_batch(updates)
+    if _is_masked(b): raise FhaiError("DPFedAvg received masked updates: list DPFedAvg before SecureAggregation in transforms")
+    m = len(b)
+    if not m: return b
+    self._budget(ctx.round)  # refuse before anything is spent
+    q = self.sample_rate or 1.0
+    D = q * m
+    sig_u, sb = self.noise_split(D)
+    idx = np.asarray(ctx.site_indices if ctx.site_indices is not None else np.arange(m), dtype=np.int64)
+    norm = sum(v.double().pow(2).reshape(m, -1).sum(1) for v in b.stacked.values()).sqrt()
+    f = torch.where(norm > 0, (self.clip_norm / norm).clamp(max=1.0), torch.ones_like(norm))
+    coin = _uniform(hash_keys(ctx.seed, _DP_SAMPLE, 7, ctx.index, ctx.round, idx)) < q if self.sample_rate else np.ones(m, bool)
+    part = torch.from_numpy(coin).double()
+    scale = f * part * (m / D)
+    st, off = {}, 0
+    nz = None
+    if self.noise == "distributed":
+        P = sum(int(np.prod(v.shape[1:])) for v in b.stacked.values())
+        nz = torch.from_numpy(site_normal(ctx.seed, ctx.round, idx, ctx.index, P, salt=7)) * (sig_u * self.clip_norm / math.sqrt(m) * m / D)
+    for k, v in b.stacked.items():
+        x = v.double() * scale.reshape(-1, *([1] * (v.dim() - 1)))
+        if nz is not None:
+            size = int(np.prod(v.shape[1:])); x = x + nz[:, off:off + size].reshape(x.shape); off += size
+        st[k] = x
+    unclipped = (norm <= self.clip_norm).double()
+    self._round = dict(round=ctx.round, m=m, D=D, sig_u=sig_u, sb=sb, participants=int(coin.sum()),
+                       unclipped=float((unclipped * part).sum()), expected=None)
+    mets = dict(b.metrics, update_norm=norm.numpy(), clipped=(1 - unclipped).numpy(), participated=coin.astype(np.float64))
+    return UpdateBatch(b.sites, np.ones(m, dtype=np.int64), st, mets, b.extras)
+
+DPFedAvg.site_batch = _dpfa_site_batch
+
+# %% ../nbs/11b_dp.ipynb #5599f1b1
+def _dpfa_server(self: DPFedAvg, updates, ctx):
+    "Remember the plain average of what arrives (central mode), to check that the strategy only averages."
+    from fhai_nb.engine import as_update_batch
+    b = as_update_batch(updates)
+    if self._round is not None and self._round["round"] == ctx.round and len(b) and not _is_masked(b):
+        self._round["expected"] = b.weighted_mean()
+    return b
+
+def _dpfa_after_aggregate(self: DPFedAvg, old, new, ctx):
+    "Central noise on the new global model, clip norm update (adaptive), and one accounted step in the ledger."
+    import torch
+    st = self._round
+    if st is None or st["round"] != ctx.round: return dict(new)
+    self._round = None
+    out = {k: v.double() for k, v in new.items()}
+    rng = np.random.default_rng([int(ctx.seed), _DP_NOISE, int(ctx.index), int(ctx.round)])  # ctx.rng needs a site index
+    if self.noise == "central":
+        exp = st["expected"]
+        if exp is not None:
+            for k in out:
+                d = out[k] - old[k].double()
+                if not torch.allclose(d, exp[k].double(), rtol=1e-6, atol=1e-9):
+                    raise FhaiError("DPFedAvg accounts only a plain average of the clipped updates (FedAvg or FedProx with "
+                                    "server step 1); this strategy changed it (a server optimiser, median, trimmed mean or "
+                                    "Krum has another sensitivity): use strategy='fedavg' with DPFedAvg")
+        std = st["sig_u"] * self.clip_norm / st["D"]
+        for k in out: out[k] = out[k] + torch.from_numpy(rng.normal(0.0, std, tuple(out[k].shape)))
+    if self.adaptive:
+        noised = st["unclipped"] + (rng.normal(0.0, st["sb"]) if st["sb"] else 0.0)
+        self.clip_norm = float(self.clip_norm * math.exp(-self.clip_lr * (noised / st["D"] - self.target_quantile)))
+    row = self.ledger.record(ctx.round, ["all"], self.noise_multiplier, self.sample_rate or 1.0, 1,
+                             mechanism="dp_fedavg", level="site").iloc[0].to_dict()
+    ctx.ledger.append(dict(row, noise=self.noise, clip_norm=self.clip_norm, participants=st["participants"], denominator=st["D"]))
+    return out
+
+DPFedAvg.server, DPFedAvg.after_aggregate = _dpfa_server, _dpfa_after_aggregate

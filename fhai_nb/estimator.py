@@ -88,7 +88,6 @@ def _score_sites(fed: Federation, split: str, predict: Callable[[Site], np.ndarr
     return wide.melt(id_vars="site", value_vars=list(METRICS), var_name="metric", value_name="value")
 
 # %% ../nbs/10_estimator.ipynb #c86caab4
-# one class of ~85 lines: the prediction and per-site scoring all three estimators share, read together
 class _SiteModels:
     "Prediction and evaluation shared by the fitted estimators."
     threshold: float = 0.5
@@ -126,23 +125,26 @@ class _SiteModels:
         "Predicted class (1 when the probability exceeds `threshold`, 0.5 by default)."
         return (self.predict_proba(df, site, personal)[:, 1] > self.threshold).astype(int)
 
-    def _predictor(self, split: str, personal: bool, preprocessor=None, model_site: str | None = None):
-        "Site-side function: site -> predicted risks of its `split` rows (None where this estimator has no model for it)."
-        if model_site is not None: raise FhaiError("model_site= applies to LocalClassifier only (one model per site)")
-        pre = self.preprocessor_ if preprocessor is None else preprocessor
-        def predict(s: Site):
-            if not self._has_model_for(s.name, personal): return None
-            key = s.name if preprocessor is not None else self._pre_site(s.name)
-            X = _features(pre, self.schema_, s.local_frame(split), key)
-            return _proba(self.model_, self._params_for(s.name, personal), X)
-        return predict
+    def _has_model_for(self, site, personal): return True
 
-    def _resolve(self, fed, split, personal):
-        self._check_fitted(); _check_fed(fed, "evaluate")
-        if split not in ("train", "test"): raise FhaiError(f"split must be 'train' or 'test', got {split!r}")
-        return bool(getattr(self, "personal_params_", None)) if personal is None else bool(personal)
+# %% ../nbs/10_estimator.ipynb #88c476fb
+def _sm_predictor(self: _SiteModels, split: str, personal: bool, preprocessor=None, model_site: str | None = None):
+    "Site-side function: site -> predicted risks of its `split` rows (None where this estimator has no model for it)."
+    if model_site is not None: raise FhaiError("model_site= applies to LocalClassifier only (one model per site)")
+    pre = self.preprocessor_ if preprocessor is None else preprocessor
+    def predict(s: Site):
+        if not self._has_model_for(s.name, personal): return None
+        key = s.name if preprocessor is not None else self._pre_site(s.name)
+        X = _features(pre, self.schema_, s.local_frame(split), key)
+        return _proba(self.model_, self._params_for(s.name, personal), X)
+    return predict
 
-    def evaluate(self,
+def _sm_resolve(self: _SiteModels, fed, split, personal):
+    self._check_fitted(); _check_fed(fed, "evaluate")
+    if split not in ("train", "test"): raise FhaiError(f"split must be 'train' or 'test', got {split!r}")
+    return bool(getattr(self, "personal_params_", None)) if personal is None else bool(personal)
+
+def _sm_evaluate(self: _SiteModels,
                  fed: Federation,  # sites to score (usually the federation it was fitted on)
                  split: str = "test",  # 'test' or 'train'
                  personal: bool | None = None,  # score personalised models (default: if the estimator has them)
@@ -150,29 +152,30 @@ class _SiteModels:
                  preprocessor=None,  # score with this fitted preprocessor instead of the model's own (see the FLamby notebook)
                  model_site: str | None = None,  # LocalClassifier: score every site with this site's model
                 ) -> pd.DataFrame:
-        "Per-site metrics (site, metric, value), each site scoring its own rows, plus aggregates across sites."
-        personal = self._resolve(fed, split, personal)
-        return _score_sites(fed, split, self._predictor(split, personal, preprocessor, model_site), aggregates, self.threshold)
+    "Per-site metrics (site, metric, value), each site scoring its own rows, plus aggregates across sites."
+    personal = self._resolve(fed, split, personal)
+    return _score_sites(fed, split, self._predictor(split, personal, preprocessor, model_site), aggregates, self.threshold)
 
-    def site_predictions(self,
+def _sm_site_predictions(self: _SiteModels,
                          fed: Federation,  # sites to predict for
                          split: str = "test",  # 'test' or 'train'
                          personal: bool | None = None,  # use personalised models (default: if the estimator has them)
                          preprocessor=None,  # predict with this fitted preprocessor instead of the model's own
                          model_site: str | None = None,  # LocalClassifier: use this site's model everywhere
                         ) -> dict:
-        """SIMULATION ONLY: {site: (labels, predicted risks)} of every site's rows, e.g. for `metrics.plot_reliability`.
-        Row-level predictions leave the sites here, which a real federation would not allow; `evaluate` releases metrics only."""
-        personal = self._resolve(fed, split, personal)
-        predict, out = self._predictor(split, personal, preprocessor, model_site), {}
-        for s in fed:
-            df = s.local_frame(split)
-            if not len(df): continue
-            p = predict(s)
-            if p is not None: out[s.name] = (df[fed.schema.target].to_numpy(float), p)
-        return out
+    """SIMULATION ONLY: {site: (labels, predicted risks)} of every site's rows, e.g. for `metrics.plot_reliability`.
+    Row-level predictions leave the sites here, which a real federation would not allow; `evaluate` releases metrics only."""
+    personal = self._resolve(fed, split, personal)
+    predict, out = self._predictor(split, personal, preprocessor, model_site), {}
+    for s in fed:
+        df = s.local_frame(split)
+        if not len(df): continue
+        p = predict(s)
+        if p is not None: out[s.name] = (df[fed.schema.target].to_numpy(float), p)
+    return out
 
-    def _has_model_for(self, site, personal): return True
+_SiteModels._predictor, _SiteModels._resolve = _sm_predictor, _sm_resolve
+_SiteModels.evaluate, _SiteModels.site_predictions = _sm_evaluate, _sm_site_predictions
 
 # %% ../nbs/10_estimator.ipynb #cbcdf436
 # run_federated arguments given per fit, not estimator settings
@@ -185,7 +188,6 @@ def _engine_accepts(name: str) -> bool:
     return name in inspect.signature(run_federated).parameters
 
 # %% ../nbs/10_estimator.ipynb #e1fd4269
-# ~70 lines: the constructor lists run_federated's 20 options (with docments), then fit
 class FederatedClassifier(_SiteModels, BaseEstimator):
     "A federated binary classifier in scikit-learn's shape: `fit(federation)`, `predict_proba(df)`, learned attributes ending in `_`."
     def __init__(self,
@@ -221,34 +223,6 @@ class FederatedClassifier(_SiteModels, BaseEstimator):
         opts["preprocess"] = _fresh_preprocessor(self.preprocess)  # the engine fits it (without early-stopping validation rows)
         return opts
 
-    def fit(self,
-            fed: Federation,  # the hospitals to train across
-            should_stop=None,  # checked after every round; True (or a set threading.Event) stops the run
-            server_view: Callable | None = None,  # called each round with what the coordinator receives (engines that report it)
-            progress: bool | None = None,  # progress bar: None shows one for runs longer than about a second
-           ) -> FederatedClassifier:
-        "Run the federated training; returns self."
-        from fhai_nb.engine import run_federated
-        from fhai_nb.learners import as_model, set_params
-        _check_fed(fed)
-        opts = self.engine_options()
-        spec = opts["model"] = as_model(self.model)
-        if server_view is not None:
-            if not _engine_accepts("server_view"): raise FhaiError("this engine does not report the server's view (run_federated has no server_view)")
-            opts["server_view"] = server_view
-        hist = run_federated(fed, should_stop=should_stop, progress=progress, **opts)
-        pre = opts["preprocess"]
-        n = hist.config.get("n_features", len(pre.feature_names_out_) if pre is not None else len(fed.schema.names))
-        self.model_ = spec.init(n, self.seed)
-        set_params(self.model_, hist.params)
-        self.history_, self.params_, self.preprocessor_, self.schema_ = hist, hist.params, pre, fed.schema
-        self.feature_names_in_ = np.array(fed.schema.names, dtype=object)
-        self.n_features_in_ = len(fed.schema.names)
-        self.feature_names_out_ = list(pre.feature_names_out_) if pre is not None else list(fed.schema.names)
-        self.sites_, self.classes_ = list(fed.site_names), np.array([0, 1])
-        self.personal_params_ = dict(hist.personal) if hist.personal else {}
-        return self
-
     def _params_for(self, site, personal):
         if not personal: return self.params_
         if not self.personal_params_:
@@ -258,6 +232,37 @@ class FederatedClassifier(_SiteModels, BaseEstimator):
         return self.personal_params_[site]
 
     def _has_model_for(self, site, personal): return (not personal) or site in self.personal_params_
+
+# %% ../nbs/10_estimator.ipynb #acbdc9fd
+def _fc_fit(self: FederatedClassifier,
+            fed: Federation,  # the hospitals to train across
+            should_stop=None,  # checked after every round; True (or a set threading.Event) stops the run
+            server_view: Callable | None = None,  # called each round with what the coordinator receives (engines that report it)
+            progress: bool | None = None,  # progress bar: None shows one for runs longer than about a second
+           ) -> FederatedClassifier:
+    "Run the federated training; returns self."
+    from fhai_nb.engine import run_federated
+    from fhai_nb.learners import as_model, set_params
+    _check_fed(fed)
+    opts = self.engine_options()
+    spec = opts["model"] = as_model(self.model)
+    if server_view is not None:
+        if not _engine_accepts("server_view"): raise FhaiError("this engine does not report the server's view (run_federated has no server_view)")
+        opts["server_view"] = server_view
+    hist = run_federated(fed, should_stop=should_stop, progress=progress, **opts)
+    pre = opts["preprocess"]
+    n = hist.config.get("n_features", len(pre.feature_names_out_) if pre is not None else len(fed.schema.names))
+    self.model_ = spec.init(n, self.seed)
+    set_params(self.model_, hist.params)
+    self.history_, self.params_, self.preprocessor_, self.schema_ = hist, hist.params, pre, fed.schema
+    self.feature_names_in_ = np.array(fed.schema.names, dtype=object)
+    self.n_features_in_ = len(fed.schema.names)
+    self.feature_names_out_ = list(pre.feature_names_out_) if pre is not None else list(fed.schema.names)
+    self.sites_, self.classes_ = list(fed.site_names), np.array([0, 1])
+    self.personal_params_ = dict(hist.personal) if hist.personal else {}
+    return self
+
+FederatedClassifier.fit = _fc_fit
 
 # %% ../nbs/10_estimator.ipynb #f248c9d9
 @classmethod
@@ -285,6 +290,7 @@ def pool_rows_non_private(fed: Federation,  # the federation whose rows are pool
     return Federation([Site(name, tr, te, meta=dict(non_private=True, pooled_from=fed.site_names))], fed.schema,
                       name=f"{fed.name} (pooled, NON-PRIVATE)", meta=dict(fed.meta, non_private=True), check=False)
 
+# %% ../nbs/10_estimator.ipynb #70dc6ac5
 class _Recipe(BaseEstimator):
     "Centralised training recipe shared by the baselines."
     def __init__(self,

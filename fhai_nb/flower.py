@@ -547,7 +547,8 @@ def _simulated_hospital(config_json: str) -> Callable:
     "SIMULATION ONLY: a loader giving each virtual SuperNode its own hospital (partition-id = the site's position)."
     def load(context):
         import torch
-        from fhai_nb.runs import RunConfig, build_federation
+        from fhai_nb.runs import RunConfig
+        from fhai_nb.sources import build_federation
         if config_json not in _FEDS:
             config = RunConfig.from_json(config_json)
             _FEDS[config_json] = (config, build_federation(config.data))
@@ -562,7 +563,8 @@ def _simulate_child(config_path: str, out: str, round_timeout: str, min_sites: s
     import logging
     from flwr.simulation import run_simulation
     from fhai_nb.bench import FLOWER_ENV
-    from fhai_nb.runs import RunConfig, build_federation
+    from fhai_nb.runs import RunConfig
+    from fhai_nb.sources import build_federation
     os.environ.update(FLOWER_ENV)
     text = Path(config_path).read_text()
     config = RunConfig.from_json(text)

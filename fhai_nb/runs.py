@@ -7,7 +7,6 @@ Docs: https://example.org/fhai_nb/runs.html.md"""
 # %% ../nbs/11_runs.ipynb #76e7fa5a
 from __future__ import annotations
 import copy
-import difflib
 import functools
 import inspect
 import json
@@ -19,160 +18,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from .core import FhaiError, Federation
+from .sources import DATA_SOURCES, _IN_MEMORY, _check_data, _check_kwargs, _unknown, build_federation
 
 # %% auto #0
-__all__ = ['DATA_SOURCES', 'build_federation', 'RunConfig', 'Run', 'run']
-
-# %% ../nbs/11_runs.ipynb #af133e9b
-def _unknown(kind: str,  # what was looked up, e.g. 'strategy'
-             name: str,  # the bad value
-             valid: Sequence[str],  # the valid values
-             where: str = "",  # extra context, e.g. "in strategy_kwargs of 'fedprox'"
-            ) -> FhaiError:
-    "A `FhaiError` for an unknown name, with the closest valid name and the list of choices."
-    close = difflib.get_close_matches(str(name), list(map(str, valid)), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    ctx = f" {where}" if where else ""
-    return FhaiError(f"unknown {kind} {name!r}{ctx}{hint} Valid: {sorted(map(str, valid))}")
-
-def _check_kwargs(fn: Callable,  # the function the options go to
-                  kwargs: Mapping,  # the options given
-                  kind: str,  # e.g. 'training option'
-                  where: str = "",  # context for the message
-                  exclude: Sequence[str] = (),  # parameters that are set elsewhere and may not be given
-                 ) -> None:
-    "Raise if `kwargs` holds a name that `fn` does not accept (unless `fn` takes **kwargs)."
-    params = inspect.signature(fn).parameters
-    if any(p.kind == p.VAR_KEYWORD for p in params.values()): return
-    valid = [k for k, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and k not in exclude]
-    for k in kwargs:
-        if k not in valid: raise _unknown(kind, k, valid, where)
-
-# %% ../nbs/11_runs.ipynb #82735b3d
-def _read_rows(source: str, path: str | None, read_csv: Mapping | None, frame: pd.DataFrame | None) -> pd.DataFrame:
-    "The pooled rows of a data source: the in-memory `frame` when given (a copy), else the CSV at `path`."
-    if frame is not None:
-        if not isinstance(frame, pd.DataFrame): raise FhaiError(f"data source {source!r}: data_frame must be a pandas DataFrame, got {type(frame).__name__}")
-        return frame.copy()
-    if path is None: raise FhaiError(f"data source {source!r} needs path= (a CSV) or rows in memory (RunConfig(data_frame=df))")
-    p = Path(path)
-    if not p.exists(): raise FhaiError(f"data source {source!r}: file {str(p)!r} not found; give a path relative to {str(Path.cwd())!r} or an absolute one")
-    return pd.read_csv(p, **dict(read_csv or {}))
-
-def _frame_source(site_col: str,  # the column naming the site
-                  target: str,  # binary outcome column
-                  path: str | None = None,  # CSV with one row per patient and a site column (with `frame`: the file it came from)
-                  read_csv: Mapping | None = None,  # keyword arguments of pandas.read_csv
-                  frame: pd.DataFrame | None = None,  # the rows, already in memory (then `path` is not read)
-                  **kwargs,  # further options of Federation.from_frame (features, test_size, seed, exclude, ...)
-                 ) -> Federation:
-    "A federation from one table holding every site's rows and a site column."
-    _check_kwargs(Federation.from_frame, kwargs, "option", "of data source 'frame'", exclude=["df", "site_col", "target"])
-    fed = Federation.from_frame(_read_rows("frame", path, read_csv, frame), site_col=site_col, target=target, **kwargs)
-    fed.meta.update(source="frame", path=None if path is None else str(path))
-    return fed
-
-# %% ../nbs/11_runs.ipynb #06ef7f17
-def _partition_source(target: str | None = None,  # binary outcome column of the pooled frame ('target' for Heart Disease)
-                      path: str | None = None,  # CSV of pooled rows to partition
-                      heart_disease: str | None = None,  # or partition the pooled Heart Disease rows of this protocol
-                      read_csv: Mapping | None = None,  # keyword arguments of pandas.read_csv
-                      frame: pd.DataFrame | None = None,  # pooled rows already in memory (then `path` only names their file)
-                      **kwargs,  # options of data.partition (n_sites, scheme, alpha, seed, test_size, ...)
-                     ) -> Federation:
-    "A federation made by partitioning one pooled frame (IID, Dirichlet label skew, quantity or covariate skew)."
-    from fhai_nb import data
-    _check_kwargs(data.partition, kwargs, "option", "of data source 'partition'", exclude=["df", "target"])
-    if (path is None and frame is None) == (heart_disease is None):
-        raise FhaiError("data source 'partition' needs exactly one of path= (a pooled CSV, or rows in memory) or heart_disease= ('flamby' or 'raw')")
-    if heart_disease is not None:
-        df = data.heart_disease_frame(heart_disease).drop(columns=["site"])
-        target = target or "target"
-    else:
-        if target is None: raise FhaiError("data source 'partition' with pooled rows needs target= (the binary outcome column)")
-        df = _read_rows("partition", path, read_csv, frame)
-    return data.partition(df, target, **kwargs)
-
-# %% ../nbs/11_runs.ipynb #594c6842
-def _preparation(prepare: Mapping,  # choices of `fhai_nb.prepare.prepare` (outcome= is required)
-                 path: str | None = None,  # the raw export (with `frame`: the file the rows came from)
-                 read: Mapping | None = None,  # options of `fhai_nb.data.read_export`, e.g. {'censored': 'bound'}
-                 frame: pd.DataFrame | None = None,  # the rows as `read_export` gave them, already in memory
-                ):
-    "The fitted `Preparation` of one raw export: read it (unless the rows are given), then prepare it with the recorded choices."
-    from fhai_nb.data import read_export
-    from fhai_nb.prepare import prepare as _prepare
-    if not isinstance(prepare, Mapping): raise FhaiError(f"data source 'prepared' needs prepare= a dict of prepare's choices (outcome=... at least), got {prepare!r}")
-    if read is not None and not isinstance(read, Mapping): raise FhaiError(f"data source 'prepared': read= must be a dict of read_export options, got {read!r}")
-    if frame is None:
-        if path is None: raise FhaiError("data source 'prepared' needs path= (the export) or rows in memory (RunConfig(data_frame=df))")
-        frame = read_export(path, **dict(read or {})).check().frame
-    elif not isinstance(frame, pd.DataFrame): raise FhaiError(f"data source 'prepared': data_frame must be a pandas DataFrame, got {type(frame).__name__}")
-    return _prepare(frame.copy(), **dict(prepare))
-
-def _prepared_source(prepare: Mapping,  # choices of `fhai_nb.prepare.prepare`
-                     path: str | None = None,  # the raw export to read
-                     read: Mapping | None = None,  # options of `fhai_nb.data.read_export`
-                     frame: pd.DataFrame | None = None,  # the rows as read, already in memory (then `path` is not read)
-                    ) -> Federation:
-    "A federation from one raw export with a site column: `read_export`, then `prepare` (see `fhai_nb.prepare`)."
-    return _preparation(prepare, path, read, frame).federation_
-
-# %% ../nbs/11_runs.ipynb #68fef683
-def _source_fn(source: str) -> Callable:
-    "The function that builds a data source."
-    if source == "heart_disease":
-        from fhai_nb.data import load_heart_disease; return load_heart_disease
-    if source == "synthetic":
-        try: from fhai_nb.synthetic import synthetic_federation
-        except ModuleNotFoundError as e: raise FhaiError(f"data source 'synthetic' needs fhai_nb.synthetic, which is not available ({e})") from None
-        return synthetic_federation
-    if source == "csv":
-        from fhai_nb.data import from_csvs; return from_csvs
-    if source == "frame": return _frame_source
-    if source == "partition": return _partition_source
-    if source == "prepared": return _prepared_source
-    raise _unknown("data source", source, DATA_SOURCES)
-
-DATA_SOURCES = ("heart_disease", "synthetic", "csv", "frame", "partition", "prepared")
-
-def _hospitals(specs) -> list:
-    "HospitalSpec objects from a config's list of dicts (synthetic source, explicit hospitals)."
-    from fhai_nb.synthetic import HospitalSpec
-    if not isinstance(specs, (list, tuple)): raise FhaiError("data.hospitals must be a list of dicts of HospitalSpec fields")
-    out = []
-    for d in specs:
-        if isinstance(d, HospitalSpec): out.append(d); continue
-        if not isinstance(d, Mapping): raise FhaiError(f"each entry of data.hospitals must be a dict of HospitalSpec fields, got {d!r}")
-        _check_kwargs(HospitalSpec, d, "option", "of a synthetic hospital (HospitalSpec)")
-        out.append(HospitalSpec(**d))
-    return out
-
-def _check_data(spec: Mapping) -> tuple[Callable, dict]:
-    "Validate a data spec; return its builder and options."
-    if not isinstance(spec, Mapping) or "source" not in spec:
-        raise FhaiError(f"data must be a dict with a 'source' (one of {list(DATA_SOURCES)}) and its options, e.g. "
-                        "{'source': 'heart_disease', 'protocol': 'flamby'}; got " + repr(spec))
-    opts = {k: v for k, v in spec.items() if k != "source"}
-    fn = _source_fn(spec["source"])
-    _check_kwargs(fn, opts, "option", f"of data source {spec['source']!r}", exclude=["frame"])
-    if spec["source"] == "synthetic" and opts.get("hospitals") is not None: _hospitals(opts["hospitals"])
-    return fn, opts
-
-_IN_MEMORY = ("frame", "partition", "prepared")  # the sources that can take rows held in Python
-
-def build_federation(spec: Mapping,  # {'source': ..., **options}, see the table above
-                     frame: pd.DataFrame | None = None,  # rows in memory for the 'frame' and 'partition' sources
-                    ) -> Federation:
-    "Build the federation a config's `data` entry describes."
-    fn, opts = _check_data(spec)
-    if spec["source"] == "synthetic" and opts.get("hospitals") is not None: opts["hospitals"] = _hospitals(opts["hospitals"])
-    if frame is not None:
-        if spec["source"] not in _IN_MEMORY: raise FhaiError(f"rows in memory (data_frame) work with the data sources {list(_IN_MEMORY)}, not {spec['source']!r}")
-        opts["frame"] = frame
-    fed = fn(**opts)
-    if not isinstance(fed, Federation): raise FhaiError(f"data source {spec['source']!r} did not return a Federation")
-    return fed
+__all__ = ['RunConfig', 'Run', 'run']
 
 # %% ../nbs/11_runs.ipynb #274080df
 def _norm(name: str) -> str: return str(name).lower().replace("-", "").replace("_", "").replace(" ", "")
@@ -185,6 +34,7 @@ def _strategy_class(name: str):
     if _norm(name) not in table: raise _unknown("strategy", name, list(STRATEGIES))
     return table[_norm(name)]
 
+# %% ../nbs/11_runs.ipynb #8b2d6664
 _TRANSFORM_MODULES = ("fhai_nb.dp", "fhai_nb.secagg")  # modules that define transforms beside the engine's
 
 def _transform_classes() -> dict:
@@ -202,6 +52,7 @@ def _transform_classes() -> dict:
             if isinstance(getattr(sub, "name", None), str) and sub.__module__.startswith("fhai_nb"): out.setdefault(sub.name, sub)
     return out
 
+# %% ../nbs/11_runs.ipynb #6b84d38c
 @functools.lru_cache(maxsize=256)
 def _noise_for(target_epsilon, delta, sample_rate, steps, accountant) -> float:
     "Opacus' noise multiplier for a target epsilon (cached: validation and the run ask for the same one)."
@@ -218,6 +69,7 @@ def _dp_options(opts: dict, rounds: int) -> dict:
     o["noise_multiplier"] = _noise_for(te, o.get("delta", 1e-5), o.get("sample_rate") or 1.0, int(rounds), o.get("accountant", "rdp"))
     return o
 
+# %% ../nbs/11_runs.ipynb #e76cd1ff
 def _build_transforms(specs,  # list of {'name': ..., **options} dicts
                       rounds: int | None = None,  # the run's rounds (steps of 'dp_fedavg' given a target_epsilon)
                      ) -> list:
@@ -248,6 +100,7 @@ def _default_rounds() -> int:
     from fhai_nb.engine import run_federated
     return int(inspect.signature(run_federated).parameters["rounds"].default)
 
+# %% ../nbs/11_runs.ipynb #64e6aa1a
 def _build_preprocess(p):
     "None, 'federated', 'site', or a dict of FederatedPreprocessor options."
     if p is None or isinstance(p, str): return p
@@ -388,6 +241,9 @@ def _build_dp(d):
     _check_kwargs(DPSGD, d, "option", "of training.dp")
     return DPSGD(**d)
 
+RunConfig._training = _rc_training
+
+# %% ../nbs/11_runs.ipynb #b3707f7e
 def _rc_build_strategy(self: RunConfig):
     "The strategy object."
     cls_ = _strategy_class(self.strategy)
@@ -397,6 +253,9 @@ def _rc_build_strategy(self: RunConfig):
     from fhai_nb.strategies import as_strategy
     return as_strategy(_norm(self.strategy), **self.strategy_kwargs)  # the library's names and aliases ('multikrum': m=2)
 
+RunConfig.build_strategy = _rc_build_strategy
+
+# %% ../nbs/11_runs.ipynb #5a0838ab
 def _rc_validate(self: RunConfig) -> RunConfig:
     """Check every name and option, and the values of the model, strategy, faults, transforms, preprocessing, early stopping
     and personalisation, without reading data or training; returns self. Training numbers (lr, rounds, ...) are checked
@@ -424,8 +283,6 @@ def _rc_validate(self: RunConfig) -> RunConfig:
         LocalTraining(**{v: t.get(k, dflt[k]) for k, v in names.items()})
     return self
 
-RunConfig._training = _rc_training
-RunConfig.build_strategy = _rc_build_strategy
 RunConfig.validate = _rc_validate
 
 # %% ../nbs/11_runs.ipynb #ef6bcda5
@@ -484,30 +341,38 @@ class Run:
                             f"splits: {sorted(f.split.unique())}, sites: {list(dict.fromkeys(f.site))}")
         return s.set_index("round")["value"].rename(f"{site} {split} {metric}")
 
-    def plot(self,
-             metric: str = "auroc",  # metric to plot
-             split: str = "test",  # which rows
-             sites: Sequence[str] | None = None,  # sites/aggregates (default: every site and 'weighted')
-            ):
-        "Plotly line chart of one metric by round, one line per site."
-        import plotly.graph_objects as go
-        f = self.frame[(self.frame.metric == metric) & (self.frame.split == split)]
-        if not len(f): self.curve(metric, split)  # raises with the valid choices
-        sites = [s for s in dict.fromkeys(f.site) if s not in ("mean", "worst")] if sites is None else list(sites)
-        fig = go.Figure([go.Scatter(x=(c := self.curve(metric, split, s)).index, y=c.values, mode="lines+markers", name=s,
-                                    line=dict(dash="dash" if s in ("weighted", "mean", "worst") else "solid")) for s in sites])
-        fig.update_layout(title=f"{self.config.name}: {metric} ({split}) by round", xaxis_title="round", yaxis_title=metric)
-        return fig
+# %% ../nbs/11_runs.ipynb #8c3eafe5
+def _run_repr(self: Run) -> str:
+    "A one-line summary: name, strategy, data source, rounds and seed."
+    r = int(self.frame["round"].max()) if len(self.frame) else 0
+    return f"Run({self.config.name!r}: {self.config.strategy} on {self.config.data.get('source')}, {r} rounds, seed {self.config.seed})"
 
-    def __repr__(self):
-        r = int(self.frame["round"].max()) if len(self.frame) else 0
-        return f"Run({self.config.name!r}: {self.config.strategy} on {self.config.data.get('source')}, {r} rounds, seed {self.config.seed})"
+def _run_repr_html(self: Run) -> str:
+    "The summary and the final test table, for notebooks."
+    try: t = self.final("test").to_html(float_format=lambda v: f"{v:.3f}")
+    except FhaiError: t = ""
+    import html
+    return f"<b>{html.escape(repr(self))}</b>" + t
 
-    def _repr_html_(self):
-        try: t = self.final("test").to_html(float_format=lambda v: f"{v:.3f}")
-        except FhaiError: t = ""
-        import html
-        return f"<b>{html.escape(repr(self))}</b>" + t
+Run.__repr__, Run._repr_html_ = _run_repr, _run_repr_html
+
+# %% ../nbs/11_runs.ipynb #d7d88687
+def _run_plot(self: Run,
+              metric: str = "auroc",  # metric to plot
+              split: str = "test",  # which rows
+              sites: Sequence[str] | None = None,  # sites/aggregates (default: every site and 'weighted')
+             ):
+    "Plotly line chart of one metric by round, one line per site."
+    import plotly.graph_objects as go
+    f = self.frame[(self.frame.metric == metric) & (self.frame.split == split)]
+    if not len(f): self.curve(metric, split)  # raises with the valid choices
+    sites = [s for s in dict.fromkeys(f.site) if s not in ("mean", "worst")] if sites is None else list(sites)
+    fig = go.Figure([go.Scatter(x=(c := self.curve(metric, split, s)).index, y=c.values, mode="lines+markers", name=s,
+                                line=dict(dash="dash" if s in ("weighted", "mean", "worst") else "solid")) for s in sites])
+    fig.update_layout(title=f"{self.config.name}: {metric} ({split}) by round", xaxis_title="round", yaxis_title=metric)
+    return fig
+
+Run.plot = _run_plot
 
 # %% ../nbs/11_runs.ipynb #2887039b
 def _run_equals(self: Run, other: Run) -> bool:

@@ -135,27 +135,30 @@ class SecAggRound:
                     Y[i] += s; Y[j] -= s
         return Y
 
-    def unmask(self, received: Mapping[int, np.ndarray]) -> np.ndarray:
-        "The sum of the survivors' x_i (uint64) from their masked vectors, with dropped sites' masks rebuilt from shares."
-        U = sorted(int(i) for i in received)
-        if len(U) < self.t:
-            raise FhaiError(f"secure aggregation cannot finish round {self.round}: only {len(U)} of {self.m} sites sent their "
-                            f"masked update and {self.t} are needed to rebuild the dropped sites' masks; the round's sum is "
-                            f"not recoverable (lower the threshold, or select more sites per round)")
-        P = len(received[U[0]])
-        total = np.zeros(P, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for i in U: total += np.asarray(received[i], dtype=np.uint64)
-            for i in U:  # self-masks of the survivors, from t survivors' shares
-                total -= mask_stream(_to_bytes(shamir_combine([self.b_shares[j][i] for j in U], self.t)), P)
-            from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-            for d in sorted(set(range(self.m)) - set(U)):  # pairwise masks of the dropped, from their rebuilt keys
-                sk_d = X25519PrivateKey.from_private_bytes(_to_bytes(shamir_combine([self.sk_shares[j][d] for j in U], self.t)))
-                for j in U:
-                    s = mask_stream(pair_key(sk_d, self.pk[j], self.round), P)
-                    if j < d: total -= s
-                    else: total += s
-        return total
+# %% ../nbs/11c_secagg.ipynb #3b23b9bd
+def _sar_unmask(self: SecAggRound, received: Mapping[int, np.ndarray]) -> np.ndarray:
+    "The sum of the survivors' x_i (uint64) from their masked vectors, with dropped sites' masks rebuilt from shares."
+    U = sorted(int(i) for i in received)
+    if len(U) < self.t:
+        raise FhaiError(f"secure aggregation cannot finish round {self.round}: only {len(U)} of {self.m} sites sent their "
+                        f"masked update and {self.t} are needed to rebuild the dropped sites' masks; the round's sum is "
+                        f"not recoverable (lower the threshold, or select more sites per round)")
+    P = len(received[U[0]])
+    total = np.zeros(P, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in U: total += np.asarray(received[i], dtype=np.uint64)
+        for i in U:  # self-masks of the survivors, from t survivors' shares
+            total -= mask_stream(_to_bytes(shamir_combine([self.b_shares[j][i] for j in U], self.t)), P)
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+        for d in sorted(set(range(self.m)) - set(U)):  # pairwise masks of the dropped, from their rebuilt keys
+            sk_d = X25519PrivateKey.from_private_bytes(_to_bytes(shamir_combine([self.sk_shares[j][d] for j in U], self.t)))
+            for j in U:
+                s = mask_stream(pair_key(sk_d, self.pk[j], self.round), P)
+                if j < d: total -= s
+                else: total += s
+    return total
+
+SecAggRound.unmask = _sar_unmask
 
 # %% ../nbs/11c_secagg.ipynb #46ecf758
 class SecureAggregation(Transform):
@@ -191,51 +194,57 @@ class SecureAggregation(Transform):
                             "lower the threshold or select more sites per round")
         return t
 
-    def site_batch(self, updates, ctx):
-        "Each site encodes and masks n_i x its update."
-        import torch
-        from fhai_nb.engine import as_update_batch
-        from fhai_nb.vectorised import UpdateBatch
-        b = as_update_batch(updates)
-        m = len(b)
-        t = self.threshold_for(m)
-        if any(b.extras.values()): raise FhaiError("secure aggregation sums the updates only; strategies with per-site payloads (SCAFFOLD) cannot use it")
-        names = list(b.stacked)
-        shapes = [tuple(b.stacked[k].shape[1:]) for k in names]
-        w = torch.from_numpy(b.n_samples.astype(np.float64)).reshape(m, 1)
-        vec = torch.cat([b.stacked[k].double().reshape(m, -1) for k in names], 1) * w
-        rd = SecAggRound(m, t, ctx.round, self.key_seed)
-        Y = torch.from_numpy(rd.mask_all(encode(vec.numpy(), self.frac_bits, n_terms=m)).view(np.int64))
-        self._state = dict(round=ctx.round, rd=rd, names=names, shapes=shapes, seed=ctx.seed, index=ctx.index)
-        st, off = {}, 0
-        for k, sh in zip(names, shapes):
-            size = int(np.prod(sh)); st[k] = Y[:, off:off + size].reshape(m, *sh); off += size
-        return UpdateBatch(b.sites, b.n_samples, st, b.metrics, b.extras)
+# %% ../nbs/11c_secagg.ipynb #1ea8c9a7
+def _sa_site_batch(self: SecureAggregation, updates, ctx):
+    "Each site encodes and masks n_i x its update."
+    import torch
+    from fhai_nb.engine import as_update_batch
+    from fhai_nb.vectorised import UpdateBatch
+    b = as_update_batch(updates)
+    m = len(b)
+    t = self.threshold_for(m)
+    if any(b.extras.values()): raise FhaiError("secure aggregation sums the updates only; strategies with per-site payloads (SCAFFOLD) cannot use it")
+    names = list(b.stacked)
+    shapes = [tuple(b.stacked[k].shape[1:]) for k in names]
+    w = torch.from_numpy(b.n_samples.astype(np.float64)).reshape(m, 1)
+    vec = torch.cat([b.stacked[k].double().reshape(m, -1) for k in names], 1) * w
+    rd = SecAggRound(m, t, ctx.round, self.key_seed)
+    Y = torch.from_numpy(rd.mask_all(encode(vec.numpy(), self.frac_bits, n_terms=m)).view(np.int64))
+    self._state = dict(round=ctx.round, rd=rd, names=names, shapes=shapes, seed=ctx.seed, index=ctx.index)
+    st, off = {}, 0
+    for k, sh in zip(names, shapes):
+        size = int(np.prod(sh)); st[k] = Y[:, off:off + size].reshape(m, *sh); off += size
+    return UpdateBatch(b.sites, b.n_samples, st, b.metrics, b.extras)
 
-    def server(self, updates, ctx):
-        "Unmask the survivors' sum; pass on one update: the weighted mean, with the total weight."
-        import torch
-        from fhai_nb.engine import as_update_batch
-        from fhai_nb.vectorised import UpdateBatch
-        b = as_update_batch(updates)
-        s = self._state
-        if s is None or s["round"] != ctx.round or any(torch.is_floating_point(v) for v in b.stacked.values()):
-            raise FhaiError("SecureAggregation.server got updates its site side did not mask this round; keep it in the transforms list")
-        self._state = None
-        m = len(b)
-        Y = torch.cat([b.stacked[k].reshape(m, -1) for k in s["names"]], 1).numpy().view(np.uint64)
-        gone = set()
-        if self.dropout:
-            rng = np.random.default_rng([int(s["seed"]), 0x5EC, int(s["index"]), int(ctx.round)])
-            gone |= {b.sites[i] for i in np.flatnonzero(rng.random(m) < self.dropout)}
-        if self.drop is not None: gone |= set(self.drop(ctx.round, list(b.sites)))
-        keep = [i for i in range(m) if b.sites[i] not in gone]
-        total = decode(s["rd"].unmask({i: Y[i] for i in keep}), self.frac_bits)
-        n = int(b.n_samples[keep].sum())
-        mean = torch.from_numpy(total / n)
-        st, off = {}, 0
-        for k, sh in zip(s["names"], s["shapes"]):
-            size = int(np.prod(sh)); st[k] = mean[off:off + size].reshape(1, *sh); off += size
-        ctx.ledger.append(dict(round=ctx.round, site="all", mechanism="secure_aggregation", sites=m, survivors=len(keep),
-                               threshold=s["rd"].t, frac_bits=self.frac_bits))
-        return UpdateBatch(["secure_sum"], [n], st, dict(n_sites=np.array([float(len(keep))])))
+SecureAggregation.site_batch = _sa_site_batch
+
+# %% ../nbs/11c_secagg.ipynb #d6693221
+def _sa_server(self: SecureAggregation, updates, ctx):
+    "Unmask the survivors' sum; pass on one update: the weighted mean, with the total weight."
+    import torch
+    from fhai_nb.engine import as_update_batch
+    from fhai_nb.vectorised import UpdateBatch
+    b = as_update_batch(updates)
+    s = self._state
+    if s is None or s["round"] != ctx.round or any(torch.is_floating_point(v) for v in b.stacked.values()):
+        raise FhaiError("SecureAggregation.server got updates its site side did not mask this round; keep it in the transforms list")
+    self._state = None
+    m = len(b)
+    Y = torch.cat([b.stacked[k].reshape(m, -1) for k in s["names"]], 1).numpy().view(np.uint64)
+    gone = set()
+    if self.dropout:
+        rng = np.random.default_rng([int(s["seed"]), 0x5EC, int(s["index"]), int(ctx.round)])
+        gone |= {b.sites[i] for i in np.flatnonzero(rng.random(m) < self.dropout)}
+    if self.drop is not None: gone |= set(self.drop(ctx.round, list(b.sites)))
+    keep = [i for i in range(m) if b.sites[i] not in gone]
+    total = decode(s["rd"].unmask({i: Y[i] for i in keep}), self.frac_bits)
+    n = int(b.n_samples[keep].sum())
+    mean = torch.from_numpy(total / n)
+    st, off = {}, 0
+    for k, sh in zip(s["names"], s["shapes"]):
+        size = int(np.prod(sh)); st[k] = mean[off:off + size].reshape(1, *sh); off += size
+    ctx.ledger.append(dict(round=ctx.round, site="all", mechanism="secure_aggregation", sites=m, survivors=len(keep),
+                           threshold=s["rd"].t, frac_bits=self.frac_bits))
+    return UpdateBatch(["secure_sum"], [n], st, dict(n_sites=np.array([float(len(keep))])))
+
+SecureAggregation.server = _sa_server

@@ -167,7 +167,7 @@ def _synthetic_kwargs(self: FederationState) -> dict:
 
 def _build(self: FederationState) -> Federation:
     "The federation of the data entry (for a prepared upload, the `Preparation` is kept too: the panel shows its report)."
-    from fhai_nb.runs import build_federation, _preparation
+    from fhai_nb.sources import build_federation, _preparation
     self.set_trait("preparation", None)
     spec = self.data()
     if spec["source"] != "prepared": return build_federation(spec, self.frame())

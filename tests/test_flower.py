@@ -5,7 +5,8 @@ import pytest
 pytest.importorskip("flwr")
 from fhai_nb import flower as F
 from fhai_nb.core import FhaiError
-from fhai_nb.runs import RunConfig, build_federation, run
+from fhai_nb.runs import RunConfig, run
+from fhai_nb.sources import build_federation
 
 FED_CACHE = {}
 

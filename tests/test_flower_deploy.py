@@ -6,7 +6,8 @@ pytest.importorskip("flwr")
 from fhai_nb.core import FhaiError
 from fhai_nb.deploy import LocalDeployment, export_app, write_hospital_csvs
 from fhai_nb.flower import CONTINUOUS, compare_runs, hospital_table
-from fhai_nb.runs import RunConfig, build_federation, run
+from fhai_nb.runs import RunConfig, run
+from fhai_nb.sources import build_federation
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.environ.get("FHAI_SLOW") != "1", reason="starts a SuperLink and four SuperNodes (minutes); run with FHAI_SLOW=1"),

@@ -3,7 +3,8 @@ import json
 import pandas as pd
 import pytest
 from fhai_nb.core import FhaiError
-from fhai_nb.runs import RunConfig, Run, run, build_federation
+from fhai_nb.runs import RunConfig, Run, run
+from fhai_nb.sources import build_federation
 
 FLAMBY_PRE = {"impute": None, "scale": "site", "one_hot": False, "ddof": 1, "eps": 1e-9}
 
