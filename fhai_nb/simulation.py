@@ -266,20 +266,18 @@ def _one_block(frames: Sequence, fed: Federation) -> tuple | None:
     return None if np.isnan(X).any() else (X, big[:, pos[fed.schema.target]].copy())
 
 def _all_arrays(fed: Federation, split: str, pre, n_features: int) -> tuple[list, tuple | None]:
-    "Site side: every site's (X, y) of `split`, and the one block they are views of (None when each site converts on its own)."
+    "Site side: every site's (X, y) of `split`; or, when all convert as one block, each site's row count and that block."
     frames = [s.local_frame(split) for s in fed.sites]
     block = _one_block(frames, fed) if pre is None else None
-    if block is not None:
-        ends = np.cumsum([len(f) for f in frames])[:-1]
-        return list(zip(np.split(block[0], ends), np.split(block[1], ends))), block
+    if block is not None: return [len(f) for f in frames], block
     cache, empty = {}, (np.zeros((0, n_features), np.float32), np.zeros(0, np.float32))
     return [_site_arrays(s, split, fed.schema, pre, cache) if split == "train" or s.n_test else empty for s in fed.sites], None  # names a site with missing values
 
-def _as_tensors(pairs: list, block: tuple | None) -> list:
-    "The (X, y) pairs as tensors: views of one tensor per block when there is one (no copy; the vectorised executor stacks them for free)."
+def _as_tensors(per_site: list, block: tuple | None) -> list:
+    "Each site's (X, y) as tensors; with a block, views of one tensor per split (no copy; the vectorised executor stacks them for free)."
     import torch
-    if block is None: return [(_own_tensor(X), _own_tensor(y)) for X, y in pairs]
-    sizes = [len(y) for _, y in pairs]
+    if block is None: return [(_own_tensor(X), _own_tensor(y)) for X, y in per_site]
+    sizes = per_site
     return list(zip(torch.split(torch.from_numpy(block[0]), sizes), torch.split(torch.from_numpy(block[1]), sizes)))
 
 def site_data(fed: Federation,  # the federation (site side: rows are read here)

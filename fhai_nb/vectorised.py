@@ -6,6 +6,8 @@ Docs: https://example.org/fhai_nb/vectorised.html.md"""
 
 # %% ../nbs/09_vectorised.ipynb #743e69c5
 from __future__ import annotations
+import itertools
+import operator
 from typing import Any, Mapping, Sequence
 import numpy as np
 from .core import FhaiError
@@ -269,8 +271,7 @@ def supports(module,  # a built model
 
 def _same(objs) -> bool:
     "Whether every element is the very same object as the first."
-    first = objs[0]
-    return all(o is first for o in objs)
+    return all(map(operator.is_, objs, itertools.repeat(objs[0])))  # a C loop: 10,000 sites a round
 
 def _stack_dicts(dicts: Sequence[Mapping], names, dtype):
     "Stack per-site dicts of tensors into name -> (S, ...) (broadcast view when all are the same object)."
@@ -329,7 +330,7 @@ class VectorisedExecutor:
         "Padded (S, N, d) features and (S, N) labels of `data`, reusing the tensors stacked on an earlier round."
         import torch
         st = self._store
-        if st is not None and len(data) == len(st["keep"]) and all(a is b for a, b in zip(data, st["keep"])):
+        if st is not None and len(data) == len(st["keep"]) and all(map(operator.is_, data, st["keep"])):
             return st["X"], st["y"]  # the usual case: every site, in federation order
         if st is not None and all(id(d) in st["pos"] for d in data):
             pos = [st["pos"][id(d)] for d in data]
