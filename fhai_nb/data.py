@@ -78,7 +78,7 @@ def read_heart_disease_file(site: str,  # one of 'cleveland', 'hungary', 'switze
         raise FhaiError(f"unknown Heart Disease site {site!r}; choose from {list(HEART_DISEASE_SITES)}")
     return _read_hd_file(HEART_DISEASE_SITES[site]["file"]).copy()
 
-# %% ../nbs/01_data.ipynb #f19c0e5e
+# %% ../nbs/01_data.ipynb #d5ac7fdf
 FLAMBY_FEATURES = ("age", "sex", "trestbps", "chol", "fbs", "thalach", "exang", "oldpeak",
                    "cp_2", "cp_3", "cp_4", "restecg_1", "restecg_2")
 
@@ -96,6 +96,7 @@ def _hd_schema(protocol: str) -> Schema:
             feats.append(Feature(f"{col}_{lvl}", "binary", None, None, f"{col} == {lvl} ({desc})"))
     return Schema(tuple(feats), "target")
 
+# %% ../nbs/01_data.ipynb #bcf2773b
 def heart_disease_frame(protocol: str = "flamby",  # 'flamby' (FLamby's preprocessing) or 'raw' (all 920 rows)
                         sites: Sequence[str] | None = None,  # subset of 'cleveland', 'hungary', 'switzerland', 'va'
                        ) -> pd.DataFrame:
@@ -125,6 +126,7 @@ def heart_disease_frame(protocol: str = "flamby",  # 'flamby' (FLamby's preproce
     df = df[df.site.isin(sites)].reset_index(drop=True)
     return df
 
+# %% ../nbs/01_data.ipynb #717b97fa
 def load_heart_disease(protocol: str = "flamby",  # 'flamby' (FLamby's preprocessing) or 'raw' (all 920 rows, NaN kept)
                        test_size: float = 0.34,  # fraction of each center held out (FLamby: 0.34)
                        random_state: int = 43,  # sklearn random_state of each center's split (FLamby: 43)
@@ -239,7 +241,7 @@ def _finding_text(f: Mapping, site: str | None = None) -> str:
     where = (f", column {f['column']!r}" if f["column"] is not None else "") + (f", line(s) {_lines_text(f['lines'])}" if f["lines"] else "")
     return f"{f['file']}" + (f" (site {site!r})" if site else "") + f"{where}: {f['what']}" + (f". Fix: {f['fix']}" if f["fix"] else "")
 
-# %% ../nbs/01_data.ipynb #5604bac5
+# %% ../nbs/01_data.ipynb #e6439e8f
 _CENSORED = re.compile(r"^\s*(<=|>=|=<|=>|<|>|≤|≥)\s*([+-]?\d+(?:[.,]\d+)?)\s*$")
 _PLUS = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*\+\s*$")  # '90+' means '>= 90'
 
@@ -253,6 +255,7 @@ def _to_number(vals: pd.Series, decimal: str, thousands: str | None = None) -> p
     out[ok] = v[ok].astype("float64")  # Python's correctly rounded parser: the digits written come back exactly
     return out
 
+# %% ../nbs/01_data.ipynb #61ef278c
 def _type_column(file: str, col: str, s: pd.Series, lines: np.ndarray, decimal: str, censored: str | None,
                  text: bool, thousands: str | None = None) -> tuple[pd.Series, list[dict]]:
     "A column read as text, converted to numbers when it holds numbers; findings for every cell that does not fit."
@@ -371,7 +374,32 @@ def _zero_columns(file: str, frame: pd.DataFrame) -> list[dict]:
                                 fix=f"if 0 means 'not measured' here, read with na_values={{{c!r}: ['0']}} (or prepare(..., missing_codes={{{c!r}: [0]}}))"))
     return out
 
-# %% ../nbs/01_data.ipynb #b66a44e9
+# %% ../nbs/01_data.ipynb #f51cb957
+def _split_cells(text: str,  # the whole file, decoded
+                 name: str,  # the file's name, for messages
+                 sep: str | None,  # field separator (None: detect)
+                 na_values=None,  # extra cells that mean 'missing'
+                 **read_csv_kwargs,  # anything else for pandas.read_csv
+                ) -> tuple[pd.DataFrame, str]:
+    "The file's cells, every one as text, and the separator used; refuses a file that does not split into columns."
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    sep = sep or _detect_sep([l for l in lines if l.strip()][:50])
+    try:
+        cells = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, dtype=str, skip_blank_lines=False, na_values=na_values, **read_csv_kwargs)
+    except pd.errors.ParserError as e:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
+        what = (f"line {m[2]} has {m[3]} fields where the header has {m[1]}" if m else str(e).strip())
+        raise FhaiError(f"file {name!r} cannot be split into columns with sep={sep!r}: {what}. Fix: check that line (an unquoted "
+                        f"separator inside a value, or a note under the table), or pass sep= if the separator was guessed wrong") from None
+    if not isinstance(cells.index, pd.RangeIndex):  # pandas made the surplus leading fields an index: columns would shift
+        raise FhaiError(f"file {name!r} has {cells.index.nlevels} field(s) more in its rows than in its header with sep={sep!r}. Fix: pass sep= the "
+                        f"export's separator if the header is not split, or index_col=False if every line ends with a separator")
+    if len(cells.columns) == 1 and len(lines) > 1:
+        raise FhaiError(f"file {name!r} has one field per line with sep={sep!r}; pass sep= the export's separator")
+    return cells, sep
+
+
+# %% ../nbs/01_data.ipynb #a66697fd
 def read_export(source,  # a path, the file's bytes (an upload) or a file-like object
                 name: str | None = None,  # name used in messages (default: the path)
                 sep: str | None = None,  # field separator (None: detect among , ; tab |)
@@ -393,20 +421,7 @@ def read_export(source,  # a path, the file's bytes (an upload) or a file-like o
     text, enc, bom = _decode(raw, encoding)
     if not text.strip(): raise FhaiError(f"file {name!r} is empty: no header and no rows. Export the site's table again or leave the site out")
     ends = _line_ends(text)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    sep = sep or _detect_sep([l for l in lines if l.strip()][:50])
-    try:
-        cells = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, dtype=str, skip_blank_lines=False, na_values=na_values, **read_csv_kwargs)
-    except pd.errors.ParserError as e:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
-        what = (f"line {m[2]} has {m[3]} fields where the header has {m[1]}" if m else str(e).strip())
-        raise FhaiError(f"file {name!r} cannot be split into columns with sep={sep!r}: {what}. Fix: check that line (an unquoted "
-                        f"separator inside a value, or a note under the table), or pass sep= if the separator was guessed wrong") from None
-    if not isinstance(cells.index, pd.RangeIndex):  # pandas made the surplus leading fields an index: columns would shift
-        raise FhaiError(f"file {name!r} has {cells.index.nlevels} field(s) more in its rows than in its header with sep={sep!r}. Fix: pass sep= the "
-                        f"export's separator if the header is not split, or index_col=False if every line ends with a separator")
-    if len(cells.columns) == 1 and len(lines) > 1:
-        raise FhaiError(f"file {name!r} has one field per line with sep={sep!r}; pass sep= the export's separator")
+    cells, sep = _split_cells(text, name, sep, na_values, **read_csv_kwargs)
     opts = dict(sep=sep, decimal=None, encoding=enc, bom=bom, line_ends=ends)
     found = [_finding(name, "info", "format", f"read as {_SEP_NAMES.get(sep, repr(sep))}-separated, encoding {enc}"
                       + (" with a byte-order mark" if bom else "") + f", {ends} line ends")]
@@ -445,7 +460,7 @@ def read_export(source,  # a path, the file's bytes (an upload) or a file-like o
     bad = (findings.severity == "error").any()
     return ExportReading(name, None if bad else frame, opts, findings)
 
-# %% ../nbs/01_data.ipynb #7d0ee8ad
+# %% ../nbs/01_data.ipynb #e4e160d9
 def _check_agree(readings: Mapping[str, ExportReading], declared: set) -> None:
     "Refuse files whose headers or column types disagree, naming the files."
     (s0, r0), ref = next(iter(readings.items())), list(next(iter(readings.values())).frame.columns)
@@ -469,6 +484,7 @@ def _check_agree(readings: Mapping[str, ExportReading], declared: set) -> None:
             raise FhaiError(f"column {c!r} is numeric at site(s) {num} but text at site(s) {txt} (e.g. {ex} in {readings[txt[0]].name!r}); "
                             f"recode it the same way in every file, e.g. map the text codes to numbers")
 
+# %% ../nbs/01_data.ipynb #961af704
 def read_exports(paths: Mapping[str, str | Path] | Sequence[str | Path],  # {site: path}, or paths (site = file stem)
                  read_options: Mapping[str, Mapping] | None = None,  # per-site options for `read_export`, e.g. {'lyon': {'sep': ';'}}
                  **options,  # options for every file (`read_export`'s: sep, decimal, encoding, na_values, dtype, censored, ...)
@@ -490,7 +506,7 @@ def export_findings(readings: Mapping[str, ExportReading]) -> pd.DataFrame:
     "Every finding of several readings in one table, with a site column."
     return pd.concat([r.findings.assign(site=s) for s, r in readings.items()], ignore_index=True)[["site", *FINDING_COLUMNS]]
 
-#| export
+# %% ../nbs/01_data.ipynb #d1a8543d
 def from_csvs(paths: Mapping[str, str | Path] | Sequence[str | Path],  # {site: path}, or paths (site = file stem)
               target: str,  # binary outcome column (0/1)
               features: Sequence[str] | None = None,  # feature columns (default: every other column)
