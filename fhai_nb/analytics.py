@@ -56,7 +56,7 @@ def suppress_cells(counts, k: int = MIN_ROWS) -> np.ndarray:
     "Counts as floats with cells of 1..k-1 hidden (NaN), and more hidden until two or more hold k rows together."
     return suppress_counts(counts, k)
 
-# %% ../nbs/03_analytics.ipynb #e65c70ae
+# %% ../nbs/03_analytics.ipynb #982046bb
 def _family(s: pd.Series) -> str:
     "Storage type family of a column: 'number', 'bool', 'text' or 'empty'."
     if s.isna().all(): return "empty"
@@ -87,6 +87,49 @@ def _check_edges(edges: Mapping | None, numeric: Sequence[str]) -> dict:
         out[c] = e
     return out
 
+# %% ../nbs/03_analytics.ipynb #8e8ec728
+@site_side
+def _category_cells(df: pd.DataFrame,  # one site's rows (inside the site)
+                    categorical: Sequence[str],  # categorical columns
+                    guard: Release,  # the release guard
+                   ) -> tuple[dict, dict, dict]:
+    "Rule 3 for each categorical column: its labels, their counts and its missing count, as the guard releases them."
+    labels, counts, cmiss = {}, {}, {}
+    for c in categorical:  # rule 3: the categories and the missing count are the cells of one table
+        s = df[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):  # fast path: count the integer codes
+            codes, uniq = s.array.codes, s.dtype.categories
+        else:
+            codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        codes = np.asarray(codes)
+        cnt = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        keep = np.flatnonzero(cnt > 0)
+        cells = guard.cells(c, np.vstack([codes[None, :] == keep[:, None], codes[None, :] < 0]))
+        labels[c] = tuple(np.asarray(uniq)[keep].tolist())
+        counts[c], cmiss[c] = cells[:-1], float(cells[-1])
+    return labels, counts, cmiss
+
+# %% ../nbs/03_analytics.ipynb #ef14af9d
+@site_side
+def _histogram_cells(X: np.ndarray,  # the numeric columns as floats (rows x columns)
+                     obs: np.ndarray,  # which values are present
+                     hide: np.ndarray,  # columns whose statistics are withheld
+                     numeric: Sequence[str],  # the numeric columns' names
+                     edges: Mapping[str, np.ndarray],  # bin edges per column, chosen by the coordinator
+                     guard: Release,  # the release guard
+                     overlap: str,  # 'refuse' or 'suppress' a bin close to an earlier release
+                    ) -> dict:
+    "Histogram counts over the coordinator's edges, per column, as the guard releases them (withheld columns: NaN)."
+    hist = {}
+    for c, e in edges.items():
+        j = numeric.index(c)
+        if hide[j]: hist[c] = np.full(len(e) - 1, np.nan); continue
+        idx = np.clip(np.searchsorted(e, X[:, j], side="right") - 1, 0, len(e) - 2)  # values outside the edges go to the end bins
+        masks = (idx[None, :] == np.arange(len(e) - 1)[:, None]) & obs[:, j][None, :]
+        hist[c] = guard.cells(c, masks, refuse=overlap == "refuse", labels=[f"[{a:g}, {b:g})" for a, b in zip(e[:-1], e[1:])])
+    return hist
+
+# %% ../nbs/03_analytics.ipynb #9bab6c7c
 @site_side
 def profile_stats(df: pd.DataFrame,  # one site's rows (inside the site)
                   numeric: Sequence[str] = (),  # numeric/binary columns: moments
@@ -127,32 +170,12 @@ def profile_stats(df: pd.DataFrame,  # one site's rows (inside the site)
     n_obs[hide] = np.nan; n_missing[hide] = np.nan
     out = dict(k=guard.k, columns=tuple(numeric), n_obs=n_obs, n_missing=n_missing, mean=mean, m2=m2, min=mn, max=mx,
                const=np.where(hide | none, False, const))
-    labels, counts, cmiss = {}, {}, {}
-    for c in categorical:  # rule 3: the categories and the missing count are the cells of one table
-        s = df[c]
-        if isinstance(s.dtype, pd.CategoricalDtype):  # fast path: count the integer codes
-            codes, uniq = s.array.codes, s.dtype.categories
-        else:
-            codes, uniq = pd.factorize(s, use_na_sentinel=True)
-        codes = np.asarray(codes)
-        cnt = np.bincount(codes[codes >= 0], minlength=len(uniq))
-        keep = np.flatnonzero(cnt > 0)
-        cells = guard.cells(c, np.vstack([codes[None, :] == keep[:, None], codes[None, :] < 0]))
-        labels[c] = tuple(np.asarray(uniq)[keep].tolist())
-        counts[c], cmiss[c] = cells[:-1], float(cells[-1])
+    labels, counts, cmiss = _category_cells(df, categorical, guard)
     out.update(cat_columns=tuple(categorical), cat_labels=labels, cat_counts=counts, cat_missing=cmiss)
     if target is not None:
         y = df[target].to_numpy(dtype=float)
         out["label_counts"] = guard.cells(target, np.vstack([y == 0, y == 1]))
-    if edges:
-        hist = {}
-        for c, e in edges.items():
-            j = numeric.index(c)
-            if hide[j]: hist[c] = np.full(len(e) - 1, np.nan); continue
-            idx = np.clip(np.searchsorted(e, X[:, j], side="right") - 1, 0, len(e) - 2)  # values outside the edges go to the end bins
-            masks = (idx[None, :] == np.arange(len(e) - 1)[:, None]) & obs[:, j][None, :]
-            hist[c] = guard.cells(c, masks, refuse=overlap == "refuse", labels=[f"[{a:g}, {b:g})" for a, b in zip(e[:-1], e[1:])])
-        out.update(hist_edges=edges, hist_counts=hist)
+    if edges: out.update(hist_edges=edges, hist_counts=_histogram_cells(X, obs, hide, numeric, edges, guard, overlap))
     if families: out["families"] = {c: _family(df[c]) for c in [*numeric, *categorical]}
     return out
 
@@ -379,7 +402,7 @@ def federated_missingness(fed: Federation, split: str = "train", min_rows: int |
     "Fraction of missing values per site and column (plus a pooled row), from site aggregates."
     return missingness_table(collect_profiles(fed, None, split, min_rows, target=False))
 
-# %% ../nbs/03_analytics.ipynb #dcd5df70
+# %% ../nbs/03_analytics.ipynb #88df9cb4
 @coordinator
 def agree_bins(aggs: Sequence[Aggregate],  # site profiles (with min/max)
                bins: int = 10,  # number of equal-width bins
@@ -403,6 +426,7 @@ def agree_bins(aggs: Sequence[Aggregate],  # site profiles (with min/max)
         out[c] = np.linspace(lo, hi, int(bins) + 1)
     return out
 
+# %% ../nbs/03_analytics.ipynb #cee51adf
 @coordinator
 def histogram_table(aggs: Sequence[Aggregate],  # site profiles carrying histogram counts
                     column: str,  # numeric column
@@ -422,6 +446,7 @@ def histogram_table(aggs: Sequence[Aggregate],  # site profiles carrying histogr
     return pd.DataFrame(dict(site=np.repeat(sites, nb), bin=np.tile(np.arange(nb), len(sites)), left=np.tile(e[:-1], len(sites)),
                              right=np.tile(e[1:], len(sites)), count=C.ravel(), suppressed=sup.ravel()))
 
+# %% ../nbs/03_analytics.ipynb #97714e6f
 def federated_histogram(fed: Federation,  # the federation
                         column: str,  # a numeric or binary feature
                         bins: int | Sequence[float] = 10,  # number of bins, or the edges themselves

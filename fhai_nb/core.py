@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, asdict
 from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch  # methods of a long class are added in the cells after it, one idea a cell
 from .protocol import Update  # the message a site returns after training (defined in fhai_nb.protocol)
 
 # %% auto #0
@@ -64,7 +65,7 @@ def _infer_kind(s: pd.Series) -> str:
     vals = set(pd.unique(s.dropna()))
     return "binary" if vals and vals <= {0, 1} else "numeric"
 
-# %% ../nbs/00_core.ipynb #35ff77f4
+# %% ../nbs/00_core.ipynb #6b05cdfe
 @dataclass
 class Schema:
     "The features and binary target that every site of a federation shares."
@@ -93,77 +94,38 @@ class Schema:
         "Names of the features of one kind."
         return [f.name for f in self.features if f.kind == kind]
 
-    @classmethod
-    def infer(cls,
-              df: pd.DataFrame,  # frame holding the features and the target
-              target: str,  # binary outcome column
-              features: Sequence[str] | None = None,  # feature columns (default: every other column)
-              exclude: Sequence[str] = (),  # columns to leave out (ids, the site column)
-              units: Mapping[str, str] | None = None,  # unit per feature name
-              kinds: Mapping[str, str] | None = None,  # kind per feature name, overriding inference
-             ) -> Schema:
-        "Infer a schema from a frame's columns."
-        if target not in df.columns:
-            raise FhaiError(f"target column {target!r} not found; the columns are {list(df.columns)}. Pass target= one of them")
-        feats = list(features) if features is not None else [c for c in df.columns if c != target and c not in set(exclude)]
-        missing = [c for c in feats if c not in df.columns]
-        if missing: raise FhaiError(f"feature column(s) {missing} not found; the columns are {list(df.columns)}")
-        if not feats: raise FhaiError("no feature columns left; pass features= or fewer exclude=")
-        units, kinds = dict(units or {}), dict(kinds or {})
-        out = []
-        for c in feats:
-            s = df[c]
-            if s.isna().all():
-                raise FhaiError(f"column {c!r} is missing in every row; drop it (exclude=[{c!r}]) or fill it before building the federation")
-            kind = kinds.get(c) or _infer_kind(s)
-            if c not in kinds and kind == "categorical" and not isinstance(s.dtype, pd.CategoricalDtype):
-                isnum, bad = _looks_numeric(s)
-                if isnum and bad:
-                    raise FhaiError(f"column {c!r} is numeric but holds text values {bad}; clean or map them to numbers "
-                                    f"(missing values should be NaN, e.g. pd.read_csv(..., na_values={bad!r}))")
-            cats = tuple(sorted(pd.unique(s.dropna()).tolist(), key=str)) if kind == "categorical" else None
-            out.append(Feature(c, kind, units.get(c), cats))
-        return cls(tuple(out), target)
-
-    def check(self,
-              df: pd.DataFrame,  # one site's rows
-              site: str = "?",  # site name, for the message
-             ) -> None:
-        "Raise `FhaiError` naming the site and column if `df` does not fit the schema."
-        miss = [c for c in self.names + [self.target] if c not in df.columns]
-        if miss: raise FhaiError(f"site {site!r} lacks column(s) {miss}; every site needs the schema's columns (add them as NaN if the site never records them)")
-        for f in self.features:
-            s = df[f.name]
-            if f.kind in ("numeric", "binary") and not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
-                if s.isna().all(): continue
-                _, bad = _looks_numeric(s)
-                raise FhaiError(f"site {site!r}: column {f.name!r} should be {f.kind} but holds text values {bad}; "
-                                f"clean them or read the file with na_values=")
-            if f.kind == "binary":
-                extra = set(pd.unique(s.dropna())) - {0, 1, True, False}
-                if extra: raise FhaiError(f"site {site!r}: binary column {f.name!r} holds values {sorted(_plain(extra))}; recode to 0/1 or declare it numeric")
-            if f.kind == "categorical" and f.categories is not None:
-                extra = set(pd.unique(s.dropna())) - set(f.categories)
-                if extra: raise FhaiError(f"site {site!r}: column {f.name!r} has categories {sorted(_plain(extra), key=str)} outside the vocabulary {_plain(f.categories)}; add them to the schema")
-        check_target(df[self.target], self.target, site)
-
-    def to_dict(self) -> dict:
-        "A JSON-ready description."
-        return dict(target=self.target, positive=self.positive,
-                    features=[{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(f).items()} for f in self.features])
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Schema:
-        "Rebuild from `to_dict` output."
-        return cls(tuple(Feature(**f) for f in d["features"]), d["target"], d.get("positive", 1))
-
-    def to_frame(self) -> pd.DataFrame:
-        "One row per feature."
-        return pd.DataFrame([dict(feature=f.name, kind=f.kind, unit=f.unit or "",
-                                  categories=", ".join(map(str, f.categories)) if f.categories else "") for f in self.features])
-
-    def _repr_html_(self):
-        return f"<b>Schema</b>: target <code>{html.escape(self.target)}</code>, {len(self.features)} features" + self.to_frame().to_html(index=False)
+# %% ../nbs/00_core.ipynb #efe049f4
+@patch(cls_method=True)
+def infer(cls: Schema,
+          df: pd.DataFrame,  # frame holding the features and the target
+          target: str,  # binary outcome column
+          features: Sequence[str] | None = None,  # feature columns (default: every other column)
+          exclude: Sequence[str] = (),  # columns to leave out (ids, the site column)
+          units: Mapping[str, str] | None = None,  # unit per feature name
+          kinds: Mapping[str, str] | None = None,  # kind per feature name, overriding inference
+         ) -> Schema:
+    "Infer a schema from a frame's columns."
+    if target not in df.columns:
+        raise FhaiError(f"target column {target!r} not found; the columns are {list(df.columns)}. Pass target= one of them")
+    feats = list(features) if features is not None else [c for c in df.columns if c != target and c not in set(exclude)]
+    missing = [c for c in feats if c not in df.columns]
+    if missing: raise FhaiError(f"feature column(s) {missing} not found; the columns are {list(df.columns)}")
+    if not feats: raise FhaiError("no feature columns left; pass features= or fewer exclude=")
+    units, kinds = dict(units or {}), dict(kinds or {})
+    out = []
+    for c in feats:
+        s = df[c]
+        if s.isna().all():
+            raise FhaiError(f"column {c!r} is missing in every row; drop it (exclude=[{c!r}]) or fill it before building the federation")
+        kind = kinds.get(c) or _infer_kind(s)
+        if c not in kinds and kind == "categorical" and not isinstance(s.dtype, pd.CategoricalDtype):
+            isnum, bad = _looks_numeric(s)
+            if isnum and bad:
+                raise FhaiError(f"column {c!r} is numeric but holds text values {bad}; clean or map them to numbers "
+                                f"(missing values should be NaN, e.g. pd.read_csv(..., na_values={bad!r}))")
+        cats = tuple(sorted(pd.unique(s.dropna()).tolist(), key=str)) if kind == "categorical" else None
+        out.append(Feature(c, kind, units.get(c), cats))
+    return cls(tuple(out), target)
 
 # %% ../nbs/00_core.ipynb #a256701d
 def check_target(y: pd.Series, target: str = "target", site: str = "?") -> None:
@@ -177,6 +139,52 @@ def check_target(y: pd.Series, target: str = "target", site: str = "?") -> None:
     if extra: raise FhaiError(f"site {site!r}: target {target!r} must be binary 0/1 but holds {sorted(_plain(extra))[:5]}; "
                               f"binarise it, e.g. df[{target!r}] = (df[{target!r}] > 0).astype(int)")
 
+# %% ../nbs/00_core.ipynb #3f10c589
+@patch
+def check(self: Schema,
+          df: pd.DataFrame,  # one site's rows
+          site: str = "?",  # site name, for the message
+         ) -> None:
+    "Raise `FhaiError` naming the site and column if `df` does not fit the schema."
+    miss = [c for c in self.names + [self.target] if c not in df.columns]
+    if miss: raise FhaiError(f"site {site!r} lacks column(s) {miss}; every site needs the schema's columns (add them as NaN if the site never records them)")
+    for f in self.features:
+        s = df[f.name]
+        if f.kind in ("numeric", "binary") and not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
+            if s.isna().all(): continue
+            _, bad = _looks_numeric(s)
+            raise FhaiError(f"site {site!r}: column {f.name!r} should be {f.kind} but holds text values {bad}; "
+                            f"clean them or read the file with na_values=")
+        if f.kind == "binary":
+            extra = set(pd.unique(s.dropna())) - {0, 1, True, False}
+            if extra: raise FhaiError(f"site {site!r}: binary column {f.name!r} holds values {sorted(_plain(extra))}; recode to 0/1 or declare it numeric")
+        if f.kind == "categorical" and f.categories is not None:
+            extra = set(pd.unique(s.dropna())) - set(f.categories)
+            if extra: raise FhaiError(f"site {site!r}: column {f.name!r} has categories {sorted(_plain(extra), key=str)} outside the vocabulary {_plain(f.categories)}; add them to the schema")
+    check_target(df[self.target], self.target, site)
+
+# %% ../nbs/00_core.ipynb #0c6fc0d0
+@patch
+def to_dict(self: Schema) -> dict:
+    "A JSON-ready description."
+    return dict(target=self.target, positive=self.positive,
+                features=[{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(f).items()} for f in self.features])
+
+@patch(cls_method=True)
+def from_dict(cls: Schema, d: dict) -> Schema:
+    "Rebuild from `to_dict` output."
+    return cls(tuple(Feature(**f) for f in d["features"]), d["target"], d.get("positive", 1))
+
+@patch
+def to_frame(self: Schema) -> pd.DataFrame:
+    "One row per feature."
+    return pd.DataFrame([dict(feature=f.name, kind=f.kind, unit=f.unit or "",
+                              categories=", ".join(map(str, f.categories)) if f.categories else "") for f in self.features])
+
+@patch
+def _repr_html_(self: Schema):
+    return f"<b>Schema</b>: target <code>{html.escape(self.target)}</code>, {len(self.features)} features" + self.to_frame().to_html(index=False)
+
 # %% ../nbs/00_core.ipynb #4541a737
 MIN_ROWS = 5  # default small-cell threshold: no aggregate over fewer rows leaves a site
 
@@ -188,7 +196,7 @@ class Aggregate:
     n: int  # number of rows it summarises
     values: dict = field(default_factory=dict)  # name -> number or numpy array
 
-# %% ../nbs/00_core.ipynb #0122da23
+# %% ../nbs/00_core.ipynb #30c0ea33
 def _plain_index(df: pd.DataFrame) -> pd.DataFrame:
     "`df` itself when its index is a plain range (a slice of a bigger frame counts), else a 0..n-1 reindexed copy."
     idx = df.index
@@ -205,6 +213,7 @@ def _takes_guard(fn: Callable) -> bool:
     try: return "guard" in inspect.signature(fn).parameters
     except (TypeError, ValueError): return False
 
+# %% ../nbs/00_core.ipynb #4838ef52
 class Site:
     "A hospital: private train/test frames, its disclosure policy, and the local questions it will answer."
     def __init__(self,
@@ -253,81 +262,90 @@ class Site:
         if split not in ("train", "test", "all"): raise FhaiError(f"split must be 'train', 'test' or 'all', got {split!r}")
         return {"train": self.n_train, "test": self.n_test}.get(split, self.n_train + self.n_test)
 
-    def refusal(self,
-                split: str = "train",  # which rows
-                min_rows: int | None = None,  # a larger cell count the query asks for
-                what: str = "this query",  # what is asked, for the message
-               ) -> str | None:
-        "Why the site would refuse any release over `split` (minimum rows, split complement), from public counts; None if it would not."
-        k = self._policy.threshold(min_rows, self.name)
-        n = self.n_rows(split)
-        if n < k:
-            return (f"site {self.name!r} refuses {what!r}: it would summarise {n} row(s), fewer than the minimum of {k} (rule: minimum "
-                    f"rows). Merge small sites or leave this one out; if its governance allows smaller cells, the site adopts a smaller k")
-        small = [(s, m) for s, m in (("train", self.n_train), ("test", self.n_test)) if 0 < m < k]
-        if split == "all" and small:  # all minus the other split would be this small one: refuse 'all', the split nobody trains on
-            s, m = small[0]
-            return (f"site {self.name!r} refuses {what!r} on split 'all' (rule: split complement): its {s} split holds {m} row(s), "
-                    f"fewer than k={k}, so this release next to one over the other split would describe them. Ask with "
-                    f"split='train' or 'test', or leave this site out of the query")
-        return None
-
-    def releasable(self, split: str = "train", min_rows: int | None = None) -> bool:
-        "Whether the site answers questions over `split` at all (public counts only: coordinators may ask)."
-        return self.refusal(split, min_rows) is None
-
-    def aggregate(self,
-                  name: str,  # label of the statistic, e.g. 'moments'
-                  fn: Callable[..., dict],  # computed inside the site: frame -> dict of numbers/arrays (takes `guard` to get the release guard)
-                  split: str = "train",  # which rows
-                  min_rows: int | None = None,  # a larger cell count than the site's policy (never a smaller one)
-                 ) -> Aggregate:
-        "Run `fn` on this site's rows and release the result as an `Aggregate`, if the site's policy allows it."
-        from fhai_nb.disclosure import Release, QueryLog
-        why = self.refusal(split, min_rows, name)
-        if why: raise DisclosureError(why)
-        k = self._policy.threshold(min_rows, self.name)
-        df = self.local_frame(split)
-        if self._policy.audit and self._log is None: self._log = QueryLog()
-        start = self.n_train if split == "test" else 0
-        pos = np.arange(start, start + len(df)) if self._rows is None else self._rows[start:start + len(df)]
-        guard = Release(self.name, self._policy, k, self._log, n_all=self._space, what=name, positions=pos)
-        vals = fn(df, guard=guard) if _takes_guard(fn) else fn(df)
-        if not isinstance(vals, dict) or any(isinstance(v, (pd.DataFrame, pd.Series)) for v in vals.values()):
-            raise DisclosureError(f"site {self.name!r}: {name!r} must return a dict of numbers or arrays, not frames or series")
-        guard.commit()
-        return Aggregate(self.name, name, len(df), vals)
-
-    def _derived(self, train, test, policy, rows=None) -> Site:
-        "A new `Site` object for this hospital; it shares the query log when its rows are known to be this site's rows."
-        from fhai_nb.disclosure import QueryLog
-        new = Site(self.name, train, test, self.meta, policy)
-        if rows is None and (new.n_train, new.n_test) != (self.n_train, self.n_test): return new  # unknown rows: a new log
-        if rows is not None:
-            rows = np.asarray(rows)
-            if rows.ndim != 1 or len(rows) != new.n_train + new.n_test or not np.issubdtype(rows.dtype, np.integer) \
-               or len(rows) and (rows.min() < 0 or rows.max() >= self.n_train + self.n_test) or len(np.unique(rows)) != len(rows):
-                raise FhaiError(f"site {self.name!r}: rows must give, for each new train then test row, its distinct position among "
-                                f"this site's {self.n_train + self.n_test} rows (train then test)")
-        if self._log is None: self._log = QueryLog()
-        new._log, new._space = self._log, self._space
-        if rows is not None: new._rows = (np.arange(self._space) if self._rows is None else self._rows)[rows]
-        else: new._rows = self._rows
-        return new
-
-    def with_frames(self,
-                    train: pd.DataFrame,  # the new training rows
-                    test: pd.DataFrame | None = None,  # the new test rows
-                    rows=None,  # positions among this site's rows (train then test) of the new train then test rows
-                   ) -> Site:
-        "A new site with the same name, meta and policy but transformed frames (a site-side transform); its query log goes with it when the rows are the same or `rows` says which they are."
-        return self._derived(train, test, self._policy, rows)
-
-    def with_policy(self, policy) -> Site:
-        "The same site under another `DisclosurePolicy` (the site's own decision); it keeps its rows and query log."
-        return self._derived(self._train, self._test, policy)
-
     def __repr__(self): return f"Site({self.name!r}, n_train={self.n_train}, n_test={self.n_test})"
+
+# %% ../nbs/00_core.ipynb #773f4d84
+@patch
+def refusal(self: Site,
+            split: str = "train",  # which rows
+            min_rows: int | None = None,  # a larger cell count the query asks for
+            what: str = "this query",  # what is asked, for the message
+           ) -> str | None:
+    "Why the site would refuse any release over `split` (minimum rows, split complement), from public counts; None if it would not."
+    k = self._policy.threshold(min_rows, self.name)
+    n = self.n_rows(split)
+    if n < k:
+        return (f"site {self.name!r} refuses {what!r}: it would summarise {n} row(s), fewer than the minimum of {k} (rule: minimum "
+                f"rows). Merge small sites or leave this one out; if its governance allows smaller cells, the site adopts a smaller k")
+    small = [(s, m) for s, m in (("train", self.n_train), ("test", self.n_test)) if 0 < m < k]
+    if split == "all" and small:  # all minus the other split would be this small one: refuse 'all', the split nobody trains on
+        s, m = small[0]
+        return (f"site {self.name!r} refuses {what!r} on split 'all' (rule: split complement): its {s} split holds {m} row(s), "
+                f"fewer than k={k}, so this release next to one over the other split would describe them. Ask with "
+                f"split='train' or 'test', or leave this site out of the query")
+    return None
+
+@patch
+def releasable(self: Site, split: str = "train", min_rows: int | None = None) -> bool:
+    "Whether the site answers questions over `split` at all (public counts only: coordinators may ask)."
+    return self.refusal(split, min_rows) is None
+
+# %% ../nbs/00_core.ipynb #4003b900
+@patch
+def aggregate(self: Site,
+              name: str,  # label of the statistic, e.g. 'moments'
+              fn: Callable[..., dict],  # computed inside the site: frame -> dict of numbers/arrays (takes `guard` to get the release guard)
+              split: str = "train",  # which rows
+              min_rows: int | None = None,  # a larger cell count than the site's policy (never a smaller one)
+             ) -> Aggregate:
+    "Run `fn` on this site's rows and release the result as an `Aggregate`, if the site's policy allows it."
+    from fhai_nb.disclosure import Release, QueryLog
+    why = self.refusal(split, min_rows, name)
+    if why: raise DisclosureError(why)
+    k = self._policy.threshold(min_rows, self.name)
+    df = self.local_frame(split)
+    if self._policy.audit and self._log is None: self._log = QueryLog()
+    start = self.n_train if split == "test" else 0
+    pos = np.arange(start, start + len(df)) if self._rows is None else self._rows[start:start + len(df)]
+    guard = Release(self.name, self._policy, k, self._log, n_all=self._space, what=name, positions=pos)
+    vals = fn(df, guard=guard) if _takes_guard(fn) else fn(df)
+    if not isinstance(vals, dict) or any(isinstance(v, (pd.DataFrame, pd.Series)) for v in vals.values()):
+        raise DisclosureError(f"site {self.name!r}: {name!r} must return a dict of numbers or arrays, not frames or series")
+    guard.commit()
+    return Aggregate(self.name, name, len(df), vals)
+
+# %% ../nbs/00_core.ipynb #d9137bd6
+@patch
+def _derived(self: Site, train, test, policy, rows=None) -> Site:
+    "A new `Site` object for this hospital; it shares the query log when its rows are known to be this site's rows."
+    from fhai_nb.disclosure import QueryLog
+    new = Site(self.name, train, test, self.meta, policy)
+    if rows is None and (new.n_train, new.n_test) != (self.n_train, self.n_test): return new  # unknown rows: a new log
+    if rows is not None:
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or len(rows) != new.n_train + new.n_test or not np.issubdtype(rows.dtype, np.integer) \
+           or len(rows) and (rows.min() < 0 or rows.max() >= self.n_train + self.n_test) or len(np.unique(rows)) != len(rows):
+            raise FhaiError(f"site {self.name!r}: rows must give, for each new train then test row, its distinct position among "
+                            f"this site's {self.n_train + self.n_test} rows (train then test)")
+    if self._log is None: self._log = QueryLog()
+    new._log, new._space = self._log, self._space
+    if rows is not None: new._rows = (np.arange(self._space) if self._rows is None else self._rows)[rows]
+    else: new._rows = self._rows
+    return new
+
+@patch
+def with_frames(self: Site,
+                train: pd.DataFrame,  # the new training rows
+                test: pd.DataFrame | None = None,  # the new test rows
+                rows=None,  # positions among this site's rows (train then test) of the new train then test rows
+               ) -> Site:
+    "A new site with the same name, meta and policy but transformed frames (a site-side transform); its query log goes with it when the rows are the same or `rows` says which they are."
+    return self._derived(train, test, self._policy, rows)
+
+@patch
+def with_policy(self: Site, policy) -> Site:
+    "The same site under another `DisclosurePolicy` (the site's own decision); it keeps its rows and query log."
+    return self._derived(self._train, self._test, policy)
 
 # %% ../nbs/00_core.ipynb #fd38ba16
 def split_site(df: pd.DataFrame,  # one site's rows
@@ -344,7 +362,7 @@ def split_site(df: pd.DataFrame,  # one site's rows
     tr, te = train_test_split(df, test_size=test_size, random_state=random_state, shuffle=True, stratify=strat)
     return tr.reset_index(drop=True), te.reset_index(drop=True)
 
-# %% ../nbs/00_core.ipynb #38515fdb
+# %% ../nbs/00_core.ipynb #6609f121
 MIN_SITE_ROWS = 4  # fewest rows a site may have and still hold train and test rows
 
 def _shared_policy(sites: Sequence[Site], policy=None):
@@ -360,6 +378,7 @@ def _shared_policy(sites: Sequence[Site], policy=None):
                               f"share one policy. Give every site the same one: Federation.from_frame(..., policy=...) or fed.with_policy(policy)")
     return want
 
+# %% ../nbs/00_core.ipynb #337145d8
 class Federation:
     "Hospitals that share a schema; each keeps its own rows."
     def __init__(self,
@@ -399,84 +418,91 @@ class Federation:
         "The same federation with every site under `policy` (each site's own decision; rows and query logs are kept)."
         return Federation([s.with_policy(policy) for s in self.sites], self.schema, self.name, self.meta, check=False, policy=policy)
 
-    def summary(self,
-                min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
-               ) -> pd.DataFrame:
-        "One row per site: public row counts, and the prevalence and missingness of its training rows as the site releases them (NaN where its policy withholds them)."
-        t, names = self.schema.target, self.schema.names
-        self.policy.threshold(min_rows)
-        def stats(df, guard):  # runs inside the site: counts are released as cells, so small ones stay hidden
-            y = df[t].to_numpy()
-            lab = guard.cells(t, np.vstack([y == 0, y == 1]))
-            miss = df[names].isna().to_numpy()
-            shown = guard.present(names, ~miss).all()  # every column's missing count may be shown
-            return dict(prevalence=np.nan if np.isnan(lab).any() else lab[1] / len(df),
-                        missing=miss.sum() / max(miss.size, 1) if shown else np.nan)
-        rows = []
-        for s in self.sites:
-            try: a = s.aggregate("summary", stats, split="train", min_rows=min_rows)
-            except DisclosureError: prev = miss = np.nan
-            else: prev, miss = a.values["prevalence"], a.values["missing"]
-            rows.append(dict(site=s.name, n_train=s.n_train, n_test=s.n_test, prevalence=prev, missing=miss))
-        return pd.DataFrame(rows)
+# %% ../nbs/00_core.ipynb #1a2bcff8
+@patch
+def summary(self: Federation,
+            min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
+           ) -> pd.DataFrame:
+    "One row per site: public row counts, and the prevalence and missingness of its training rows as the site releases them (NaN where its policy withholds them)."
+    t, names = self.schema.target, self.schema.names
+    self.policy.threshold(min_rows)
+    def stats(df, guard):  # runs inside the site: counts are released as cells, so small ones stay hidden
+        y = df[t].to_numpy()
+        lab = guard.cells(t, np.vstack([y == 0, y == 1]))
+        miss = df[names].isna().to_numpy()
+        shown = guard.present(names, ~miss).all()  # every column's missing count may be shown
+        return dict(prevalence=np.nan if np.isnan(lab).any() else lab[1] / len(df),
+                    missing=miss.sum() / max(miss.size, 1) if shown else np.nan)
+    rows = []
+    for s in self.sites:
+        try: a = s.aggregate("summary", stats, split="train", min_rows=min_rows)
+        except DisclosureError: prev = miss = np.nan
+        else: prev, miss = a.values["prevalence"], a.values["missing"]
+        rows.append(dict(site=s.name, n_train=s.n_train, n_test=s.n_test, prevalence=prev, missing=miss))
+    return pd.DataFrame(rows)
 
-    @classmethod
-    def from_frame(cls,
-                   df: pd.DataFrame,  # pooled rows with a column naming each row's site
-                   site_col: str,  # the column naming the site
-                   target: str,  # binary outcome column (0/1)
-                   features: Sequence[str] | None = None,  # feature columns (default: all others)
-                   test_size: float = 0.2,  # fraction of each site held out for testing
-                   seed: int = 0,  # random_state of the per-site splits
-                   schema: Schema | None = None,  # a schema to use instead of inferring one
-                   name: str = "federation",  # label
-                   min_site_rows: int = MIN_SITE_ROWS,  # refuse sites smaller than this
-                   exclude: Sequence[str] = (),  # columns that are neither feature nor target (ids)
-                   policy=None,  # the `DisclosurePolicy` every site enforces (default: k = 5)
-                  ) -> Federation:
-        "Build a federation from one frame with a site column, splitting each site into train and test."
-        if not isinstance(df, pd.DataFrame): raise FhaiError(f"expected a pandas DataFrame, got {type(df).__name__}")
-        if len(df) == 0: raise FhaiError("the frame is empty; a federation needs rows")
-        if site_col not in df.columns:
-            raise FhaiError(f"site column {site_col!r} not found; the columns are {list(df.columns)}. Pass site_col= the column naming each row's hospital")
-        if site_col == target: raise FhaiError(f"{site_col!r} is given as both the site column and the target; the target is the outcome, the site column names each row's hospital")
-        if df[site_col].isna().any(): raise FhaiError(f"site column {site_col!r} is empty in {int(df[site_col].isna().sum())} row(s); fill or drop them")
-        schema = schema or Schema.infer(df, target, features, exclude=[site_col, *exclude])
-        sites, groups = [], [(str(nm), g.drop(columns=[site_col])) for nm, g in df.groupby(site_col, sort=False)]
-        for nm, g in groups: check_target(g[schema.target], schema.target, nm)
-        small = {nm: len(g) for nm, g in groups if len(g) < min_site_rows}
-        one = {nm: _plain([g[schema.target].iloc[0]])[0] for nm, g in groups if nm not in small and g[schema.target].nunique() < 2}
-        if small or one:  # every site at fault in one message, with the fix that works
-            why = ([f"{len(small)} site(s) with fewer than {min_site_rows} rows to split into train and test: {small}"] if small else []) + \
-                  ([f"{len(one)} site(s) with only one outcome class: {one}"] if one else [])
-            raise FhaiError("; ".join(why) + ". Merge them with other sites or leave them out before building the federation "
-                            "(fhai_nb.prepare.prepare(df, ..., small_sites='merge', 'drop' or a grouping column does either and shows the rule)")
-        for nm, g in groups:
-            tr, te = split_site(g, schema.target, test_size, seed)
-            sites.append(Site(nm, tr, te, policy=policy))
-        quiet = {s.name: s.n_train for s in sites if not s.releasable("train")}
-        if quiet:
-            import warnings
-            warnings.warn(f"site(s) {quiet} hold fewer training rows than the disclosure minimum k={sites[0].policy.k}: they will release "
-                          f"no statistics, so federated preprocessing refuses them unless FederatedPreprocessor(skip_small=True); "
-                          f"merging them (prepare(..., small_sites='merge')) keeps their rows in the statistics", UserWarning, stacklevel=2)
-        meta = dict(source="frame", site_col=site_col, test_size=test_size, seed=seed)
-        # every site is a slice of `df`, so one check of all rows passes exactly when every site's check passes
-        # (it was 60% of from_frame at 400 sites); only when it fails are the sites checked one by one, to name the site
-        try: schema.check(df, "all sites")
-        except FhaiError: return cls(sites, schema, name, meta=meta, check=True, policy=policy)
-        return cls(sites, schema, name, meta=meta, check=False, policy=policy)
+# %% ../nbs/00_core.ipynb #e74155c5
+@patch(cls_method=True)
+def from_frame(cls: Federation,
+               df: pd.DataFrame,  # pooled rows with a column naming each row's site
+               site_col: str,  # the column naming the site
+               target: str,  # binary outcome column (0/1)
+               features: Sequence[str] | None = None,  # feature columns (default: all others)
+               test_size: float = 0.2,  # fraction of each site held out for testing
+               seed: int = 0,  # random_state of the per-site splits
+               schema: Schema | None = None,  # a schema to use instead of inferring one
+               name: str = "federation",  # label
+               min_site_rows: int = MIN_SITE_ROWS,  # refuse sites smaller than this
+               exclude: Sequence[str] = (),  # columns that are neither feature nor target (ids)
+               policy=None,  # the `DisclosurePolicy` every site enforces (default: k = 5)
+              ) -> Federation:
+    "Build a federation from one frame with a site column, splitting each site into train and test."
+    if not isinstance(df, pd.DataFrame): raise FhaiError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    if len(df) == 0: raise FhaiError("the frame is empty; a federation needs rows")
+    if site_col not in df.columns:
+        raise FhaiError(f"site column {site_col!r} not found; the columns are {list(df.columns)}. Pass site_col= the column naming each row's hospital")
+    if site_col == target: raise FhaiError(f"{site_col!r} is given as both the site column and the target; the target is the outcome, the site column names each row's hospital")
+    if df[site_col].isna().any(): raise FhaiError(f"site column {site_col!r} is empty in {int(df[site_col].isna().sum())} row(s); fill or drop them")
+    schema = schema or Schema.infer(df, target, features, exclude=[site_col, *exclude])
+    sites, groups = [], [(str(nm), g.drop(columns=[site_col])) for nm, g in df.groupby(site_col, sort=False)]
+    for nm, g in groups: check_target(g[schema.target], schema.target, nm)
+    small = {nm: len(g) for nm, g in groups if len(g) < min_site_rows}
+    one = {nm: _plain([g[schema.target].iloc[0]])[0] for nm, g in groups if nm not in small and g[schema.target].nunique() < 2}
+    if small or one:  # every site at fault in one message, with the fix that works
+        why = ([f"{len(small)} site(s) with fewer than {min_site_rows} rows to split into train and test: {small}"] if small else []) + \
+              ([f"{len(one)} site(s) with only one outcome class: {one}"] if one else [])
+        raise FhaiError("; ".join(why) + ". Merge them with other sites or leave them out before building the federation "
+                        "(fhai_nb.prepare.prepare(df, ..., small_sites='merge', 'drop' or a grouping column does either and shows the rule)")
+    for nm, g in groups:
+        tr, te = split_site(g, schema.target, test_size, seed)
+        sites.append(Site(nm, tr, te, policy=policy))
+    quiet = {s.name: s.n_train for s in sites if not s.releasable("train")}
+    if quiet:
+        import warnings
+        warnings.warn(f"site(s) {quiet} hold fewer training rows than the disclosure minimum k={sites[0].policy.k}: they will release "
+                      f"no statistics, so federated preprocessing refuses them unless FederatedPreprocessor(skip_small=True); "
+                      f"merging them (prepare(..., small_sites='merge')) keeps their rows in the statistics", UserWarning, stacklevel=2)
+    meta = dict(source="frame", site_col=site_col, test_size=test_size, seed=seed)
+    # every site is a slice of `df`, so one check of all rows passes exactly when every site's check passes
+    # (it was 60% of from_frame at 400 sites); only when it fails are the sites checked one by one, to name the site
+    try: schema.check(df, "all sites")
+    except FhaiError: return cls(sites, schema, name, meta=meta, check=True, policy=policy)
+    return cls(sites, schema, name, meta=meta, check=False, policy=policy)
 
-    def _text(self) -> str:
-        s = self.summary()
-        head = f"Federation {self.name!r}: {len(self)} sites, {len(self.schema.features)} features, target {self.schema.target!r}"
-        return head + "\n" + s.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+# %% ../nbs/00_core.ipynb #cdcdb46c
+@patch
+def _text(self: Federation) -> str:
+    s = self.summary()
+    head = f"Federation {self.name!r}: {len(self)} sites, {len(self.schema.features)} features, target {self.schema.target!r}"
+    return head + "\n" + s.to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
-    def __repr__(self): return self._text()
+@patch
+def __repr__(self: Federation): return self._text()
 
-    def _repr_html_(self):
-        s = self.summary()
-        tot = f"{int(s.n_train.sum() + s.n_test.sum())} rows"
-        head = (f"<div class='fhai-federation'><b>Federation</b> <code>{html.escape(self.name)}</code>: {len(self)} sites, {tot}, "
-                f"{len(self.schema.features)} features, target <code>{html.escape(self.schema.target)}</code></div>")
-        return head + s.style.format(dict(prevalence="{:.1%}", missing="{:.1%}"), na_rep="withheld").hide(axis="index").to_html()
+@patch
+def _repr_html_(self: Federation):
+    s = self.summary()
+    tot = f"{int(s.n_train.sum() + s.n_test.sum())} rows"
+    head = (f"<div class='fhai-federation'><b>Federation</b> <code>{html.escape(self.name)}</code>: {len(self)} sites, {tot}, "
+            f"{len(self.schema.features)} features, target <code>{html.escape(self.schema.target)}</code></div>")
+    return head + s.style.format(dict(prevalence="{:.1%}", missing="{:.1%}"), na_rep="withheld").hide(axis="index").to_html()

@@ -1,4 +1,4 @@
-"""Ways to build a `Federation`: the bundled UCI Heart Disease data (four real hospitals, raw or under the FLamby protocol), one CSV file per site, and partitioners that split a pooled frame into IID or deliberately non-IID sites.
+"""Ways to build a `Federation`: the bundled UCI Heart Disease data (four real hospitals, raw or under the FLamby protocol), and one CSV file per site, read with a report of what looks wrong (partitioning a pooled frame is in `01d_partition`).
 
 Docs: https://example.org/fhai_nb/data.html.md"""
 
@@ -18,11 +18,12 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from .core import FhaiError, Feature, Schema, Site, Federation, split_site, check_target, MIN_SITE_ROWS, _plain
+from .partition import SCHEMES, assign_sites, partition  # re-exported: the partitioners live in 01d_partition
 
 # %% auto #0
 __all__ = ['HEART_DISEASE_CITATION', 'HEART_DISEASE_COLUMNS', 'HEART_DISEASE_SITES', 'FLAMBY_FEATURES', 'SEPARATORS',
-           'FINDING_COLUMNS', 'SCHEMES', 'read_heart_disease_file', 'heart_disease_frame', 'load_heart_disease',
-           'ExportReading', 'read_export', 'read_exports', 'export_findings', 'from_csvs', 'assign_sites', 'partition']
+           'FINDING_COLUMNS', 'read_heart_disease_file', 'heart_disease_frame', 'load_heart_disease', 'ExportReading',
+           'read_export', 'read_exports', 'export_findings', 'from_csvs']
 
 # %% ../nbs/01_data.ipynb #dcd4e1d5
 HEART_DISEASE_CITATION = (
@@ -77,7 +78,7 @@ def read_heart_disease_file(site: str,  # one of 'cleveland', 'hungary', 'switze
         raise FhaiError(f"unknown Heart Disease site {site!r}; choose from {list(HEART_DISEASE_SITES)}")
     return _read_hd_file(HEART_DISEASE_SITES[site]["file"]).copy()
 
-# %% ../nbs/01_data.ipynb #f19c0e5e
+# %% ../nbs/01_data.ipynb #d5ac7fdf
 FLAMBY_FEATURES = ("age", "sex", "trestbps", "chol", "fbs", "thalach", "exang", "oldpeak",
                    "cp_2", "cp_3", "cp_4", "restecg_1", "restecg_2")
 
@@ -95,6 +96,7 @@ def _hd_schema(protocol: str) -> Schema:
             feats.append(Feature(f"{col}_{lvl}", "binary", None, None, f"{col} == {lvl} ({desc})"))
     return Schema(tuple(feats), "target")
 
+# %% ../nbs/01_data.ipynb #bcf2773b
 def heart_disease_frame(protocol: str = "flamby",  # 'flamby' (FLamby's preprocessing) or 'raw' (all 920 rows)
                         sites: Sequence[str] | None = None,  # subset of 'cleveland', 'hungary', 'switzerland', 'va'
                        ) -> pd.DataFrame:
@@ -124,6 +126,7 @@ def heart_disease_frame(protocol: str = "flamby",  # 'flamby' (FLamby's preproce
     df = df[df.site.isin(sites)].reset_index(drop=True)
     return df
 
+# %% ../nbs/01_data.ipynb #717b97fa
 def load_heart_disease(protocol: str = "flamby",  # 'flamby' (FLamby's preprocessing) or 'raw' (all 920 rows, NaN kept)
                        test_size: float = 0.34,  # fraction of each center held out (FLamby: 0.34)
                        random_state: int = 43,  # sklearn random_state of each center's split (FLamby: 43)
@@ -238,7 +241,7 @@ def _finding_text(f: Mapping, site: str | None = None) -> str:
     where = (f", column {f['column']!r}" if f["column"] is not None else "") + (f", line(s) {_lines_text(f['lines'])}" if f["lines"] else "")
     return f"{f['file']}" + (f" (site {site!r})" if site else "") + f"{where}: {f['what']}" + (f". Fix: {f['fix']}" if f["fix"] else "")
 
-# %% ../nbs/01_data.ipynb #5604bac5
+# %% ../nbs/01_data.ipynb #e6439e8f
 _CENSORED = re.compile(r"^\s*(<=|>=|=<|=>|<|>|≤|≥)\s*([+-]?\d+(?:[.,]\d+)?)\s*$")
 _PLUS = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*\+\s*$")  # '90+' means '>= 90'
 
@@ -252,6 +255,7 @@ def _to_number(vals: pd.Series, decimal: str, thousands: str | None = None) -> p
     out[ok] = v[ok].astype("float64")  # Python's correctly rounded parser: the digits written come back exactly
     return out
 
+# %% ../nbs/01_data.ipynb #61ef278c
 def _type_column(file: str, col: str, s: pd.Series, lines: np.ndarray, decimal: str, censored: str | None,
                  text: bool, thousands: str | None = None) -> tuple[pd.Series, list[dict]]:
     "A column read as text, converted to numbers when it holds numbers; findings for every cell that does not fit."
@@ -370,7 +374,32 @@ def _zero_columns(file: str, frame: pd.DataFrame) -> list[dict]:
                                 fix=f"if 0 means 'not measured' here, read with na_values={{{c!r}: ['0']}} (or prepare(..., missing_codes={{{c!r}: [0]}}))"))
     return out
 
-# %% ../nbs/01_data.ipynb #b66a44e9
+# %% ../nbs/01_data.ipynb #f51cb957
+def _split_cells(text: str,  # the whole file, decoded
+                 name: str,  # the file's name, for messages
+                 sep: str | None,  # field separator (None: detect)
+                 na_values=None,  # extra cells that mean 'missing'
+                 **read_csv_kwargs,  # anything else for pandas.read_csv
+                ) -> tuple[pd.DataFrame, str]:
+    "The file's cells, every one as text, and the separator used; refuses a file that does not split into columns."
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    sep = sep or _detect_sep([l for l in lines if l.strip()][:50])
+    try:
+        cells = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, dtype=str, skip_blank_lines=False, na_values=na_values, **read_csv_kwargs)
+    except pd.errors.ParserError as e:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
+        what = (f"line {m[2]} has {m[3]} fields where the header has {m[1]}" if m else str(e).strip())
+        raise FhaiError(f"file {name!r} cannot be split into columns with sep={sep!r}: {what}. Fix: check that line (an unquoted "
+                        f"separator inside a value, or a note under the table), or pass sep= if the separator was guessed wrong") from None
+    if not isinstance(cells.index, pd.RangeIndex):  # pandas made the surplus leading fields an index: columns would shift
+        raise FhaiError(f"file {name!r} has {cells.index.nlevels} field(s) more in its rows than in its header with sep={sep!r}. Fix: pass sep= the "
+                        f"export's separator if the header is not split, or index_col=False if every line ends with a separator")
+    if len(cells.columns) == 1 and len(lines) > 1:
+        raise FhaiError(f"file {name!r} has one field per line with sep={sep!r}; pass sep= the export's separator")
+    return cells, sep
+
+
+# %% ../nbs/01_data.ipynb #a66697fd
 def read_export(source,  # a path, the file's bytes (an upload) or a file-like object
                 name: str | None = None,  # name used in messages (default: the path)
                 sep: str | None = None,  # field separator (None: detect among , ; tab |)
@@ -392,20 +421,7 @@ def read_export(source,  # a path, the file's bytes (an upload) or a file-like o
     text, enc, bom = _decode(raw, encoding)
     if not text.strip(): raise FhaiError(f"file {name!r} is empty: no header and no rows. Export the site's table again or leave the site out")
     ends = _line_ends(text)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    sep = sep or _detect_sep([l for l in lines if l.strip()][:50])
-    try:
-        cells = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, dtype=str, skip_blank_lines=False, na_values=na_values, **read_csv_kwargs)
-    except pd.errors.ParserError as e:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
-        what = (f"line {m[2]} has {m[3]} fields where the header has {m[1]}" if m else str(e).strip())
-        raise FhaiError(f"file {name!r} cannot be split into columns with sep={sep!r}: {what}. Fix: check that line (an unquoted "
-                        f"separator inside a value, or a note under the table), or pass sep= if the separator was guessed wrong") from None
-    if not isinstance(cells.index, pd.RangeIndex):  # pandas made the surplus leading fields an index: columns would shift
-        raise FhaiError(f"file {name!r} has {cells.index.nlevels} field(s) more in its rows than in its header with sep={sep!r}. Fix: pass sep= the "
-                        f"export's separator if the header is not split, or index_col=False if every line ends with a separator")
-    if len(cells.columns) == 1 and len(lines) > 1:
-        raise FhaiError(f"file {name!r} has one field per line with sep={sep!r}; pass sep= the export's separator")
+    cells, sep = _split_cells(text, name, sep, na_values, **read_csv_kwargs)
     opts = dict(sep=sep, decimal=None, encoding=enc, bom=bom, line_ends=ends)
     found = [_finding(name, "info", "format", f"read as {_SEP_NAMES.get(sep, repr(sep))}-separated, encoding {enc}"
                       + (" with a byte-order mark" if bom else "") + f", {ends} line ends")]
@@ -444,7 +460,7 @@ def read_export(source,  # a path, the file's bytes (an upload) or a file-like o
     bad = (findings.severity == "error").any()
     return ExportReading(name, None if bad else frame, opts, findings)
 
-# %% ../nbs/01_data.ipynb #7d0ee8ad
+# %% ../nbs/01_data.ipynb #e4e160d9
 def _check_agree(readings: Mapping[str, ExportReading], declared: set) -> None:
     "Refuse files whose headers or column types disagree, naming the files."
     (s0, r0), ref = next(iter(readings.items())), list(next(iter(readings.values())).frame.columns)
@@ -468,6 +484,7 @@ def _check_agree(readings: Mapping[str, ExportReading], declared: set) -> None:
             raise FhaiError(f"column {c!r} is numeric at site(s) {num} but text at site(s) {txt} (e.g. {ex} in {readings[txt[0]].name!r}); "
                             f"recode it the same way in every file, e.g. map the text codes to numbers")
 
+# %% ../nbs/01_data.ipynb #961af704
 def read_exports(paths: Mapping[str, str | Path] | Sequence[str | Path],  # {site: path}, or paths (site = file stem)
                  read_options: Mapping[str, Mapping] | None = None,  # per-site options for `read_export`, e.g. {'lyon': {'sep': ';'}}
                  **options,  # options for every file (`read_export`'s: sep, decimal, encoding, na_values, dtype, censored, ...)
@@ -489,7 +506,7 @@ def export_findings(readings: Mapping[str, ExportReading]) -> pd.DataFrame:
     "Every finding of several readings in one table, with a site column."
     return pd.concat([r.findings.assign(site=s) for s, r in readings.items()], ignore_index=True)[["site", *FINDING_COLUMNS]]
 
-#| export
+# %% ../nbs/01_data.ipynb #d1a8543d
 def from_csvs(paths: Mapping[str, str | Path] | Sequence[str | Path],  # {site: path}, or paths (site = file stem)
               target: str,  # binary outcome column (0/1)
               features: Sequence[str] | None = None,  # feature columns (default: every other column)
@@ -522,134 +539,4 @@ def from_csvs(paths: Mapping[str, str | Path] | Sequence[str | Path],  # {site: 
                                 min_site_rows=min_site_rows, exclude=exclude)
     notes = [_finding_text(f, s) for s, r in readings.items() for f in r.findings.to_dict("records") if f["severity"] == "warning"]
     fed.meta.update(source="csv", files={s: r.name for s, r in readings.items()}, read={s: r.options for s, r in readings.items()}, notes=notes)
-    return fed
-
-# %% ../nbs/01_data.ipynb #d693a5f3
-SCHEMES = ("iid", "dirichlet", "quantity", "covariate")
-
-def _check_partition_args(n: int, n_sites, alpha, strength, min_rows) -> None:
-    if isinstance(n_sites, bool) or not isinstance(n_sites, (int, np.integer)) or n_sites < 1:
-        raise FhaiError(f"n_sites={n_sites!r}; use a whole number of sites, at least 1")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) or not np.isfinite(alpha) or alpha <= 0:
-        raise FhaiError(f"alpha={alpha!r}; use a positive number (small, e.g. 0.1: strong skew; large, e.g. 100: close to IID)")
-    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.number)) or not 0 <= strength <= 1:
-        raise FhaiError(f"strength={strength!r}; use a number in [0, 1] (0: IID, 1: sites sorted by the covariate)")
-    if n_sites * min_rows > n:
-        raise FhaiError(f"{n} rows cannot give {n_sites} sites at least {min_rows} rows each; use at most "
-                        f"{n // max(min_rows, 1)} sites, more rows, or a smaller min_site_rows")
-
-def _covariate_score(df: pd.DataFrame, feature: str | None, exclude: Sequence[str]) -> np.ndarray:
-    "The covariate that orders rows: a numeric column, or the first principal component of the numeric columns."
-    if feature is not None:
-        if feature not in df.columns: raise FhaiError(f"feature {feature!r} not found; the columns are {list(df.columns)}")
-        s = df[feature]
-        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s.dtype):
-            raise FhaiError(f"feature {feature!r} is not numeric; covariate skew sorts rows by a numeric column (or pass feature=None for a principal component)")
-        x = s.to_numpy(float)
-        return np.where(np.isnan(x), np.nanmean(x), x)
-    num = [c for c in df.columns if c not in exclude and pd.api.types.is_numeric_dtype(df[c].dtype)
-           and not isinstance(df[c].dtype, pd.CategoricalDtype) and df[c].notna().any()]
-    if not num: raise FhaiError("no numeric columns to build a covariate from; pass feature= a numeric column")
-    X = df[num].to_numpy(float)
-    X = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
-    sd = X.std(axis=0); X = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1)
-    v = np.linalg.svd(X, full_matrices=False)[2][0]
-    v = v * np.sign(v[np.argmax(np.abs(v))])  # a deterministic sign
-    return X @ v
-
-def _draw(rng, scheme, n, y, n_sites, alpha, score, strength, min_rows):
-    "One candidate assignment."
-    if scheme == "iid":
-        a = np.empty(n, dtype=np.int64)
-        for k, idx in enumerate(np.array_split(rng.permutation(n), n_sites)): a[idx] = k
-        return a
-    if scheme == "quantity":
-        sizes = min_rows + rng.multinomial(n - n_sites * min_rows, rng.dirichlet(np.full(n_sites, float(alpha))))
-        return np.repeat(np.arange(n_sites), sizes)[np.argsort(rng.permutation(n))]
-    if scheme == "dirichlet":
-        a = np.empty(n, dtype=np.int64)
-        for cls in np.unique(y):
-            idx = rng.permutation(np.flatnonzero(y == cls))
-            p = rng.dirichlet(np.full(n_sites, float(alpha)))
-            cuts = (np.cumsum(p)[:-1] * len(idx)).astype(int)
-            for k, part in enumerate(np.split(idx, cuts)): a[part] = k
-        return a
-    # covariate: sort by strength * rank + (1 - strength) * noise, deal out contiguous slices
-    ranks = (np.argsort(np.argsort(score + rng.uniform(0, 1e-9, n) * (np.std(score) + 1), kind="stable")) + 0.5) / n
-    key = strength * ranks + (1 - strength) * rng.uniform(size=n)
-    a = np.empty(n, dtype=np.int64)
-    for k, idx in enumerate(np.array_split(np.argsort(key, kind="stable"), n_sites)): a[idx] = k
-    return a
-
-def assign_sites(df: pd.DataFrame,  # pooled rows
-                 target: str,  # binary outcome column
-                 n_sites: int,  # number of sites
-                 scheme: str = "iid",  # 'iid', 'dirichlet' (label skew), 'quantity' or 'covariate'
-                 alpha: float = 0.5,  # Dirichlet concentration for 'dirichlet' and 'quantity' (small: more skew)
-                 seed: int = 0,  # random seed
-                 feature: str | None = None,  # 'covariate': numeric column to sort by (None: first principal component)
-                 strength: float = 1.0,  # 'covariate': 0 (IID) to 1 (sorted)
-                 min_site_rows: int = MIN_SITE_ROWS,  # refuse draws with a smaller site
-                 min_per_class: int = 1,  # refuse draws where a site has fewer rows of either class
-                 max_tries: int = 200,  # redraws before giving up
-                 exclude: Sequence[str] = (),  # columns the principal component must not use (ids, site)
-                ) -> np.ndarray:
-    "The site index (0..n_sites-1) of every row of `df` under a partitioning scheme."
-    if scheme not in SCHEMES: raise FhaiError(f"unknown scheme {scheme!r}; use one of {SCHEMES}")
-    if not isinstance(df, pd.DataFrame) or len(df) == 0: raise FhaiError("expected a non-empty pandas DataFrame of pooled rows")
-    if target not in df.columns: raise FhaiError(f"target column {target!r} not found; the columns are {list(df.columns)}")
-    check_target(df[target], target, "pooled")
-    n = len(df)
-    _check_partition_args(n, n_sites, alpha, strength, min_site_rows)
-    y = df[target].to_numpy().astype(int)
-    if min_per_class and n_sites * min_per_class > min(np.sum(y == 0), np.sum(y == 1)):
-        raise FhaiError(f"the rarer class has {min(np.sum(y == 0), np.sum(y == 1))} rows, too few to give each of {n_sites} sites "
-                        f"{min_per_class}; use fewer sites")
-    score = _covariate_score(df, feature, [target, *exclude]) if scheme == "covariate" else None
-    rng = np.random.default_rng(seed)
-    tries = 1 if scheme == "covariate" and strength == 1 else max_tries
-    worst = None
-    for _ in range(tries):
-        a = _draw(rng, scheme, n, y, int(n_sites), alpha, score, strength, min_site_rows)
-        sizes = np.bincount(a, minlength=n_sites)
-        pos = np.bincount(a, weights=y, minlength=n_sites)
-        small = int(sizes.min()) < min_site_rows
-        one_class = min_per_class and (np.minimum(pos, sizes - pos) < min_per_class).any()
-        if not small and not one_class: return a
-        worst = "a site with fewer than %d rows" % min_site_rows if small else "a site with fewer than %d row(s) of one class" % min_per_class
-    knob = {"dirichlet": f"raise alpha (now {alpha})", "quantity": f"raise alpha (now {alpha})",
-            "covariate": f"lower strength (now {strength})", "iid": "use more rows"}[scheme]
-    raise FhaiError(f"scheme {scheme!r} with {n_sites} sites over {n} rows kept producing {worst} ({tries} draws); "
-                    f"{knob}, use fewer sites, or lower min_site_rows/min_per_class")
-
-def partition(df: pd.DataFrame,  # pooled rows
-              target: str,  # binary outcome column
-              n_sites: int,  # number of sites
-              scheme: str = "iid",  # 'iid', 'dirichlet' (label skew), 'quantity' or 'covariate'
-              alpha: float = 0.5,  # Dirichlet concentration for 'dirichlet' and 'quantity' (small: more skew)
-              seed: int = 0,  # seed of the partition and of the per-site train/test splits
-              test_size: float = 0.2,  # fraction of each site held out
-              feature: str | None = None,  # 'covariate': numeric column to sort by (None: first principal component)
-              strength: float = 1.0,  # 'covariate': 0 (IID) to 1 (sorted)
-              min_site_rows: int = MIN_SITE_ROWS,  # fewest rows a site may get
-              features: Sequence[str] | None = None,  # feature columns (default: all but target and exclude)
-              exclude: Sequence[str] = (),  # columns that are neither feature nor target (ids, an old site column)
-              site_names: Sequence[str] | None = None,  # names of the sites (default site_0, site_1, ...)
-              name: str | None = None,  # federation label
-             ) -> Federation:
-    "A `Federation` made by splitting a pooled frame into sites under a partitioning scheme."
-    if site_names is not None and len(site_names) != n_sites:
-        raise FhaiError(f"site_names has {len(site_names)} names for n_sites={n_sites}; give one per site")
-    if site_names is not None and len(set(map(str, site_names))) != len(site_names):
-        raise FhaiError(f"site_names {list(site_names)} repeat a name; give each site its own name")
-    a = assign_sites(df, target, n_sites, scheme, alpha, seed, feature, strength, min_site_rows, 1, exclude=exclude)
-    names = list(site_names) if site_names is not None else [f"site_{i}" for i in range(n_sites)]
-    col = "__site__"
-    while col in df.columns: col = "_" + col
-    pooled = df.assign(**{col: pd.Categorical.from_codes(a, categories=names)})
-    order = np.argsort(a, kind="stable")
-    fed = Federation.from_frame(pooled.iloc[order], col, target, features, test_size=test_size, seed=seed,
-                                name=name or f"{scheme}_{n_sites}", min_site_rows=min_site_rows, exclude=exclude)
-    fed.meta.update(source="partition", scheme=scheme, n_sites=n_sites, alpha=alpha if scheme in ("dirichlet", "quantity") else None,
-                    feature=feature if scheme == "covariate" else None, strength=strength if scheme == "covariate" else None)
     return fed

@@ -10,18 +10,20 @@ import hashlib
 from dataclasses import dataclass, asdict, fields
 from typing import Sequence
 import numpy as np
+from fastcore.basics import patch  # methods of a long class are added in the cells after it, one idea a cell
 from .core import FhaiError, DisclosureError, MIN_ROWS
 
 # %% auto #0
 __all__ = ['MINMAX', 'DisclosurePolicy', 'suppress_counts', 'QueryLog', 'round_outward', 'Release']
 
-# %% ../nbs/00b_disclosure.ipynb #5c0210b3
+# %% ../nbs/00b_disclosure.ipynb #fe52b250
 MINMAX = ("rounded", "exact", "none")
 
 def _is_int(v) -> bool:
     "A true integer (bool and 2.0 are not)."
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
+# %% ../nbs/00b_disclosure.ipynb #ae8635df
 @dataclass(frozen=True)
 class DisclosurePolicy:
     "The rules one site applies to everything it releases."
@@ -54,32 +56,36 @@ class DisclosurePolicy:
         object.__setattr__(self, "k", int(self.k)); object.__setattr__(self, "digits", int(self.digits))
         object.__setattr__(self, "max_param_fraction", float(m))
 
-    def to_dict(self) -> dict:
-        "A JSON-ready description."
-        return asdict(self)
+# %% ../nbs/00b_disclosure.ipynb #67ae714f
+@patch
+def to_dict(self: DisclosurePolicy) -> dict:
+    "A JSON-ready description."
+    return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> DisclosurePolicy:
-        "Rebuild from `to_dict` output."
-        if not isinstance(d, dict): raise FhaiError(f"DisclosurePolicy.from_dict takes the dict that to_dict() returned, got {type(d).__name__}")
-        names = [f.name for f in fields(cls)]
-        bad = sorted(set(d) - set(names))
-        if bad: raise FhaiError(f"DisclosurePolicy has no field(s) {bad}; fields are {', '.join(names)}")
-        return cls(**d)
+@patch(cls_method=True)
+def from_dict(cls: DisclosurePolicy, d: dict) -> DisclosurePolicy:
+    "Rebuild from `to_dict` output."
+    if not isinstance(d, dict): raise FhaiError(f"DisclosurePolicy.from_dict takes the dict that to_dict() returned, got {type(d).__name__}")
+    names = [f.name for f in fields(cls)]
+    bad = sorted(set(d) - set(names))
+    if bad: raise FhaiError(f"DisclosurePolicy has no field(s) {bad}; fields are {', '.join(names)}")
+    return cls(**d)
 
-    def threshold(self,
-                  min_rows: int | None,  # what a query asks for (None: the policy's k)
-                  site: str | None = None,  # the site, for the message (None: every site of a federation)
-                 ) -> int:
-        "The cell count a query runs with: the policy's k, or a larger one the query asks for; never smaller."
-        if min_rows is None: return self.k
-        if not _is_int(min_rows) or min_rows < 1: raise FhaiError(f"min_rows must be an integer >= 1, got {min_rows!r}")
-        if min_rows < self.k:
-            who = f"site {site!r} refuses" if site else "the sites refuse"
-            raise DisclosureError(f"{who} min_rows={min_rows} (rule: policy floor): the policy sets k={self.k}, and a query may "
-                                  f"ask for larger cells, never smaller. Leave min_rows unset or ask for {self.k} or more; a site whose "
-                                  f"governance allows smaller cells adopts them itself: fed.with_policy(DisclosurePolicy(k=...))")
-        return int(min_rows)
+# %% ../nbs/00b_disclosure.ipynb #1edf94e5
+@patch
+def threshold(self: DisclosurePolicy,
+              min_rows: int | None,  # what a query asks for (None: the policy's k)
+              site: str | None = None,  # the site, for the message (None: every site of a federation)
+             ) -> int:
+    "The cell count a query runs with: the policy's k, or a larger one the query asks for; never smaller."
+    if min_rows is None: return self.k
+    if not _is_int(min_rows) or min_rows < 1: raise FhaiError(f"min_rows must be an integer >= 1, got {min_rows!r}")
+    if min_rows < self.k:
+        who = f"site {site!r} refuses" if site else "the sites refuse"
+        raise DisclosureError(f"{who} min_rows={min_rows} (rule: policy floor): the policy sets k={self.k}, and a query may "
+                              f"ask for larger cells, never smaller. Leave min_rows unset or ask for {self.k} or more; a site whose "
+                              f"governance allows smaller cells adopts them itself: fed.with_policy(DisclosurePolicy(k=...))")
+    return int(min_rows)
 
 # %% ../nbs/00b_disclosure.ipynb #899fa3b0
 _LOOSER = dict(min_rows="min_model_rows", max_param_fraction="max_param_fraction", min_cell="min_cell", min_events="min_events",
@@ -173,7 +179,7 @@ class QueryLog:
             if h not in e[2]: e[2].add(h); fresh.append(p)
         if fresh: e[1] = np.vstack([e[1], *fresh])
 
-# %% ../nbs/00b_disclosure.ipynb #bf4b806b
+# %% ../nbs/00b_disclosure.ipynb #970ae69d
 def round_outward(x, down: bool, digits: int = 4) -> np.ndarray:
     "Round outward to `digits` significant digits (floor for minima, ceil for maxima)."
     x = np.asarray(x, dtype=float)
@@ -182,6 +188,7 @@ def round_outward(x, down: bool, digits: int = 4) -> np.ndarray:
         r = (np.floor(x / mag) if down else np.ceil(x / mag)) * mag
     return np.where(np.isfinite(x), r, x)
 
+# %% ../nbs/00b_disclosure.ipynb #8f8a87e0
 class Release:
     "One release in progress at a site: the policy's cell rules and the query log, applied before anything leaves."
     def __init__(self,
@@ -208,60 +215,6 @@ class Release:
         full[:, pos] = masks
         return np.packbits(full, axis=1)
 
-    def cells(self,
-              key: str,  # the column (or label) these cells count
-              masks,  # cells x rows of the split: which rows fall in each cell (one table: a partition, or cells plus rest)
-              refuse: bool = False,  # a cell close to an earlier release: refuse the whole release (True) or hide it (False)
-              labels=None,  # cell names for the refusal message
-             ) -> np.ndarray:
-        "The cell counts this release may show (NaN: hidden), after the small-cell rule and the query log."
-        masks = np.atleast_2d(np.asarray(masks, dtype=bool))
-        counts = masks.sum(1).astype(float)
-        if masks.shape[0] == 0: return counts
-        base = suppress_counts(counts, self.k)
-        if self.log is None or self.k <= 1: return base
-        packed = self._pack(masks)
-        n_bits = packed.shape[1] * 8
-        would = ~np.isnan(base) & (counts > 0)  # only cells the small-cell rule would show can be close to earlier ones
-        earlier = [a for a in (self.log.logged(key, n_bits), self._pending.get(key)) if a is not None]  # and this release's own
-        close = np.zeros(len(counts), bool)
-        if earlier and would.any(): close[would] = _close(packed[would], np.vstack(earlier) if len(earlier) > 1 else earlier[0], self.k)
-        if refuse and close.any():
-            i = int(np.flatnonzero(close)[0])
-            name = f" {labels[i]}" if labels is not None else ""
-            raise DisclosureError(
-                f"site {self.site!r} refuses {self.what!r} (rule: differencing): cell{name} of {key!r} would differ from a count "
-                f"it released earlier by fewer than k={self.k} rows, so subtracting the two would reveal them. Reuse the bin "
-                f"edges of the earlier query, merge bins, or leave this site out of the query")
-        out = suppress_counts(counts, self.k, close) if close.any() else base
-        shown = ~np.isnan(out) & (counts > 0)
-        if shown.any():
-            prev = self._pending.get(key)
-            self._pending[key] = packed[shown] if prev is None else np.vstack([prev, packed[shown]])
-        return out
-
-    def present(self,
-                keys: Sequence[str],  # one key per column
-                observed,  # rows x columns (bool): which values are present
-               ) -> np.ndarray:
-        "Per column, whether its table (present, missing) may be shown: `cells` for many columns in one step."
-        obs = np.asarray(observed, dtype=bool)
-        n_obs = obs.sum(0); n_miss = len(obs) - n_obs
-        shown = ~(((n_obs > 0) & (n_obs < self.k)) | ((n_miss > 0) & (n_miss < self.k)))  # two cells: one hidden hides both
-        if self.log is None or self.k <= 1 or not obs.shape[1]: return shown
-        both = self._pack(np.concatenate([obs.T, ~obs.T]))
-        p = obs.shape[1]
-        n_bits = both.shape[1] * 8
-        for j, key in enumerate(keys):
-            if not shown[j]: continue
-            cand = both[[j, p + j]][[n_obs[j] > 0, n_miss[j] > 0]]
-            earlier = [a for a in (self.log.logged(key, n_bits), self._pending.get(key)) if a is not None]
-            if earlier and _close(cand, np.vstack(earlier) if len(earlier) > 1 else earlier[0], self.k).any():
-                shown[j] = False; continue
-            prev = self._pending.get(key)
-            self._pending[key] = cand if prev is None else np.vstack([prev, cand])
-        return shown
-
     def range(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
         "Minima and maxima as the policy releases them: rounded outward, exact, or NaN."
         lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
@@ -274,3 +227,61 @@ class Release:
         if self.log is None: return
         for key, packed in self._pending.items(): self.log.add(key, packed, packed.shape[1] * 8)
         self._pending = {}
+
+# %% ../nbs/00b_disclosure.ipynb #4a86ee71
+@patch
+def cells(self: Release,
+          key: str,  # the column (or label) these cells count
+          masks,  # cells x rows of the split: which rows fall in each cell (one table: a partition, or cells plus rest)
+          refuse: bool = False,  # a cell close to an earlier release: refuse the whole release (True) or hide it (False)
+          labels=None,  # cell names for the refusal message
+         ) -> np.ndarray:
+    "The cell counts this release may show (NaN: hidden), after the small-cell rule and the query log."
+    masks = np.atleast_2d(np.asarray(masks, dtype=bool))
+    counts = masks.sum(1).astype(float)
+    if masks.shape[0] == 0: return counts
+    base = suppress_counts(counts, self.k)
+    if self.log is None or self.k <= 1: return base
+    packed = self._pack(masks)
+    n_bits = packed.shape[1] * 8
+    would = ~np.isnan(base) & (counts > 0)  # only cells the small-cell rule would show can be close to earlier ones
+    earlier = [a for a in (self.log.logged(key, n_bits), self._pending.get(key)) if a is not None]  # and this release's own
+    close = np.zeros(len(counts), bool)
+    if earlier and would.any(): close[would] = _close(packed[would], np.vstack(earlier) if len(earlier) > 1 else earlier[0], self.k)
+    if refuse and close.any():
+        i = int(np.flatnonzero(close)[0])
+        name = f" {labels[i]}" if labels is not None else ""
+        raise DisclosureError(
+            f"site {self.site!r} refuses {self.what!r} (rule: differencing): cell{name} of {key!r} would differ from a count "
+            f"it released earlier by fewer than k={self.k} rows, so subtracting the two would reveal them. Reuse the bin "
+            f"edges of the earlier query, merge bins, or leave this site out of the query")
+    out = suppress_counts(counts, self.k, close) if close.any() else base
+    shown = ~np.isnan(out) & (counts > 0)
+    if shown.any():
+        prev = self._pending.get(key)
+        self._pending[key] = packed[shown] if prev is None else np.vstack([prev, packed[shown]])
+    return out
+
+# %% ../nbs/00b_disclosure.ipynb #f502b8ac
+@patch
+def present(self: Release,
+            keys: Sequence[str],  # one key per column
+            observed,  # rows x columns (bool): which values are present
+           ) -> np.ndarray:
+    "Per column, whether its table (present, missing) may be shown: `cells` for many columns in one step."
+    obs = np.asarray(observed, dtype=bool)
+    n_obs = obs.sum(0); n_miss = len(obs) - n_obs
+    shown = ~(((n_obs > 0) & (n_obs < self.k)) | ((n_miss > 0) & (n_miss < self.k)))  # two cells: one hidden hides both
+    if self.log is None or self.k <= 1 or not obs.shape[1]: return shown
+    both = self._pack(np.concatenate([obs.T, ~obs.T]))
+    p = obs.shape[1]
+    n_bits = both.shape[1] * 8
+    for j, key in enumerate(keys):
+        if not shown[j]: continue
+        cand = both[[j, p + j]][[n_obs[j] > 0, n_miss[j] > 0]]
+        earlier = [a for a in (self.log.logged(key, n_bits), self._pending.get(key)) if a is not None]
+        if earlier and _close(cand, np.vstack(earlier) if len(earlier) > 1 else earlier[0], self.k).any():
+            shown[j] = False; continue
+        prev = self._pending.get(key)
+        self._pending[key] = cand if prev is None else np.vstack([prev, cand])
+    return shown

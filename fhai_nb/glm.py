@@ -13,6 +13,7 @@ from dataclasses import dataclass, asdict
 from typing import Sequence
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch  # methods of a long class are added in the cells after it, one idea a cell
 from .core import FhaiError, DisclosureError, Aggregate, Federation, MIN_ROWS
 from .disclosure import DisclosurePolicy
 from .analytics import coordinator, site_side, profile_site, pool_vocabulary
@@ -55,7 +56,7 @@ def _fit_terms(family: str, y: np.ndarray, mu: np.ndarray) -> dict:
     rss = float(((y - mu) ** 2).sum())
     return dict(deviance=rss, llf=np.nan, pearson=rss)  # Gaussian llf needs the pooled RSS and n: the coordinator computes it
 
-# %% ../nbs/04a_glm.ipynb #b148dcf1
+# %% ../nbs/04a_glm.ipynb #eeef67f9
 def _as_list(x) -> list:
     return [] if x is None else [x] if isinstance(x, str) else list(x)
 
@@ -91,6 +92,7 @@ def design_spec(fed: Federation,  # the federation (its schema and the sites' vo
     return dict(outcome=outcome, covariates=tuple(covs), numeric=tuple(numeric), categorical={c: tuple(vocab[c]) for c in cats},
                 offset=offset, exposure=exposure, intercept=bool(intercept), terms=tuple(terms))
 
+# %% ../nbs/04a_glm.ipynb #ad440286
 @site_side
 def design_matrix(df: pd.DataFrame,  # one site's rows (inside the site)
                   spec: dict,  # from `design_spec`
@@ -410,7 +412,7 @@ def noisy_fit(fed: Federation, sites: list, spec: dict, family: str, rules: dict
         n=int(pool_release(aggs, "n")), n_incomplete=int(pool_release(aggs, "n_incomplete")), scale=1.0, llf=np.nan,
         deviance=np.nan, pearson=np.nan, converged=False, history=hist)
 
-# %% ../nbs/04a_glm.ipynb #c0d6d986
+# %% ../nbs/04a_glm.ipynb #12b03267
 class FederatedGLM:
     "A generalised linear model fitted exactly across sites by Newton/IRLS on pooled X'WX and X'Wz."
     def __init__(self,
@@ -446,46 +448,50 @@ class FederatedGLM:
         self.min_rows, self.max_param_fraction, self.min_cell, self.noise = min_rows, max_param_fraction, min_cell, noise
         self.max_iter, self.tol, self.split, self.sites, self.seed = max_iter, tol, split, sites, seed
 
-    def fit(self, fed: Federation) -> FederatedGLM:
-        "Fit by federated Newton/IRLS; only aggregates leave the sites."
-        spec = design_spec(fed, self.outcome, self.covariates, self.categorical, self.offset, self.exposure, self.intercept, self.split)
-        sites = fed.site_names if self.sites is None else _as_list(self.sites)
-        unknown = [s for s in sites if s not in fed.site_names]
-        if unknown: raise FhaiError(f"no site(s) {unknown}; sites are {fed.site_names}")
-        rules = dict(min_rows=self.min_rows, max_param_fraction=self.max_param_fraction, min_cell=self.min_cell)
-        _check_rules(fed, rules)
-        terms, p = list(spec["terms"]), len(spec["terms"])
-        P = self.penalty * np.eye(p)
-        if spec["intercept"] and p: P[0, 0] = 0.0
-        if self.noise is None: beta, cov, info = irls_fit(fed, sites, spec, self.family, rules, P, self.penalty, self.max_iter, self.tol, self.split)
-        else: beta, cov, info = noisy_fit(fed, sites, spec, self.family, rules, P, self.noise, self.seed, self.split)
-        n = info["n"]
-        self.spec_, self.terms_, self.sites_ = spec, terms, list(sites)
-        self.nobs_, self.df_model_, self.df_resid_ = n, p - int(spec["intercept"]), n - p
-        self.scale_, self.llf_, self.deviance_, self.pearson_chi2_ = info["scale"], info["llf"], info["deviance"], info["pearson"]
-        self.coef_ = pd.Series(beta, index=terms, name="coef")
-        self.cov_params_ = pd.DataFrame(cov, index=terms, columns=terms)
-        self.bse_ = pd.Series(np.sqrt(np.maximum(np.diag(cov), 0)), index=terms, name="std err")
-        self.table_ = coefficient_table(beta, cov, terms, self.alpha, RATIO_NAMES[self.family])
-        self.aic_ = -2 * self.llf_ + 2 * p
-        self.n_incomplete_, self.converged_, self.n_iter_, self.history_ = info["n_incomplete"], info["converged"], len(info["history"]), pd.DataFrame(info["history"])
-        self.privacy_ = None if self.noise is None else dict(
-            mechanism="Gaussian", accountant="opacus.accountants.RDPAccountant", noise_multiplier=self.noise.noise_multiplier,
-            releases_per_site=self.noise.parts(self.family), row_clip=self.noise.row_clip,
-            sensitivities={k: self.noise.sensitivity(self.family, k) for k in dict.fromkeys(self.noise.parts(self.family))},
-            epsilon=self.noise.epsilon(self.family), delta=self.noise.delta)
-        return self
-
-    def summary(self) -> str:
-        "A plain-text summary in statsmodels' layout."
-        if not hasattr(self, "coef_"): raise FhaiError("this FederatedGLM is not fitted yet; call .fit(fed) first")
-        head = (f"Federated GLM ({self.family}), {len(self.sites_)} sites, {self.nobs_} rows ({self.n_incomplete_} incomplete left out)\n"
-                f"outcome: {self.spec_['outcome']}   deviance: {self.deviance_:.4f}   log-likelihood: {self.llf_:.4f}   AIC: {self.aic_:.4f}\n"
-                f"Newton steps: {self.n_iter_}   converged: {self.converged_}   scale: {self.scale_:.4g}")
-        if self.privacy_: head += f"\nGaussian noise on the aggregates: epsilon={self.privacy_['epsilon']:.3g}, delta={self.privacy_['delta']:g} per site ({self.privacy_['accountant']})"
-        return head + "\n" + self.table_.to_string(float_format=lambda v: f"{v:.4f}")
-
     def __repr__(self): return f"FederatedGLM(family={self.family!r}, outcome={self.outcome!r})"
+
+# %% ../nbs/04a_glm.ipynb #187a9d81
+@patch
+def fit(self: FederatedGLM, fed: Federation) -> FederatedGLM:
+    "Fit by federated Newton/IRLS; only aggregates leave the sites."
+    spec = design_spec(fed, self.outcome, self.covariates, self.categorical, self.offset, self.exposure, self.intercept, self.split)
+    sites = fed.site_names if self.sites is None else _as_list(self.sites)
+    unknown = [s for s in sites if s not in fed.site_names]
+    if unknown: raise FhaiError(f"no site(s) {unknown}; sites are {fed.site_names}")
+    rules = dict(min_rows=self.min_rows, max_param_fraction=self.max_param_fraction, min_cell=self.min_cell)
+    _check_rules(fed, rules)
+    terms, p = list(spec["terms"]), len(spec["terms"])
+    P = self.penalty * np.eye(p)
+    if spec["intercept"] and p: P[0, 0] = 0.0
+    if self.noise is None: beta, cov, info = irls_fit(fed, sites, spec, self.family, rules, P, self.penalty, self.max_iter, self.tol, self.split)
+    else: beta, cov, info = noisy_fit(fed, sites, spec, self.family, rules, P, self.noise, self.seed, self.split)
+    n = info["n"]
+    self.spec_, self.terms_, self.sites_ = spec, terms, list(sites)
+    self.nobs_, self.df_model_, self.df_resid_ = n, p - int(spec["intercept"]), n - p
+    self.scale_, self.llf_, self.deviance_, self.pearson_chi2_ = info["scale"], info["llf"], info["deviance"], info["pearson"]
+    self.coef_ = pd.Series(beta, index=terms, name="coef")
+    self.cov_params_ = pd.DataFrame(cov, index=terms, columns=terms)
+    self.bse_ = pd.Series(np.sqrt(np.maximum(np.diag(cov), 0)), index=terms, name="std err")
+    self.table_ = coefficient_table(beta, cov, terms, self.alpha, RATIO_NAMES[self.family])
+    self.aic_ = -2 * self.llf_ + 2 * p
+    self.n_incomplete_, self.converged_, self.n_iter_, self.history_ = info["n_incomplete"], info["converged"], len(info["history"]), pd.DataFrame(info["history"])
+    self.privacy_ = None if self.noise is None else dict(
+        mechanism="Gaussian", accountant="opacus.accountants.RDPAccountant", noise_multiplier=self.noise.noise_multiplier,
+        releases_per_site=self.noise.parts(self.family), row_clip=self.noise.row_clip,
+        sensitivities={k: self.noise.sensitivity(self.family, k) for k in dict.fromkeys(self.noise.parts(self.family))},
+        epsilon=self.noise.epsilon(self.family), delta=self.noise.delta)
+    return self
+
+# %% ../nbs/04a_glm.ipynb #e58eb031
+@patch
+def summary(self: FederatedGLM) -> str:
+    "A plain-text summary in statsmodels' layout."
+    if not hasattr(self, "coef_"): raise FhaiError("this FederatedGLM is not fitted yet; call .fit(fed) first")
+    head = (f"Federated GLM ({self.family}), {len(self.sites_)} sites, {self.nobs_} rows ({self.n_incomplete_} incomplete left out)\n"
+            f"outcome: {self.spec_['outcome']}   deviance: {self.deviance_:.4f}   log-likelihood: {self.llf_:.4f}   AIC: {self.aic_:.4f}\n"
+            f"Newton steps: {self.n_iter_}   converged: {self.converged_}   scale: {self.scale_:.4g}")
+    if self.privacy_: head += f"\nGaussian noise on the aggregates: epsilon={self.privacy_['epsilon']:.3g}, delta={self.privacy_['delta']:g} per site ({self.privacy_['accountant']})"
+    return head + "\n" + self.table_.to_string(float_format=lambda v: f"{v:.4f}")
 
 # %% ../nbs/04a_glm.ipynb #851f7602
 def plot_forest(table: pd.DataFrame,  # a coefficient table (`FederatedGLM.table_`, `FederatedCoxPH.table_`)

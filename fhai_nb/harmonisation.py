@@ -18,7 +18,7 @@ from .preprocessing import _fmt_cat
 __all__ = ['UNIT_CONVERSIONS', 'harmonisation_findings', 'harmonisation_report', 'convert_units', 'recode_categories',
            'apply_unit_fixes']
 
-# %% ../nbs/03b_harmonisation.ipynb #e9c7183d
+# %% ../nbs/03b_harmonisation.ipynb #3f76bfae
 UNIT_CONVERSIONS = (  # (keywords in the column name, usual unit, other unit, scale, offset): other = scale * usual + offset
     (("creatinine", "creat"), "mg/dL", "umol/L", 88.4, 0.0),
     (("glucose", "glu"), "mg/dL", "mmol/L", 1 / 18.0, 0.0),
@@ -37,6 +37,7 @@ UNIT_CONVERSIONS = (  # (keywords in the column name, usual unit, other unit, sc
     (("hba1c", "a1c"), "%", "mmol/mol", 10.929, -23.5),
 )
 
+# %% ../nbs/03b_harmonisation.ipynb #26b0d539
 def _unit_match(col: str, site_mean: float, ref: float, sd: float) -> tuple | None:
     "A conversion explaining why the site's mean is far from the reference: (factor, offset, text, severity) that undoes it, or None."
     if not (np.isfinite(site_mean) and np.isfinite(ref)) or ref <= 0 or site_mean <= 0: return None
@@ -58,6 +59,7 @@ def _unit_match(col: str, site_mean: float, ref: float, sd: float) -> tuple | No
         return 10.0 ** -p, 0.0, f"is {10 ** r:.3g} times the other sites' (about a power of ten: a unit such as g/L vs g/dL, or a decimal-point error)", "warning"
     return None
 
+# %% ../nbs/03b_harmonisation.ipynb #afbb016e
 def _norm_label(v) -> str:
     "A category label reduced to compare spellings: 1, 1.0 and ' 1' all become '1'; case and spaces are ignored."
     if isinstance(v, str):
@@ -69,20 +71,10 @@ def _norm_label(v) -> str:
 def _finding(severity, check, site, column, what, fix, factor=np.nan, offset=np.nan) -> dict:
     return dict(severity=severity, check=check, site=site, column=column, what=what, fix=fix, factor=factor, offset=offset)
 
-@coordinator
-def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected with families=True and the label
-                           refused: Sequence[str] = (),  # sites that refused to release a profile (too few rows)
-                           z: float = 3.5,  # robust z-score threshold for shifts
-                           smd: float = 0.5,  # standardised-difference threshold for shifts
-                           small: int = 50,  # rows below which a site is called small
-                          ) -> pd.DataFrame:
-    "One row per harmonisation finding (severity, check, site, column, what, fix), from site profiles only."
-    out = [_finding("error", "small site", s, None, f"site {s!r} has too few rows to release any statistics",
-                    f"merge {s!r} with another site or drop it") for s in refused]
-    cols, cats = list(_same_columns(aggs)), list(_same_columns(aggs, "cat_columns"))
-    sites = [a.site for a in aggs]
-    S = len(aggs)
-    # types
+# %% ../nbs/03b_harmonisation.ipynb #ad517d89
+def _type_findings(aggs: Sequence[Aggregate], cols: Sequence[str], cats: Sequence[str]) -> list:
+    "A column stored as text at one site and as numbers at others (from each profile's storage types)."
+    out = []
     if all("families" in a.values for a in aggs):
         for c in [*cols, *cats]:
             fam = {a.site: a.values["families"][c] for a in aggs if a.values["families"][c] != "empty"}
@@ -93,7 +85,28 @@ def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected
                     if f != major or f == "mixed":
                         out.append(_finding("error", "type", s, c, f"column {c!r} is stored as {f} at {s!r} but as {major} at {int(kinds.iloc[0])} site(s)",
                                             f"convert {c!r} at {s!r} to {major} (e.g. pd.to_numeric) before building the federation"))
-    # numeric columns: never recorded, suppressed, units, shifts
+    return out
+
+# %% ../nbs/03b_harmonisation.ipynb #9ec795a1
+def _coverage_findings(c: str, sites: Sequence[str], n_obs: np.ndarray, miss: np.ndarray, n_rows: np.ndarray) -> list:
+    "Per site: column `c` never recorded, its statistics withheld, or mostly missing (`n_obs`, `miss`: the column's counts per site)."
+    out = []
+    for i, s in enumerate(sites):
+        if n_obs[i] == 0:
+            out.append(_finding("warning", "never recorded", s, c, f"{s!r} never records {c!r} (all {int(n_rows[i])} rows missing)",
+                                f"impute it from the federation and flag it: FederatedPreprocessor(impute='mean', add_indicator=True); or drop {c!r}"))
+        elif np.isnan(n_obs[i]):
+            out.append(_finding("info", "suppressed", s, c, f"{s!r} withheld the statistics of {c!r}: a count behind them (observed or missing "
+                                f"values, or a level of a two-valued column) is under k", "nothing to do; it is left out of pooled statistics"))
+        elif miss[i] / n_rows[i] > 0.5:
+            out.append(_finding("info", "missingness", s, c, f"{c!r} is missing in {miss[i] / n_rows[i]:.0%} of rows at {s!r}",
+                                "use impute='mean' with add_indicator=True, and check whether the missingness is informative"))
+    return out
+
+# %% ../nbs/03b_harmonisation.ipynb #aad65dd4
+def _numeric_findings(aggs: Sequence[Aggregate], cols: Sequence[str], z: float, smd: float) -> list:
+    "Numeric columns: coverage, a constant 0 (a missing code?), a known unit conversion or power of ten, and shifts of a site's mean."
+    sites, S, out = [a.site for a in aggs], len(aggs), []
     n_obs, mean, m2 = _stack(aggs, "n_obs"), _stack(aggs, "mean"), _stack(aggs, "m2")
     n_rows = np.array([a.n for a in aggs], dtype=float)
     miss = _stack(aggs, "n_missing")
@@ -104,16 +117,7 @@ def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected
     proportion = (np.nan_to_num(lo, nan=0.0).min(0) >= 0) & (np.nan_to_num(hi, nan=0.0).max(0) <= 1)  # 0/1 or fractions: no units
     flagged = set()
     for j, c in enumerate(cols):
-        for i, s in enumerate(sites):
-            if n_obs[i, j] == 0:
-                out.append(_finding("warning", "never recorded", s, c, f"{s!r} never records {c!r} (all {int(n_rows[i])} rows missing)",
-                                    f"impute it from the federation and flag it: FederatedPreprocessor(impute='mean', add_indicator=True); or drop {c!r}"))
-            elif np.isnan(n_obs[i, j]):
-                out.append(_finding("info", "suppressed", s, c, f"{s!r} withheld the statistics of {c!r}: a count behind them (observed or missing "
-                                    f"values, or a level of a two-valued column) is under k", "nothing to do; it is left out of pooled statistics"))
-            elif miss[i, j] / n_rows[i] > 0.5:
-                out.append(_finding("info", "missingness", s, c, f"{c!r} is missing in {miss[i, j] / n_rows[i]:.0%} of rows at {s!r}",
-                                    "use impute='mean' with add_indicator=True, and check whether the missingness is informative"))
+        out += _coverage_findings(c, sites, n_obs[:, j], miss[:, j], n_rows)
         ok = ~np.isnan(mean[:, j])
         constant = ok & (np.nan_to_num(m2[:, j], nan=1.0) == 0)  # one value in every row: no unit to compare, and not a reference
         for i in np.flatnonzero(constant & (mean[:, j] == 0)):
@@ -142,7 +146,13 @@ def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected
                 out.append(_finding("warning", "shift", s, c, f"mean of {c!r} at {s!r} is {mean[i, j]:.4g} vs {ref:.4g} at the other sites "
                                     f"(robust z {rz:.1f}, {sd:.2f} within-site SDs)",
                                     "check the measurement (device, protocol, units) or the case mix; consider scale='site' or a site covariate"))
-    # categorical columns
+    return out
+
+# %% ../nbs/03b_harmonisation.ipynb #2c1bff5a
+def _category_findings(aggs: Sequence[Aggregate], cats: Sequence[str]) -> list:
+    "Categorical columns: one category spelled differently, a site sharing no category, a category used at one site or missing where expected."
+    sites, S, out = [a.site for a in aggs], len(aggs), []
+    n_rows = np.array([a.n for a in aggs], dtype=float)
     for c in cats:
         labs = {a.site: a.values["cat_labels"][c] for a in aggs}
         cnts = {a.site: dict(zip(a.values["cat_labels"][c], np.asarray(a.values["cat_counts"][c], dtype=float))) for a in aggs}
@@ -174,7 +184,13 @@ def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected
                 if l not in labs[s] and exp >= 10:
                     out.append(_finding("warning", "category", s, c, f"category {l!r} of {c!r} never appears at {s!r} (about {exp:.0f} expected)",
                                         f"check {s!r}'s coding of {c!r}"))
-    # sites
+    return out
+
+# %% ../nbs/03b_harmonisation.ipynb #d1ef0b6b
+def _site_findings(aggs: Sequence[Aggregate], small: int) -> list:
+    "Small sites and sites with one outcome class."
+    out = []
+    n_rows = np.array([a.n for a in aggs], dtype=float)
     med = float(np.median(n_rows))
     for a in aggs:
         if a.n < small or a.n < 0.1 * med:
@@ -184,10 +200,29 @@ def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected
         if lc is not None and (np.asarray(lc) == 0).any():
             out.append(_finding("warning", "one class", a.site, None, f"{a.site!r} has only one outcome class in these rows",
                                 "its local AUROC is undefined; use accuracy/Brier there, or merge it with another site"))
+    return out
+
+# %% ../nbs/03b_harmonisation.ipynb #bc712eb1
+@coordinator
+def harmonisation_findings(aggs: Sequence[Aggregate],  # site profiles collected with families=True and the label
+                           refused: Sequence[str] = (),  # sites that refused to release a profile (too few rows)
+                           z: float = 3.5,  # robust z-score threshold for shifts
+                           smd: float = 0.5,  # standardised-difference threshold for shifts
+                           small: int = 50,  # rows below which a site is called small
+                          ) -> pd.DataFrame:
+    "One row per harmonisation finding (severity, check, site, column, what, fix), from site profiles only."
+    out = [_finding("error", "small site", s, None, f"site {s!r} has too few rows to release any statistics",
+                    f"merge {s!r} with another site or drop it") for s in refused]
+    cols, cats = list(_same_columns(aggs)), list(_same_columns(aggs, "cat_columns"))
+    out += _type_findings(aggs, cols, cats)
+    out += _numeric_findings(aggs, cols, z, smd)
+    out += _category_findings(aggs, cats)
+    out += _site_findings(aggs, small)
     order = {"error": 0, "warning": 1, "info": 2}
     df = pd.DataFrame(out, columns=["severity", "check", "site", "column", "what", "fix", "factor", "offset"])
     return df.sort_values("severity", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
+# %% ../nbs/03b_harmonisation.ipynb #170adc8b
 def harmonisation_report(fed: Federation,  # the federation to check
                          split: str = "train",  # which rows
                          min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
@@ -205,7 +240,7 @@ def harmonisation_report(fed: Federation,  # the federation to check
     if not aggs: raise DisclosureError(f"no site releases statistics of its {split} rows under its policy (k={fed.policy.threshold(min_rows)}); nothing can be released")
     return harmonisation_findings(aggs, refused, z, smd)
 
-# %% ../nbs/03b_harmonisation.ipynb #434ce029
+# %% ../nbs/03b_harmonisation.ipynb #c0cb0394
 @site_side
 def _replace_site(fed: Federation, site: str, new: Site, schema: Schema | None = None, fix: dict | None = None) -> Federation:
     "A new federation with one site replaced (schema optionally changed), recording the fix in meta."
@@ -216,6 +251,7 @@ def _replace_site(fed: Federation, site: str, new: Site, schema: Schema | None =
     sites = [new if s.name == site else s for s in fed.sites]
     return Federation(sites, schema, fed.name, meta=meta, check=False)
 
+# %% ../nbs/03b_harmonisation.ipynb #0b7a4f07
 @site_side
 def convert_units(fed: Federation,  # the federation
                   site: str,  # the site whose values to convert
@@ -233,6 +269,7 @@ def convert_units(fed: Federation,  # the federation
     new = s.with_frames(conv(s.local_frame("train")), conv(s.local_frame("test")))
     return _replace_site(fed, site, new, fix=dict(fix="convert_units", site=site, column=column, factor=float(factor), offset=float(offset)))
 
+# %% ../nbs/03b_harmonisation.ipynb #30a87d57
 @site_side
 def recode_categories(fed: Federation,  # the federation
                       site: str,  # the site whose codes to change
@@ -254,6 +291,7 @@ def recode_categories(fed: Federation,  # the federation
     new = s.with_frames(rec(s.local_frame("train")), rec(s.local_frame("test")))
     return _replace_site(fed, site, new, schema, fix=dict(fix="recode_categories", site=site, column=column, mapping=dict(mapping)))
 
+# %% ../nbs/03b_harmonisation.ipynb #fcb5b9a2
 def apply_unit_fixes(fed: Federation,  # the federation
                      report: pd.DataFrame,  # a `harmonisation_report`
                     ) -> Federation:

@@ -195,7 +195,7 @@ def heterogeneity_report(fed: Federation,  # the federation
         out.attrs.update(non_iid_score=score, skipped_sites=skipped)
     return out
 
-# %% ../nbs/04_heterogeneity.ipynb #f0e7c572
+# %% ../nbs/04_heterogeneity.ipynb #5168da94
 def _go():
     "plotly.graph_objects, imported when first needed."
     import plotly.graph_objects as go
@@ -212,6 +212,7 @@ def _axis_title(fed: Federation, column: str) -> str:
     unit = fed.schema[column].unit
     return f"{column} ({unit})" if unit else column
 
+# %% ../nbs/04_heterogeneity.ipynb #aa79bd32
 def plot_site_sizes(fed: Federation,  # the federation
                    ):
     "Bar chart of each site's training and test rows (quantity skew at a glance)."
@@ -222,6 +223,7 @@ def plot_site_sizes(fed: Federation,  # the federation
     fig.update_layout(barmode="stack", title="Rows per site", yaxis_title="rows", **_LAYOUT)
     return fig
 
+# %% ../nbs/04_heterogeneity.ipynb #5b996876
 def plot_label_prevalence(fed: Federation,  # the federation
                           split: str = "train",  # which rows
                           min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
@@ -241,6 +243,7 @@ def plot_label_prevalence(fed: Federation,  # the federation
     fig.update_layout(title=f"Outcome prevalence per site ({fed.schema.target}, {split})", yaxis=dict(range=[0, 1.1], tickformat=".0%"), **_LAYOUT)
     return fig
 
+# %% ../nbs/04_heterogeneity.ipynb #0bf565c7
 def plot_feature(fed: Federation,  # the federation
                  column: str,  # a feature
                  bins: int = 20,  # bins for a numeric feature
@@ -275,6 +278,7 @@ def plot_feature(fed: Federation,  # the federation
     fig.update_layout(title=f"{column} by site" + (f"<br><sup>missing: {note}</sup>" if note else ""), **_LAYOUT)
     return fig
 
+# %% ../nbs/04_heterogeneity.ipynb #169e3280
 def _quantiles_from_hist(edges: np.ndarray, counts: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     "Quantiles read off a histogram by linear interpolation of its cumulative counts."
     c = np.nan_to_num(np.asarray(counts, dtype=float))
@@ -305,6 +309,7 @@ def plot_feature_summary(fed: Federation,  # the federation
                       yaxis_title=_axis_title(fed, column), showlegend=False, **_LAYOUT)
     return fig
 
+# %% ../nbs/04_heterogeneity.ipynb #d3d2651d
 def plot_heterogeneity(fed: Federation,  # the federation
                        bins: int = 10,  # bins per numeric feature
                        debias: bool = True,  # subtract sampling noise

@@ -10,6 +10,7 @@ import re
 from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch  # methods of a long class are added in the cells after it, one idea a cell
 from .core import FhaiError, Federation, MIN_ROWS, _plain
 
 # %% auto #0
@@ -273,7 +274,7 @@ def _site_table(prep, frame: pd.DataFrame, y: pd.Series, site: pd.Series) -> pd.
         return sizes.assign(small=False, group=sizes.site, rule="")
     return group_small_sites(sizes, rule, prep.min_site_rows, prep.min_per_class)
 
-# %% ../nbs/01b_prepare.ipynb #757de8e9
+# %% ../nbs/01b_prepare.ipynb #93aecec2
 _CHOICES = ("outcome", "positive", "negative", "outcome_missing", "site_col", "missing_outcome", "missing_site", "features", "keep",
             "drop", "missing_codes", "small_sites", "min_site_rows", "min_per_class", "leak_auroc", "max_categories", "test_size", "seed", "name")
 
@@ -306,63 +307,70 @@ class Preparation:
         "The choices as given."
         return {k: getattr(self, k) for k in _CHOICES}
 
-    def fit(self, df: pd.DataFrame,  # pooled rows with a site column
-           ) -> Preparation:
-        "Apply the choices to `df`; the results are the attributes ending in `_`."
-        frame, y, site, self.rows_, self.outcome_ = _settle_rows(df, self)
-        cols = list(frame.columns)
-        scr = screen_columns(frame, y, site, cols, self.max_categories, self.leak_auroc)
-        if self.features is not None: chosen = list(self.features)
-        else: chosen = [c for c, r in zip(scr.column, scr.reason) if (not r or c in self.keep) and c not in self.drop]
-        scr["role"] = ["feature" if c in chosen else "excluded" for c in scr.column]
-        scr["reason"] = [("kept by choice" + (f" (screen: {r})" if r else "")) if c in self.keep and c in chosen
-                         else "dropped by choice" if c in self.drop and c not in chosen
-                         else "not in features=" if self.features is not None and c not in chosen and not r
-                         else f"chosen in features= (screen: {r})" if self.features is not None and c in chosen and r else r
-                         for c, r in zip(scr.column, scr.reason)]
-        head = pd.DataFrame([dict(column=self.outcome, role="outcome", reason="the outcome, mapped to 0/1 (see outcome_)"),
-                             dict(column=self.site_col, role="site", reason="names each row's hospital")])
-        self.columns_ = pd.concat([head, scr], ignore_index=True)[["column", "role", "reason", "detail", "kind", "distinct", "missing",
-                                                                 "alone_auroc", "sites_screened"]]
-        if not chosen: raise FhaiError("no feature columns left after the screen; see columns_ for each reason, and pass keep=[...] or features=[...]")
-        self.notes_ = _zero_notes(frame[chosen], site)
-        self.sites_ = _site_table(self, frame, y, site)
-        grp = site.map(dict(zip(self.sites_.site, self.sites_.group)))
-        kept = grp.notna().to_numpy()
-        if not kept.all():
-            rows = self.rows_.to_dict("records")
-            _step(rows, "small sites", len(frame), int(kept.sum()), f"{int((~kept).sum())} row(s) of small sites dropped")
-            self.rows_ = pd.DataFrame(rows)
-        data = frame.loc[kept, chosen].assign(**{self.outcome: y[kept].to_numpy()})
-        data.insert(0, "__site__", grp[kept].to_numpy())
-        self.features_ = chosen
-        self.federation_ = Federation.from_frame(data, "__site__", self.outcome, chosen, test_size=self.test_size, seed=self.seed,
-                                                 name=self.name, min_site_rows=1)
-        self.federation_.meta.update(source="prepare", prepare=self.choices_)
-        return self
+# %% ../nbs/01b_prepare.ipynb #35e8da86
+@patch
+def fit(self: Preparation, df: pd.DataFrame,  # pooled rows with a site column
+       ) -> Preparation:
+    "Apply the choices to `df`; the results are the attributes ending in `_`."
+    frame, y, site, self.rows_, self.outcome_ = _settle_rows(df, self)
+    cols = list(frame.columns)
+    scr = screen_columns(frame, y, site, cols, self.max_categories, self.leak_auroc)
+    if self.features is not None: chosen = list(self.features)
+    else: chosen = [c for c, r in zip(scr.column, scr.reason) if (not r or c in self.keep) and c not in self.drop]
+    scr["role"] = ["feature" if c in chosen else "excluded" for c in scr.column]
+    scr["reason"] = [("kept by choice" + (f" (screen: {r})" if r else "")) if c in self.keep and c in chosen
+                     else "dropped by choice" if c in self.drop and c not in chosen
+                     else "not in features=" if self.features is not None and c not in chosen and not r
+                     else f"chosen in features= (screen: {r})" if self.features is not None and c in chosen and r else r
+                     for c, r in zip(scr.column, scr.reason)]
+    head = pd.DataFrame([dict(column=self.outcome, role="outcome", reason="the outcome, mapped to 0/1 (see outcome_)"),
+                         dict(column=self.site_col, role="site", reason="names each row's hospital")])
+    self.columns_ = pd.concat([head, scr], ignore_index=True)[["column", "role", "reason", "detail", "kind", "distinct", "missing",
+                                                             "alone_auroc", "sites_screened"]]
+    if not chosen: raise FhaiError("no feature columns left after the screen; see columns_ for each reason, and pass keep=[...] or features=[...]")
+    self.notes_ = _zero_notes(frame[chosen], site)
+    self.sites_ = _site_table(self, frame, y, site)
+    grp = site.map(dict(zip(self.sites_.site, self.sites_.group)))
+    kept = grp.notna().to_numpy()
+    if not kept.all():
+        rows = self.rows_.to_dict("records")
+        _step(rows, "small sites", len(frame), int(kept.sum()), f"{int((~kept).sum())} row(s) of small sites dropped")
+        self.rows_ = pd.DataFrame(rows)
+    data = frame.loc[kept, chosen].assign(**{self.outcome: y[kept].to_numpy()})
+    data.insert(0, "__site__", grp[kept].to_numpy())
+    self.features_ = chosen
+    self.federation_ = Federation.from_frame(data, "__site__", self.outcome, chosen, test_size=self.test_size, seed=self.seed,
+                                             name=self.name, min_site_rows=1)
+    self.federation_.meta.update(source="prepare", prepare=self.choices_)
+    return self
 
-    @property
-    def choices_(self) -> dict:
-        "The choices as a JSON-ready dict, features resolved to the list used: `prepare(df, **choices_)` rebuilds the federation."
-        d = self.get_params()
-        d.update(features=list(self.features_), keep=list(self.keep), drop=list(self.drop),
-                 positive=_plain(_as_list(self.positive)) or None, negative=_plain(_as_list(self.negative)) or None,
-                 outcome_missing=_plain(_as_list(self.outcome_missing)),
-                 missing_codes={c: _plain(list(v)) for c, v in (self.missing_codes or {}).items()} or None)
-        return d
+# %% ../nbs/01b_prepare.ipynb #10d56aa7
+@patch(as_prop=True)
+def choices_(self: Preparation) -> dict:
+    "The choices as a JSON-ready dict, features resolved to the list used: `prepare(df, **choices_)` rebuilds the federation."
+    d = self.get_params()
+    d.update(features=list(self.features_), keep=list(self.keep), drop=list(self.drop),
+             positive=_plain(_as_list(self.positive)) or None, negative=_plain(_as_list(self.negative)) or None,
+             outcome_missing=_plain(_as_list(self.outcome_missing)),
+             missing_codes={c: _plain(list(v)) for c, v in (self.missing_codes or {}).items()} or None)
+    return d
 
-    def to_python(self, df: str = "df") -> str:
-        "The code that rebuilds this federation from the table named `df`."
-        args = ",\n    ".join(f"{k}={v!r}" for k, v in self.choices_.items())
-        return f"from fhai_nb.prepare import prepare\nprep = prepare({df},\n    {args})\nfed = prep.federation_"
+@patch
+def to_python(self: Preparation, df: str = "df") -> str:
+    "The code that rebuilds this federation from the table named `df`."
+    args = ",\n    ".join(f"{k}={v!r}" for k, v in self.choices_.items())
+    return f"from fhai_nb.prepare import prepare\nprep = prepare({df},\n    {args})\nfed = prep.federation_"
 
-    def _repr_html_(self):
-        if not hasattr(self, "federation_"): return f"<b>Preparation</b> (not fitted): <code>{self.get_params()}</code>"
-        parts = [("Rows", self.rows_), ("Outcome", self.outcome_), ("Columns", self.columns_), ("Sites", self.sites_)]
-        notes = "".join(f"<li>{n}</li>" for n in self.notes_)
-        return (f"<b>Preparation</b>: {len(self.features_)} features, {len(self.federation_)} sites" + (f"<ul>{notes}</ul>" if notes else "")
-                + "".join(f"<h4>{t}</h4>" + d.to_html(index=False, na_rep="") for t, d in parts))
+# %% ../nbs/01b_prepare.ipynb #b0dd1e2d
+@patch
+def _repr_html_(self: Preparation):
+    if not hasattr(self, "federation_"): return f"<b>Preparation</b> (not fitted): <code>{self.get_params()}</code>"
+    parts = [("Rows", self.rows_), ("Outcome", self.outcome_), ("Columns", self.columns_), ("Sites", self.sites_)]
+    notes = "".join(f"<li>{n}</li>" for n in self.notes_)
+    return (f"<b>Preparation</b>: {len(self.features_)} features, {len(self.federation_)} sites" + (f"<ul>{notes}</ul>" if notes else "")
+            + "".join(f"<h4>{t}</h4>" + d.to_html(index=False, na_rep="") for t, d in parts))
 
+# %% ../nbs/01b_prepare.ipynb #b2e08dae
 def prepare(df: pd.DataFrame,  # pooled rows with a site column
             **choices,  # `Preparation`'s arguments (outcome=... is required)
            ) -> Preparation:

@@ -10,6 +10,7 @@ import math
 from typing import Sequence
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch  # methods of a long class are added in the cells after it, one idea a cell
 from .core import FhaiError, DisclosureError, Aggregate, Federation
 from .analytics import (coordinator, collect_profiles, profile_site, pool_vocabulary, _columns, _same_columns, _stack, _pool,
                                _cat_missing)
@@ -17,7 +18,7 @@ from .analytics import (coordinator, collect_profiles, profile_site, pool_vocabu
 # %% auto #0
 __all__ = ['preprocessing_state', 'FederatedPreprocessor']
 
-# %% ../nbs/03a_preprocessing.ipynb #9a016c46
+# %% ../nbs/03a_preprocessing.ipynb #cd2a5bcc
 def _fmt_cat(v) -> str:
     "A category as a column-name suffix: 2.0 -> '2'."
     if isinstance(v, (float, np.floating)) and float(v).is_integer(): return str(int(v))
@@ -29,6 +30,7 @@ def _inv(scale: np.ndarray, zero: np.ndarray) -> np.ndarray:
     ok = ~np.asarray(zero, dtype=bool) & (scale > 0)
     return np.divide(1.0, scale, out=np.zeros_like(scale), where=ok)
 
+# %% ../nbs/03a_preprocessing.ipynb #228a9697
 @coordinator
 def preprocessing_state(aggs: Sequence[Aggregate],  # site profiles of the training rows
                         impute: str | None = "mean",  # 'mean' or None
@@ -86,7 +88,7 @@ def preprocessing_state(aggs: Sequence[Aggregate],  # site profiles of the train
     state["indicators"] = ([c for c, m_ in zip(num, miss) if m_ > 0] + [c for c in cats if cmiss[c] > 0]) if add_indicator else []
     return state
 
-# %% ../nbs/03a_preprocessing.ipynb #c05bd7f9
+# %% ../nbs/03a_preprocessing.ipynb #2fb9a5c4
 class FederatedPreprocessor:
     "Federated imputation, standardisation and one-hot encoding, fitted from site aggregates and applied site-side."
     def __init__(self,
@@ -118,165 +120,178 @@ class FederatedPreprocessor:
 
     def __repr__(self): return "FederatedPreprocessor(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
 
-    def fit(self,
-            fed: Federation,  # the federation; only aggregates of each site's rows are used
-            split: str = "train",  # rows to fit on
-           ) -> FederatedPreprocessor:
-        "Fit from each site's profile aggregate (coordinator side)."
-        if not isinstance(fed, Federation): raise FhaiError(f"fit takes a Federation, got {type(fed).__name__}")
-        cats = fed.schema.of_kind("categorical")
-        if cats and not self.one_hot:
-            raise FhaiError(f"feature(s) {cats} are categorical; pass one_hot=True or encode them as numbers before building the federation")
-        if not self.skip_small:
-            small = {s.name: s.n_rows(split) for s in fed.sites if not s.releasable(split, self.min_rows)}
-            if small:  # every site at fault, and the option that works
-                raise DisclosureError(f"site(s) {small} hold fewer than the minimum of {fed.policy.threshold(self.min_rows)} {split} rows "
-                                      f"(rule: minimum rows), so they release no statistics. Fit without them: "
-                                      f"FederatedPreprocessor(skip_small=True) (they still train, scaled with the others' statistics), "
-                                      f"or merge them with other sites (prepare(..., small_sites='merge'))")
-            aggs = collect_profiles(fed, None, split, self.min_rows, target=False)
-        else:  # sites below the small-cell threshold stay silent; the others fit the preprocessor
-            num, cat = _columns(fed, None)
-            fed.policy.threshold(self.min_rows)
-            aggs = [profile_site(s, num, cat, None, split, self.min_rows) for s in fed.sites if s.releasable(split, self.min_rows)]
-            if not aggs: raise DisclosureError(f"no site releases statistics of its {split} rows under its policy (k={fed.policy.threshold(self.min_rows)}); nothing can be fitted")
-        fitted = {a.site for a in aggs}  # built once: rebuilding it per site made fit quadratic (6 s of 10 s at 10,000 sites)
-        self.skipped_sites_ = [s.name for s in fed.sites if s.name not in fitted]
-        self.fit_aggregates(aggs, fed.schema.of_kind("binary"))
-        self.schema_ = fed.schema
-        return self
-
-    def fit_aggregates(self,
-                       aggs: Sequence[Aggregate],  # site profiles (from `collect_profiles`)
-                       binary: Sequence[str] = (),  # 0/1 features: kept unscaled where every site withheld their statistics
-                      ) -> FederatedPreprocessor:
-        "Fit from profiles already collected (coordinator side)."
-        st = preprocessing_state(aggs, self.impute, self.scale, self.one_hot, self.ddof, self.eps, self.drop, self.add_indicator, binary)
-        return self._set_state(st, [a.site for a in aggs])
-
-    def _set_state(self, st: dict, sites: list) -> FederatedPreprocessor:
-        "Install fitted numbers and derive the output layout."
-        self.state_ = st
-        self.numeric_, self.categorical_, self.vocabulary_ = st["numeric"], st["categorical"], st["vocab"]
-        self.sites_ = list(sites)
-        self.site_fallback_ = st["site_fallback"]
-        names = []
-        for c in self.numeric_: names.append(c)
-        self._cat_slices = {}
-        for c in self.categorical_:
-            levels = self.vocabulary_[c][1:] if self.drop == "first" else self.vocabulary_[c]
-            self._cat_slices[c] = (len(names), len(levels))
-            names += [f"{c}_{_fmt_cat(v)}" for v in levels]
-        self._ind_start = len(names)
-        names += [f"{c}_missing" for c in st["indicators"]]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup: raise FhaiError(f"output column name(s) {dup} would repeat; rename the feature or category that produces them")
-        self.feature_names_out_ = names
-        self.feature_names_in_ = [*self.numeric_, *self.categorical_]
-        self._num_idx = np.arange(len(self.numeric_))
-        self._cat_pos = {c: pd.Index(self.vocabulary_[c]) for c in self.categorical_}
-        self._num_pos = {c: j for j, c in enumerate(self.numeric_)}
-        self._code_maps = {}  # categorical dtype seen at transform time -> positions of its categories in the vocabulary
-        return self
-
     _ARRAYS = ("fill", "center", "inv_scale", "fed_center", "fed_inv_scale")
-
-    def to_dict(self) -> dict:
-        "The parameters and fitted numbers as a JSON-ready dict (no rows: only what the aggregates gave)."
-        self._check_fitted(); st = self.state_
-        out = {k: (np.asarray(v).tolist() if k in self._ARRAYS else v) for k, v in st.items() if k not in ("site_center", "site_inv_scale")}
-        out["site_center"] = {k: np.asarray(v).tolist() for k, v in st["site_center"].items()}
-        out["site_inv_scale"] = {k: np.asarray(v).tolist() for k, v in st["site_inv_scale"].items()}
-        return dict(params=self.get_params(), state=out, sites=list(self.sites_), skipped_sites=list(getattr(self, "skipped_sites_", [])))
-
-    @classmethod
-    def from_dict(cls, d: dict) -> FederatedPreprocessor:
-        "Rebuild a fitted preprocessor from `to_dict` output."
-        try: params, st = dict(d["params"]), dict(d["state"])
-        except (KeyError, TypeError): raise FhaiError("from_dict needs the dict that FederatedPreprocessor.to_dict() returned") from None
-        pre = cls(**params)
-        for k in cls._ARRAYS:
-            if k in st: st[k] = np.asarray(st[k], dtype=float)
-        st["site_center"] = {k: np.asarray(v, dtype=float) for k, v in st.get("site_center", {}).items()}
-        st["site_inv_scale"] = {k: np.asarray(v, dtype=float) for k, v in st.get("site_inv_scale", {}).items()}
-        pre.skipped_sites_ = list(d.get("skipped_sites", []))
-        return pre._set_state(st, d.get("sites", []))
 
     def _check_fitted(self):
         if not hasattr(self, "state_"): raise FhaiError("this FederatedPreprocessor is not fitted yet; call .fit(fed) first")
 
-    def statistics(self,
-                   site: str | None = None,  # with scale='site': this site's own centre and scale
-                  ) -> pd.DataFrame:
-        "The fitted numbers per numeric column: fill value, centre and scale (federated, or one site's with scale='site')."
-        self._check_fitted(); st = self.state_
-        center, inv = st["center"], st["inv_scale"]
+# %% ../nbs/03a_preprocessing.ipynb #492f9c85
+@patch
+def fit(self: FederatedPreprocessor,
+        fed: Federation,  # the federation; only aggregates of each site's rows are used
+        split: str = "train",  # rows to fit on
+       ) -> FederatedPreprocessor:
+    "Fit from each site's profile aggregate (coordinator side)."
+    if not isinstance(fed, Federation): raise FhaiError(f"fit takes a Federation, got {type(fed).__name__}")
+    cats = fed.schema.of_kind("categorical")
+    if cats and not self.one_hot:
+        raise FhaiError(f"feature(s) {cats} are categorical; pass one_hot=True or encode them as numbers before building the federation")
+    if not self.skip_small:
+        small = {s.name: s.n_rows(split) for s in fed.sites if not s.releasable(split, self.min_rows)}
+        if small:  # every site at fault, and the option that works
+            raise DisclosureError(f"site(s) {small} hold fewer than the minimum of {fed.policy.threshold(self.min_rows)} {split} rows "
+                                  f"(rule: minimum rows), so they release no statistics. Fit without them: "
+                                  f"FederatedPreprocessor(skip_small=True) (they still train, scaled with the others' statistics), "
+                                  f"or merge them with other sites (prepare(..., small_sites='merge'))")
+        aggs = collect_profiles(fed, None, split, self.min_rows, target=False)
+    else:  # sites below the small-cell threshold stay silent; the others fit the preprocessor
+        num, cat = _columns(fed, None)
+        fed.policy.threshold(self.min_rows)
+        aggs = [profile_site(s, num, cat, None, split, self.min_rows) for s in fed.sites if s.releasable(split, self.min_rows)]
+        if not aggs: raise DisclosureError(f"no site releases statistics of its {split} rows under its policy (k={fed.policy.threshold(self.min_rows)}); nothing can be fitted")
+    fitted = {a.site for a in aggs}  # built once: rebuilding it per site made fit quadratic (6 s of 10 s at 10,000 sites)
+    self.skipped_sites_ = [s.name for s in fed.sites if s.name not in fitted]
+    self.fit_aggregates(aggs, fed.schema.of_kind("binary"))
+    self.schema_ = fed.schema
+    return self
+
+# %% ../nbs/03a_preprocessing.ipynb #07ab2bce
+@patch
+def fit_aggregates(self: FederatedPreprocessor,
+                   aggs: Sequence[Aggregate],  # site profiles (from `collect_profiles`)
+                   binary: Sequence[str] = (),  # 0/1 features: kept unscaled where every site withheld their statistics
+                  ) -> FederatedPreprocessor:
+    "Fit from profiles already collected (coordinator side)."
+    st = preprocessing_state(aggs, self.impute, self.scale, self.one_hot, self.ddof, self.eps, self.drop, self.add_indicator, binary)
+    return self._set_state(st, [a.site for a in aggs])
+
+@patch
+def _set_state(self: FederatedPreprocessor, st: dict, sites: list) -> FederatedPreprocessor:
+    "Install fitted numbers and derive the output layout."
+    self.state_ = st
+    self.numeric_, self.categorical_, self.vocabulary_ = st["numeric"], st["categorical"], st["vocab"]
+    self.sites_ = list(sites)
+    self.site_fallback_ = st["site_fallback"]
+    names = []
+    for c in self.numeric_: names.append(c)
+    self._cat_slices = {}
+    for c in self.categorical_:
+        levels = self.vocabulary_[c][1:] if self.drop == "first" else self.vocabulary_[c]
+        self._cat_slices[c] = (len(names), len(levels))
+        names += [f"{c}_{_fmt_cat(v)}" for v in levels]
+    self._ind_start = len(names)
+    names += [f"{c}_missing" for c in st["indicators"]]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup: raise FhaiError(f"output column name(s) {dup} would repeat; rename the feature or category that produces them")
+    self.feature_names_out_ = names
+    self.feature_names_in_ = [*self.numeric_, *self.categorical_]
+    self._num_idx = np.arange(len(self.numeric_))
+    self._cat_pos = {c: pd.Index(self.vocabulary_[c]) for c in self.categorical_}
+    self._num_pos = {c: j for j, c in enumerate(self.numeric_)}
+    self._code_maps = {}  # categorical dtype seen at transform time -> positions of its categories in the vocabulary
+    return self
+
+# %% ../nbs/03a_preprocessing.ipynb #0a533086
+@patch
+def statistics(self: FederatedPreprocessor,
+               site: str | None = None,  # with scale='site': this site's own centre and scale
+              ) -> pd.DataFrame:
+    "The fitted numbers per numeric column: fill value, centre and scale (federated, or one site's with scale='site')."
+    self._check_fitted(); st = self.state_
+    center, inv = st["center"], st["inv_scale"]
+    if self.scale == "site":
+        if site is None: center, inv = st["fed_center"], st["fed_inv_scale"]
+        elif site in st["site_center"]: center, inv = st["site_center"][site], st["site_inv_scale"][site]
+        elif site not in getattr(self, "skipped_sites_", ()): raise FhaiError(f"no statistics for site {site!r}; sites are {self.sites_}")
+        else: center, inv = st["fed_center"], st["fed_inv_scale"]
+    with np.errstate(divide="ignore"):
+        sc = np.where(inv > 0, 1.0 / inv, 0.0)
+    return pd.DataFrame(dict(fill=st["fill"], center=center, scale=sc), index=pd.Index(st["numeric"], name="column"))
+
+# %% ../nbs/03a_preprocessing.ipynb #c950ffb4
+@patch
+def transform_array(self: FederatedPreprocessor,
+                    df: pd.DataFrame,  # one site's rows (site side)
+                    site: str | None = None,  # the site's name (needed for scale='site')
+                    dtype=np.float64,  # output dtype
+                   ) -> np.ndarray:
+    "Like `transform` but returns a numpy array (columns in `feature_names_out_` order)."
+    self._check_fitted(); st = self.state_
+    if not isinstance(df, pd.DataFrame): raise FhaiError(f"transform takes a pandas DataFrame, got {type(df).__name__}")
+    miss = [c for c in self.feature_names_in_ if c not in df.columns]
+    if miss: raise FhaiError(f"site {site!r}: frame lacks column(s) {miss} that the preprocessor was fitted on")
+    n, p = len(df), len(self.feature_names_out_)
+    out = np.zeros((n, p), dtype=np.float64)
+    num = self.numeric_
+    nan = np.zeros((n, 0), dtype=bool)
+    if num:
+        try: X = df[num].to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            bad = [c for c in num if pd.to_numeric(df[c], errors="coerce").isna().sum() > df[c].isna().sum()]
+            raise FhaiError(f"site {site!r}: column(s) {bad} hold text where numbers are expected; clean them first") from None
+        nan = np.isnan(X)
+        if nan.any():
+            if self.impute is None:
+                cols = [c for c, b in zip(num, nan.any(0)) if b]
+                raise FhaiError(f"site {site!r}: column(s) {cols} have missing values and impute=None; use impute='mean' or drop those rows")
+            X = np.where(nan, st["fill"], X)
         if self.scale == "site":
-            if site is None: center, inv = st["fed_center"], st["fed_inv_scale"]
-            elif site in st["site_center"]: center, inv = st["site_center"][site], st["site_inv_scale"][site]
-            elif site not in getattr(self, "skipped_sites_", ()): raise FhaiError(f"no statistics for site {site!r}; sites are {self.sites_}")
-            else: center, inv = st["fed_center"], st["fed_inv_scale"]
-        with np.errstate(divide="ignore"):
-            sc = np.where(inv > 0, 1.0 / inv, 0.0)
-        return pd.DataFrame(dict(fill=st["fill"], center=center, scale=sc), index=pd.Index(st["numeric"], name="column"))
+            if site is None: raise FhaiError(f"scale='site' needs the site's name: transform(df, site=...) with one of {self.sites_}")
+            if site in st["site_center"]: X = (X - st["site_center"][site]) * st["site_inv_scale"][site]
+            elif site in getattr(self, "skipped_sites_", ()): X = (X - st["fed_center"]) * st["fed_inv_scale"]  # too small to fit: federated statistics
+            else: raise FhaiError(f"no statistics for site {site!r}; the preprocessor was fitted on sites {self.sites_}")
+        elif self.scale == "federated":
+            X = (X - st["center"]) * st["inv_scale"]
+        out[:, :len(num)] = X
+    rows = np.arange(n)
+    cat_missing = {}
+    for c in self.categorical_:
+        start, width = self._cat_slices[c]
+        s = df[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):  # map the dtype's categories once, then index by code
+            m = self._code_maps.get(s.dtype)
+            if m is None: m = self._code_maps[s.dtype] = np.r_[self._cat_pos[c].get_indexer(s.dtype.categories), -1]
+            raw = s.array.codes
+            codes = m[raw]  # code -1 (missing) picks the trailing -1
+            cat_missing[c] = raw < 0
+        else:
+            codes = self._cat_pos[c].get_indexer(s)
+            cat_missing[c] = s.isna().to_numpy()
+        if self.drop == "first": codes = codes - 1
+        ok = codes >= 0
+        out[rows[ok], start + codes[ok]] = 1.0
+    for j, c in enumerate(st["indicators"]):
+        out[:, self._ind_start + j] = nan[:, self._num_pos[c]] if c in self._num_pos else cat_missing[c]
+    return out.astype(dtype, copy=False)
 
-    def transform_array(self,
-                        df: pd.DataFrame,  # one site's rows (site side)
-                        site: str | None = None,  # the site's name (needed for scale='site')
-                        dtype=np.float64,  # output dtype
-                       ) -> np.ndarray:
-        "Like `transform` but returns a numpy array (columns in `feature_names_out_` order)."
-        self._check_fitted(); st = self.state_
-        if not isinstance(df, pd.DataFrame): raise FhaiError(f"transform takes a pandas DataFrame, got {type(df).__name__}")
-        miss = [c for c in self.feature_names_in_ if c not in df.columns]
-        if miss: raise FhaiError(f"site {site!r}: frame lacks column(s) {miss} that the preprocessor was fitted on")
-        n, p = len(df), len(self.feature_names_out_)
-        out = np.zeros((n, p), dtype=np.float64)
-        num = self.numeric_
-        nan = np.zeros((n, 0), dtype=bool)
-        if num:
-            try: X = df[num].to_numpy(dtype=np.float64, na_value=np.nan)
-            except (TypeError, ValueError):
-                bad = [c for c in num if pd.to_numeric(df[c], errors="coerce").isna().sum() > df[c].isna().sum()]
-                raise FhaiError(f"site {site!r}: column(s) {bad} hold text where numbers are expected; clean them first") from None
-            nan = np.isnan(X)
-            if nan.any():
-                if self.impute is None:
-                    cols = [c for c, b in zip(num, nan.any(0)) if b]
-                    raise FhaiError(f"site {site!r}: column(s) {cols} have missing values and impute=None; use impute='mean' or drop those rows")
-                X = np.where(nan, st["fill"], X)
-            if self.scale == "site":
-                if site is None: raise FhaiError(f"scale='site' needs the site's name: transform(df, site=...) with one of {self.sites_}")
-                if site in st["site_center"]: X = (X - st["site_center"][site]) * st["site_inv_scale"][site]
-                elif site in getattr(self, "skipped_sites_", ()): X = (X - st["fed_center"]) * st["fed_inv_scale"]  # too small to fit: federated statistics
-                else: raise FhaiError(f"no statistics for site {site!r}; the preprocessor was fitted on sites {self.sites_}")
-            elif self.scale == "federated":
-                X = (X - st["center"]) * st["inv_scale"]
-            out[:, :len(num)] = X
-        rows = np.arange(n)
-        cat_missing = {}
-        for c in self.categorical_:
-            start, width = self._cat_slices[c]
-            s = df[c]
-            if isinstance(s.dtype, pd.CategoricalDtype):  # map the dtype's categories once, then index by code
-                m = self._code_maps.get(s.dtype)
-                if m is None: m = self._code_maps[s.dtype] = np.r_[self._cat_pos[c].get_indexer(s.dtype.categories), -1]
-                raw = s.array.codes
-                codes = m[raw]  # code -1 (missing) picks the trailing -1
-                cat_missing[c] = raw < 0
-            else:
-                codes = self._cat_pos[c].get_indexer(s)
-                cat_missing[c] = s.isna().to_numpy()
-            if self.drop == "first": codes = codes - 1
-            ok = codes >= 0
-            out[rows[ok], start + codes[ok]] = 1.0
-        for j, c in enumerate(st["indicators"]):
-            out[:, self._ind_start + j] = nan[:, self._num_pos[c]] if c in self._num_pos else cat_missing[c]
-        return out.astype(dtype, copy=False)
+# %% ../nbs/03a_preprocessing.ipynb #3b92f64c
+@patch
+def transform(self: FederatedPreprocessor,
+              df: pd.DataFrame,  # one site's rows (site side)
+              site: str | None = None,  # the site's name (needed for scale='site')
+             ) -> pd.DataFrame:
+    "Apply the fitted preprocessing to one site's rows: all-float columns `feature_names_out_`, no NaN."
+    return pd.DataFrame(self.transform_array(df, site), columns=self.feature_names_out_, index=df.index)
 
-    def transform(self,
-                  df: pd.DataFrame,  # one site's rows (site side)
-                  site: str | None = None,  # the site's name (needed for scale='site')
-                 ) -> pd.DataFrame:
-        "Apply the fitted preprocessing to one site's rows: all-float columns `feature_names_out_`, no NaN."
-        return pd.DataFrame(self.transform_array(df, site), columns=self.feature_names_out_, index=df.index)
+# %% ../nbs/03a_preprocessing.ipynb #18ba76a0
+@patch
+def to_dict(self: FederatedPreprocessor) -> dict:
+    "The parameters and fitted numbers as a JSON-ready dict (no rows: only what the aggregates gave)."
+    self._check_fitted(); st = self.state_
+    out = {k: (np.asarray(v).tolist() if k in self._ARRAYS else v) for k, v in st.items() if k not in ("site_center", "site_inv_scale")}
+    out["site_center"] = {k: np.asarray(v).tolist() for k, v in st["site_center"].items()}
+    out["site_inv_scale"] = {k: np.asarray(v).tolist() for k, v in st["site_inv_scale"].items()}
+    return dict(params=self.get_params(), state=out, sites=list(self.sites_), skipped_sites=list(getattr(self, "skipped_sites_", [])))
+
+@patch(cls_method=True)
+def from_dict(cls: FederatedPreprocessor, d: dict) -> FederatedPreprocessor:
+    "Rebuild a fitted preprocessor from `to_dict` output."
+    try: params, st = dict(d["params"]), dict(d["state"])
+    except (KeyError, TypeError): raise FhaiError("from_dict needs the dict that FederatedPreprocessor.to_dict() returned") from None
+    pre = cls(**params)
+    for k in cls._ARRAYS:
+        if k in st: st[k] = np.asarray(st[k], dtype=float)
+    st["site_center"] = {k: np.asarray(v, dtype=float) for k, v in st.get("site_center", {}).items()}
+    st["site_inv_scale"] = {k: np.asarray(v, dtype=float) for k, v in st.get("site_inv_scale", {}).items()}
+    pre.skipped_sites_ = list(d.get("skipped_sites", []))
+    return pre._set_state(st, d.get("sites", []))

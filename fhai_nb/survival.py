@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch  # methods of a long class are added in the cells after it, one idea a cell
 from .core import FhaiError, DisclosureError, Aggregate, Federation, MIN_ROWS
 from .analytics import coordinator, site_side, profile_site, pool_vocabulary
 from .glm import design_spec, design_matrix, check_release, site_rules, coefficient_table, _check_rules, _as_list
@@ -408,7 +409,7 @@ def newton_maximise(terms,  # beta -> dict(ll, grad, hess) from the sites' relea
     if not converged: warnings.warn(f"the Cox fit did not converge in {max_iter} Newton steps (separation or too few events?)", RuntimeWarning)
     return beta, cur, converged, hist
 
-# %% ../nbs/04b_survival.ipynb #c3581228
+# %% ../nbs/04b_survival.ipynb #70a66d7a
 class FederatedCoxPH:
     "Cox proportional-hazards model fitted across sites by Newton steps on pooled partial-likelihood derivatives."
     def __init__(self,
@@ -439,48 +440,52 @@ class FederatedCoxPH:
         self.min_events, self.max_iter, self.tol, self.split, self.sites = min_events, max_iter, tol, split, sites
         self.min_at_risk = min_at_risk
 
-    def fit(self, fed: Federation) -> FederatedCoxPH:
-        "Fit by federated Newton steps; only aggregates leave the sites."
-        event = self.event or fed.schema.target
-        covs = [c for c in (fed.schema.names if self.covariates is None else _as_list(self.covariates)) if c != self.time]
-        spec = design_spec(fed, event, covs, self.categorical, intercept=False, split=self.split)
-        ss = _sites(fed, self.sites)
-        names = [s.name for s in ss]
-        rules = dict(min_rows=self.min_rows, max_param_fraction=self.max_param_fraction, min_events=self.min_events,
-                     min_at_risk=self.min_at_risk)
-        _check_rules(fed, rules)
-        grid, exact = (None, True) if self.strata == "site" else time_grid(fed, self.time, event, self.resolution, self.split, names, self.min_rows)
-        ask = lambda b, moments=False: [s.aggregate("cox", functools.partial(
-            cox_site_stats, spec=spec, time=self.time, beta=tuple(map(float, b)), grid=None if grid is None else tuple(grid), exact=exact,
-            ties=self.ties, moments=moments, site=s.name, rules=rules), self.split) for s in ss]
-        p = len(spec["terms"])
-        mom = ask(np.zeros(p), moments=True)
-        N, sd = pooled_scale(mom)
-        const = [t for t, v in zip(spec["terms"], sd) if v == 0]
-        if const: raise FhaiError(f"covariate(s) {const} are constant across all sites; a Cox model cannot estimate them: drop them")
-        Pm = self.penalizer * N * np.diag(sd ** 2)
-        terms = lambda b: cox_newton_terms(ask(b), tuple(map(float, b)), self.strata == "site", self.ties)
-        beta, cur, converged, hist = newton_maximise(terms, Pm, p, self.max_iter, self.tol)
-        H = cur["hess"] - Pm
-        cov = np.linalg.inv(-H)
-        self.spec_, self.terms_, self.sites_ = spec, list(spec["terms"]), names
-        self.coef_ = pd.Series(beta, index=self.terms_, name="coef")
-        self.cov_params_ = pd.DataFrame(cov, index=self.terms_, columns=self.terms_)
-        self.bse_ = pd.Series(np.sqrt(np.diag(cov)), index=self.terms_, name="std err")
-        self.table_ = coefficient_table(beta, cov, self.terms_, self.alpha, "hazard ratio")
-        self.log_likelihood_, self.aic_partial_ = cur["ll"], -2 * cur["ll"] + 2 * p
-        self.nobs_, self.n_events_ = N, int(sum(a.values["n_events"] for a in mom))
-        self.converged_, self.n_iter_, self.history_ = converged, len(hist), pd.DataFrame(hist)
-        self.grid_exact_ = exact if grid is not None else None
-        return self
+# %% ../nbs/04b_survival.ipynb #8a836b73
+@patch
+def fit(self: FederatedCoxPH, fed: Federation) -> FederatedCoxPH:
+    "Fit by federated Newton steps; only aggregates leave the sites."
+    event = self.event or fed.schema.target
+    covs = [c for c in (fed.schema.names if self.covariates is None else _as_list(self.covariates)) if c != self.time]
+    spec = design_spec(fed, event, covs, self.categorical, intercept=False, split=self.split)
+    ss = _sites(fed, self.sites)
+    names = [s.name for s in ss]
+    rules = dict(min_rows=self.min_rows, max_param_fraction=self.max_param_fraction, min_events=self.min_events,
+                 min_at_risk=self.min_at_risk)
+    _check_rules(fed, rules)
+    grid, exact = (None, True) if self.strata == "site" else time_grid(fed, self.time, event, self.resolution, self.split, names, self.min_rows)
+    ask = lambda b, moments=False: [s.aggregate("cox", functools.partial(
+        cox_site_stats, spec=spec, time=self.time, beta=tuple(map(float, b)), grid=None if grid is None else tuple(grid), exact=exact,
+        ties=self.ties, moments=moments, site=s.name, rules=rules), self.split) for s in ss]
+    p = len(spec["terms"])
+    mom = ask(np.zeros(p), moments=True)
+    N, sd = pooled_scale(mom)
+    const = [t for t, v in zip(spec["terms"], sd) if v == 0]
+    if const: raise FhaiError(f"covariate(s) {const} are constant across all sites; a Cox model cannot estimate them: drop them")
+    Pm = self.penalizer * N * np.diag(sd ** 2)
+    terms = lambda b: cox_newton_terms(ask(b), tuple(map(float, b)), self.strata == "site", self.ties)
+    beta, cur, converged, hist = newton_maximise(terms, Pm, p, self.max_iter, self.tol)
+    H = cur["hess"] - Pm
+    cov = np.linalg.inv(-H)
+    self.spec_, self.terms_, self.sites_ = spec, list(spec["terms"]), names
+    self.coef_ = pd.Series(beta, index=self.terms_, name="coef")
+    self.cov_params_ = pd.DataFrame(cov, index=self.terms_, columns=self.terms_)
+    self.bse_ = pd.Series(np.sqrt(np.diag(cov)), index=self.terms_, name="std err")
+    self.table_ = coefficient_table(beta, cov, self.terms_, self.alpha, "hazard ratio")
+    self.log_likelihood_, self.aic_partial_ = cur["ll"], -2 * cur["ll"] + 2 * p
+    self.nobs_, self.n_events_ = N, int(sum(a.values["n_events"] for a in mom))
+    self.converged_, self.n_iter_, self.history_ = converged, len(hist), pd.DataFrame(hist)
+    self.grid_exact_ = exact if grid is not None else None
+    return self
 
-    def summary(self) -> str:
-        "A plain-text summary."
-        if not hasattr(self, "coef_"): raise FhaiError("this FederatedCoxPH is not fitted yet; call .fit(fed) first")
-        how = "stratified by site (no times released)" if self.strata == "site" else ("one baseline, exact event-time grid" if self.grid_exact_ else "one baseline, binned grid")
-        return (f"Federated Cox PH ({self.ties} ties), {len(self.sites_)} sites, {self.nobs_} rows, {self.n_events_} events; {how}\n"
-                f"partial log-likelihood: {self.log_likelihood_:.4f}   penalizer: {self.penalizer:g}   Newton steps: {self.n_iter_}\n"
-                + self.table_.to_string(float_format=lambda v: f"{v:.4f}"))
+# %% ../nbs/04b_survival.ipynb #106edcbd
+@patch
+def summary(self: FederatedCoxPH) -> str:
+    "A plain-text summary."
+    if not hasattr(self, "coef_"): raise FhaiError("this FederatedCoxPH is not fitted yet; call .fit(fed) first")
+    how = "stratified by site (no times released)" if self.strata == "site" else ("one baseline, exact event-time grid" if self.grid_exact_ else "one baseline, binned grid")
+    return (f"Federated Cox PH ({self.ties} ties), {len(self.sites_)} sites, {self.nobs_} rows, {self.n_events_} events; {how}\n"
+            f"partial log-likelihood: {self.log_likelihood_:.4f}   penalizer: {self.penalizer:g}   Newton steps: {self.n_iter_}\n"
+            + self.table_.to_string(float_format=lambda v: f"{v:.4f}"))
 
 # %% ../nbs/04b_survival.ipynb #fa63bb0d
 def plot_km(km: pd.DataFrame,  # a `federated_km` table

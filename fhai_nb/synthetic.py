@@ -97,7 +97,7 @@ UNITS = {  # column -> {unit: (scale, offset)} from the nominal unit (first entr
     "temperature": {"degC": (1.0, 0.0), "degF": (1.8, 32.0)},
 }
 
-# %% ../nbs/02_synthetic.ipynb #65e57365
+# %% ../nbs/02_synthetic.ipynb #436ed0b1
 def _rate_map(x, what: str, who: str, default_cols: Sequence[str]) -> dict:
     "Normalise a missingness argument to {column: rate}, validating names and range."
     if x is None: return {}
@@ -114,6 +114,7 @@ def _rate_map(x, what: str, who: str, default_cols: Sequence[str]) -> dict:
         if r: out[c] = float(r)
     return out
 
+# %% ../nbs/02_synthetic.ipynb #027bc283
 @dataclass
 class HospitalSpec:
     "One synthetic hospital's size and heterogeneity knobs."
@@ -224,7 +225,44 @@ def _coef_matrix(specs: Sequence[HospitalSpec]) -> np.ndarray:
         for t, d in s.coef_shift.items(): B[i, pos[t]] += d
     return B
 
-# %% ../nbs/02_synthetic.ipynb #e95f7639
+# %% ../nbs/02_synthetic.ipynb #27f7f7af
+def _record(specs: Sequence[HospitalSpec],  # the hospitals
+            c: dict,  # the true values, column -> array over every row (changed in place)
+            y: np.ndarray,  # the true outcomes
+            site: np.ndarray,  # each row's site index
+            start: np.ndarray,  # each site's first row
+            n: np.ndarray,  # each site's rows
+            dec: np.ndarray,  # (age - 65) / 10, for the MAR mechanism
+            D,  # the counter-based draws
+           ) -> np.ndarray:
+    "What each site records of its patients: unit drift and missingness applied to `c`; the recorded outcomes (label noise)."
+    # unit drift: the value is converted, the name stays
+    for j, s in enumerate(specs):
+        for col, unit in s.units.items():
+            a, b = UNITS[col][unit]
+            m = slice(start[j], start[j] + n[j])
+            c[col][m] = a * c[col][m] + b
+    # missingness: MCAR, MAR (depends on admission type and age, always recorded), never recorded
+    ccols = {col for s in specs for col in (*s.mcar, *s.mar, *s.never_recorded)}
+    for col in ccols:
+        mcar = np.array([s.mcar.get(col, 0.0) for s in specs])
+        mar = np.array([s.mar.get(col, 0.0) for s in specs])
+        never = np.array([col in s.never_recorded for s in specs])
+        miss = never[site]
+        if mcar.any(): miss |= D.u("mcar:" + col) < mcar[site]
+        if mar.any():
+            r = mar[site]
+            with np.errstate(divide="ignore"):
+                lg = np.log(r) - np.log1p(-r) + 1.5 * (c["admission_type"] == 0) - 1.0 * (c["admission_type"] == 2) - 0.3 * dec
+            miss |= (r > 0) & (D.u("mar:" + col) < _sigmoid(lg))
+        c[col] = c[col].astype(float)
+        c[col][miss] = np.nan
+    noise = np.array([s.label_noise for s in specs])
+    if noise.any(): y = y ^ (D.u("label_noise") < noise[site]).astype(np.int64)
+    return y
+
+
+# %% ../nbs/02_synthetic.ipynb #a27499dc
 def _simulate(specs: Sequence[HospitalSpec], seed: int) -> tuple[dict, np.ndarray, np.ndarray]:
     "Columns (name -> array, nominal units applied then site units), outcome and site index for all hospitals."
     S = len(specs)
@@ -275,32 +313,10 @@ def _simulate(specs: Sequence[HospitalSpec], seed: int) -> tuple[dict, np.ndarra
     logit = B[site, 0].copy()
     for j, t in enumerate(TERMS[1:], start=1): logit += B[site, j] * tv[t]
     y = (D.u(SYNTH_TARGET) < _sigmoid(logit)).astype(np.int64)
-    # unit drift: the value is converted, the name stays
-    for j, s in enumerate(specs):
-        for col, unit in s.units.items():
-            a, b = UNITS[col][unit]
-            m = slice(start[j], start[j] + n[j])
-            c[col][m] = a * c[col][m] + b
-    # missingness: MCAR, MAR (depends on admission type and age, always recorded), never recorded
-    ccols = {col for s in specs for col in (*s.mcar, *s.mar, *s.never_recorded)}
-    for col in ccols:
-        mcar = np.array([s.mcar.get(col, 0.0) for s in specs])
-        mar = np.array([s.mar.get(col, 0.0) for s in specs])
-        never = np.array([col in s.never_recorded for s in specs])
-        miss = never[site]
-        if mcar.any(): miss |= D.u("mcar:" + col) < mcar[site]
-        if mar.any():
-            r = mar[site]
-            with np.errstate(divide="ignore"):
-                lg = np.log(r) - np.log1p(-r) + 1.5 * (c["admission_type"] == 0) - 1.0 * (c["admission_type"] == 2) - 0.3 * dec
-            miss |= (r > 0) & (D.u("mar:" + col) < _sigmoid(lg))
-        c[col] = c[col].astype(float)
-        c[col][miss] = np.nan
-    noise = np.array([s.label_noise for s in specs])
-    if noise.any(): y = y ^ (D.u("label_noise") < noise[site]).astype(np.int64)
+    y = _record(specs, c, y, site, start, n, dec, D)
     return c, y, site
 
-# %% ../nbs/02_synthetic.ipynb #2a9e9b36
+# %% ../nbs/02_synthetic.ipynb #4811a36b
 def _site_dials(seed: int, n_sites: int, names: Sequence[str]) -> dict:
     "Per-site standard-normal draws (truncated at +-2.5) for the federation-level dials, from each site's child seed."
     D = _Draws(seed, np.arange(n_sites), np.full(n_sites, -1, dtype=np.int64).astype(np.uint64))
@@ -333,6 +349,7 @@ def _site_keyed(m, what: str, names: Sequence[str]) -> dict:
         else: raise FhaiError(f"{what} names site {k!r}, which does not exist; use an index in 0..{len(names) - 1} or one of {list(names)[:5]}...")
     return out
 
+# %% ../nbs/02_synthetic.ipynb #8a51b010
 def hospital_specs(n_sites: int = 8,  # number of hospitals
                    seed: int = 0,  # seed of the per-site dial draws
                    n_rows: int | Sequence[int] = 500,  # patients per site (mean if size_skew > 0), or one size per site
@@ -377,7 +394,7 @@ def hospital_specs(n_sites: int = 8,  # number of hospitals
                                   mcar=mcar, mar=mar, never_recorded=nr.get(i, ()), units=ud.get(i, {}), label_noise=noise[i]))
     return specs
 
-# %% ../nbs/02_synthetic.ipynb #aa6fb5e7
+# %% ../nbs/02_synthetic.ipynb #9c68f685
 def _resolve(n_sites, seed, hospitals, dials: dict) -> list[HospitalSpec]:
     "The specs to simulate: the given ones (named) or those from the dials."
     if hospitals is None: return _check_specs(hospital_specs(n_sites, seed, **dials))
@@ -411,6 +428,7 @@ def _dials(n_rows, size_skew, case_mix, prevalence_shift, concept_shift, mcar, m
                 concept_shift=concept_shift, mcar=mcar, mar=mar, never_recorded=never_recorded,
                 unit_drift=unit_drift, label_noise=label_noise)
 
+# %% ../nbs/02_synthetic.ipynb #31afe2b5
 def _frame(c: dict, y: np.ndarray, site: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
     "Assemble the pooled frame: site, features in schema order, target (numeric columns in one float block)."
     num = [f.name for f in SYNTH_FEATURES if f.kind != "categorical"]
@@ -430,6 +448,7 @@ def _generate(n_sites, seed, hospitals, dials: dict) -> tuple[list[HospitalSpec]
     c, y, site = _simulate(specs, seed)
     return specs, _frame(c, y, site, [s.name for s in specs])
 
+# %% ../nbs/02_synthetic.ipynb #734b3b8e
 def generate_hospital_frame(n_sites: int | None = 8,  # number of hospitals (None: len(hospitals))
                             seed: int = 0,  # the seed: same seed, same patients
                             n_rows: int | Sequence[int] = 500,  # patients per site

@@ -59,7 +59,8 @@ def test_bad_site_name():
     with pytest.raises(FhaiError, match="sites is empty"): load_heart_disease(sites=[])  # it said "unknown site(s) []"
 
 # --- one CSV per site ----------------------------------------------------------------------------------
-from fhai_nb.data import from_csvs, partition, assign_sites, HEART_DISEASE_SITES
+from fhai_nb.data import from_csvs, HEART_DISEASE_SITES
+from fhai_nb.partition import partition, assign_sites
 
 @pytest.fixture
 def csv_dir(tmp_path):

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings, strategies as st, HealthCheck
 from fhai_nb.core import FhaiError
-from fhai_nb.data import assign_sites, partition, SCHEMES
+from fhai_nb.partition import assign_sites, partition, SCHEMES
 
 def _frame(n, prev, seed):
     rng = np.random.default_rng(seed)

@@ -7,7 +7,7 @@ from fhai_nb.core import Aggregate, Federation, FhaiError
 from fhai_nb.heterogeneity import (non_iid_score, non_iid_from_aggregates, divergence_table, heterogeneity_report,
                                    collect_distributions, plot_site_sizes, plot_label_prevalence, plot_feature,
                                    plot_feature_summary, plot_heterogeneity, _fill_suppressed)
-from fhai_nb.data import partition
+from fhai_nb.partition import partition
 from fhai_nb.synthetic import generate_hospital_frame, synthetic_federation
 
 
