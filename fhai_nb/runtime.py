@@ -104,8 +104,11 @@ def batch_plan(seed: int,  # the run's seed
     lim = np.where(t < T_s[None, :], n[None, :] - kb * B, 0)  # (T, S) real rows in the batch
     mask = np.arange(B)[None, None, :] < lim[:, :, None]
     base = (np.arange(S) * (E * N))[None, :] + np.minimum(e_rel, E - 1) * N + kb * B  # (T, S)
-    flat = np.minimum(base[:, :, None] + np.arange(B)[None, None, :], S * E * N - 1)  # past a pass's end: masked out below
-    return np.where(mask, np.take(perm.reshape(-1), flat), 0), mask, T_s
+    flat = base[:, :, None] + np.arange(B)[None, None, :]
+    np.minimum(flat, S * E * N - 1, out=flat)  # past a pass's end: masked out below
+    idx = np.take(perm.reshape(-1), flat, out=flat, mode="clip")  # in place: a million-entry plan allocates once
+    idx *= mask
+    return idx, mask, T_s
 
 def site_plan(idx: np.ndarray, mask: np.ndarray, steps: np.ndarray, j: int) -> np.ndarray:
     "One site's view of a `batch_plan`: (steps_j, B) row indices, -1 where the batch is short."

@@ -39,13 +39,14 @@ def stack_arrays(xs: Sequence,  # per-site feature arrays (n_i, d)
 # %% ../nbs/09_vectorised.ipynb #2640b70c
 def shared_block(ts: Sequence):
     "The (S, n, ...) stack of tensors `ts` as a view when they are consecutive, equal-shaped slices of one storage; else None."
-    if not len(ts) or ts[0] is None or not ts[0].is_contiguous(): return None
-    t0 = ts[0]
-    ptr, step, off = t0.untyped_storage().data_ptr(), t0.numel(), t0.storage_offset()
+    if not len(ts) or any(t is None for t in ts) or not ts[0].is_contiguous(): return None
+    t0, t1, step = ts[0], ts[-1], ts[0].numel()
+    # one storage holds the first and the last, and the pieces between sit at consecutive addresses: all are inside it
+    if t1.untyped_storage().data_ptr() != t0.untyped_storage().data_ptr() or t1.dtype != t0.dtype: return None
+    p0, size = t0.data_ptr(), step * t0.element_size()
     for i, t in enumerate(ts):
-        if t is None or t.shape != t0.shape or t.storage_offset() != off + i * step or not t.is_contiguous() \
-           or t.dtype != t0.dtype or t.untyped_storage().data_ptr() != ptr: return None
-    return t0.as_strided((len(ts), *t0.shape), (step, *t0.stride()), off)
+        if t.data_ptr() != p0 + i * size or t.shape != t0.shape or not t.is_contiguous(): return None
+    return t0.as_strided((len(ts), *t0.shape), (step, *t0.stride()), t0.storage_offset())
 
 
 # %% ../nbs/09_vectorised.ipynb #e42723fa
