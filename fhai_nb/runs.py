@@ -498,10 +498,10 @@ def _data_code(data: Mapping,  # a config's data entry
     if src == "partition":
         if o.get("heart_disease") is not None:
             proto = o.pop("heart_disease"); o.pop("path", None); o.pop("read_csv", None); target = o.pop("target", None) or "target"
-            return (["from fhai_nb.data import heart_disease_frame, partition"],
+            return (["from fhai_nb.data import heart_disease_frame", "from fhai_nb.partition import partition"],
                     [f"df = heart_disease_frame({proto!r}).drop(columns=['site'])", f"fed = partition(df, {target!r}, {_kw(o)})"])
         o.pop("heart_disease", None); rows = _rows_code(o, memory); target = o.pop("target")
-        return ["import pandas as pd", "from fhai_nb.data import partition"], rows + [f"fed = partition(df, {target!r}, {_kw(o)})"]
+        return ["import pandas as pd", "from fhai_nb.partition import partition"], rows + [f"fed = partition(df, {target!r}, {_kw(o)})"]
     raise _unknown("data source", src, DATA_SOURCES)
 
 # %% ../nbs/11_runs.ipynb #7c1f0ecc

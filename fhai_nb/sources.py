@@ -71,11 +71,11 @@ def _partition_source(target: str | None = None,  # binary outcome column of the
                       heart_disease: str | None = None,  # or partition the pooled Heart Disease rows of this protocol
                       read_csv: Mapping | None = None,  # keyword arguments of pandas.read_csv
                       frame: pd.DataFrame | None = None,  # pooled rows already in memory (then `path` only names their file)
-                      **kwargs,  # options of data.partition (n_sites, scheme, alpha, seed, test_size, ...)
+                      **kwargs,  # options of partition.partition (n_sites, scheme, alpha, seed, test_size, ...)
                      ) -> Federation:
     "A federation made by partitioning one pooled frame (IID, Dirichlet label skew, quantity or covariate skew)."
-    from fhai_nb import data
-    _check_kwargs(data.partition, kwargs, "option", "of data source 'partition'", exclude=["df", "target"])
+    from fhai_nb import data, partition
+    _check_kwargs(partition.partition, kwargs, "option", "of data source 'partition'", exclude=["df", "target"])
     if (path is None and frame is None) == (heart_disease is None):
         raise FhaiError("data source 'partition' needs exactly one of path= (a pooled CSV, or rows in memory) or heart_disease= ('flamby' or 'raw')")
     if heart_disease is not None:
@@ -84,7 +84,7 @@ def _partition_source(target: str | None = None,  # binary outcome column of the
     else:
         if target is None: raise FhaiError("data source 'partition' with pooled rows needs target= (the binary outcome column)")
         df = _read_rows("partition", path, read_csv, frame)
-    return data.partition(df, target, **kwargs)
+    return partition.partition(df, target, **kwargs)
 
 # %% ../nbs/10b_sources.ipynb #d96c5f2a
 def _preparation(prepare: Mapping,  # choices of `fhai_nb.prepare.prepare` (outcome= is required)
