@@ -24,7 +24,8 @@ from .simulation import (ATTACKS, ClipNorm, Faults, SimulatedSites, Transform, T
                                 _training_federation, _val_rows, as_faults, site_data, site_metrics_from_logits, update_norm)
 
 # %% auto #0
-__all__ = ['HISTORY_COLUMNS', 'RoundEvent', 'EarlyStopping', 'Checkpoint', 'History', 'aggregate_rows', 'run_federated']
+__all__ = ['HISTORY_COLUMNS', 'RoundEvent', 'EarlyStopping', 'Checkpoint', 'history_frame', 'History', 'aggregate_rows',
+           'fit_loss_rows', 'coordinate_round', 'run_federated']
 
 # %% ../nbs/08_engine.ipynb #d828d520
 @dataclass
@@ -100,6 +101,12 @@ HISTORY_COLUMNS = ("round", "site", "split", "metric", "value", "n_sites")
 _LOWER_IS_BETTER = {"loss"} | {m for m, higher in HIGHER_IS_BETTER.items() if not higher}
 _EVAL_METRICS = ("loss",) + tuple(m for m in METRICS if m != "log_loss")  # what every evaluation reports (loss is the log loss)
 
+def history_frame(rows: Sequence[tuple],  # (round, site, split, metric, value, n_sites) rows, in the order they were made
+                 ) -> pd.DataFrame:
+    "A run's tidy history frame from its rows, with fixed dtypes (round and n_sites int64, value float64): every engine builds it here."
+    return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)).astype(dict(round="int64", value="float64", n_sites="int64"))
+
+# %% ../nbs/08_engine.ipynb #ac762d33
 class History:
     "The record of a federated run: tidy metrics frame, final parameters, config, privacy ledger, round log."
     def __init__(self,
@@ -146,22 +153,25 @@ class History:
         cols = [c for c in t.columns if c.startswith("n_sites_")]
         return t.loc[[a for a in ("weighted", "mean", "worst") if a in t.index], cols].rename(columns=lambda c: c[len("n_sites_"):])
 
-    def epsilon(self) -> pd.DataFrame:
-        "Final privacy spent per site and mechanism (epsilon at the ledger's delta), one row each; empty without DP."
-        cols = ["site", "mechanism", "level", "epsilon", "delta", "accountant", "rounds", "steps"]
-        L = self.ledger
-        if not len(L) or "epsilon" not in L.columns: return pd.DataFrame(columns=cols).set_index("site")
-        g = L.groupby(["site", "mechanism"], sort=False)
-        out = g.agg(level=("level", "last"), epsilon=("epsilon", "last"), delta=("delta", "last"), accountant=("accountant", "last"),
-                    rounds=("round", "nunique"), steps=("steps", "sum")).reset_index()
-        return out[cols].set_index("site")
-
     def __repr__(self):
         return f"History({self.rounds} rounds, {len(self.frame)} rows{', stopped: ' + self.stopped if self.stopped else ''})"
 
     def _repr_html_(self):
         t = self.final("test")
         return f"<b>History</b>: {self.rounds} rounds{', stopped by ' + self.stopped if self.stopped else ''}; final test metrics" + (t.to_html(float_format=lambda v: f'{v:.3f}') if len(t) else "")
+
+# %% ../nbs/08_engine.ipynb #8a3bd8e6
+def _history_epsilon(self: History) -> pd.DataFrame:
+    "Final privacy spent per site and mechanism (epsilon at the ledger's delta), one row each; empty without DP."
+    cols = ["site", "mechanism", "level", "epsilon", "delta", "accountant", "rounds", "steps"]
+    L = self.ledger
+    if not len(L) or "epsilon" not in L.columns: return pd.DataFrame(columns=cols).set_index("site")
+    g = L.groupby(["site", "mechanism"], sort=False)
+    out = g.agg(level=("level", "last"), epsilon=("epsilon", "last"), delta=("delta", "last"), accountant=("accountant", "last"),
+                rounds=("round", "nunique"), steps=("steps", "sum")).reset_index()
+    return out[cols].set_index("site")
+
+History.epsilon = _history_epsilon
 
 # %% ../nbs/08_engine.ipynb #568b50da
 def _aggregate(round: int, split: str, values: Mapping[str, np.ndarray], n) -> list[tuple]:
@@ -189,6 +199,16 @@ def _metric_rows(round: int, names: Sequence[str], released: Mapping[str, tuple]
         for j, i in enumerate(has.tolist()): out += [(round, names[i], split, k, lists[k][j], 1) for k in lists]
         out += _aggregate(round, split, cols, np.asarray(n, dtype=np.float64)[has])
     return out
+
+def fit_loss_rows(r: int,  # the round the losses belong to
+                  received: UpdateBatch,  # the updates as they arrived (their 'loss' metric, if the sites release one)
+                  n_public: Mapping[str, int],  # each site's training rows (a public count): the aggregate's weights
+                 ) -> list[tuple]:
+    "History rows of the sites' local training losses (split 'fit') as they reported them, with their weighted, mean and worst rows."
+    if "loss" not in received.metrics: return []
+    loss = np.asarray(received.metrics["loss"], dtype=np.float64)
+    return ([(r, s, "fit", "loss", l, 1) for s, l in zip(received.sites, loss.tolist())]
+            + _aggregate(r, "fit", dict(loss=loss), [n_public[s] for s in received.sites]))
 
 # %% ../nbs/08_engine.ipynb #9b35d317
 def _executor(executor, module):
@@ -299,6 +319,7 @@ def _check_dp(o: dict) -> None:
     if es is not None and es.split == "train":
         raise FhaiError("with DP-SGD the sites do not release metrics of their training rows; early-stop on split='val' or 'test'")
 
+# %% ../nbs/08_engine.ipynb #1cd1992a
 def _config(o: dict, fed: Federation, preprocess, exe, n_features: int) -> dict:
     "The settings that produced a run, as plain data (History.config; a checkpoint is resumed only under the same)."
     L = o["local"]
@@ -326,6 +347,31 @@ def _build_sites(o: dict, fed: Federation, preprocess, executor) -> tuple:
     sites = SimulatedSites(site_data(fed, pre, n_feat, val, flip), module, exe, o["strategy"], o["local"], o["transforms"], f, o["seed"],
                            ledger=[], rounds=o["rounds"])
     return sites, module, _config(o, fed, preprocess, exe, n_feat)
+
+# %% ../nbs/08_engine.ipynb #5ece1571
+def coordinate_round(r: int,  # 1-based round number
+                     params: Mapping,  # the coordinator's global parameters, name -> float64 tensor
+                     names: Sequence[str],  # the sites taking part, in order
+                     strategy: FedAvg,  # the strategy (its coordinator half: configure, aggregate)
+                     transforms: Sequence[Transform],  # update transforms; their server side runs here
+                     sites: Any,  # the hospitals, as an object with fit(TaskBatch) -> UpdateBatch (SimulatedSites, flower.FlowerSites)
+                     seed: int,  # the run's seed (keys the round's selection stream)
+                     ledger: list,  # the run's privacy ledger (transforms append to it)
+                     need: int = 1,  # fewest updates worth aggregating; with fewer the model stays as it was
+                    ) -> ServerView:
+    "COORDINATOR: one round in protocol messages (configure, TaskBatch out, UpdateBatch in, server transforms, aggregate); its `ServerView`."
+    plan = strategy.configure(r, names, rng_for(seed, _CONFIGURE, r))  # which sites train, with what instructions
+    task = TaskBatch(r, [s for s, _ in plan], _f32(params), [c for _, c in plan])
+    received = sites.fit(task)  # ---- the sites train; only this UpdateBatch comes back ----
+    batch, new = received, params
+    if len(received) >= need:
+        ctx = lambda j: TransformContext(r, ledger, seed, j, n_sites=len(names), n_updates=len(batch))
+        for j, tf in enumerate(transforms): batch = as_update_batch(tf.server(batch, ctx(j)))
+        new = strategy.aggregate(r, params, batch)
+        for j, tf in enumerate(transforms): new = tf.after_aggregate(params, new, ctx(j))
+        new = {k: v.double() for k, v in new.items()}  # the master copy stays float64
+    back = set(received.sites)
+    return ServerView(r, received, batch, params, new, list(task.sites), [s for s in task.sites if s not in back])
 
 # %% ../nbs/08_engine.ipynb #e79f2b1d
 def _early_stop(es: EarlyStopping, state: dict, r: int, rows: list, params: Mapping) -> bool:
@@ -358,7 +404,7 @@ def _resume(ck: Checkpoint, config: dict, sites, strategy, transforms) -> dict |
     return saved
 
 # %% ../nbs/08_engine.ipynb #30718ec0
-# one cell: the coordinator's loop, read top to bottom (about 80 lines after the signature)
+# one cell: the run read top to bottom; over 60 lines because the signature documents every option (the body is about 55)
 def run_federated(fed: Federation,  # the hospitals
                   model: str | ModelSpec = "logreg",  # 'logreg', 'mlp', a ModelSpec or a factory(n_features) -> nn.Module
                   strategy: str | FedAvg = "fedavg",  # a strategy object or name
@@ -405,7 +451,6 @@ def run_federated(fed: Federation,  # the hospitals
     if saved is not None:
         params, start, es_state = saved["params"], saved["round"] + 1, saved["es"]
         rows, log_rows, ledger[:] = [tuple(r) for r in saved["rows"]], [dict(r) for r in saved["log"]], saved["ledger"]
-    ctx = lambda r, j, n=0: TransformContext(r, ledger, o["seed"], j, n_sites=len(names), n_updates=n)
     evaluate = lambda r, p: _metric_rows(r, names, sites.evaluate(_f32(p))) + (_metric_rows(r, names, sites.evaluate(personal=True)) if sites.has_personal else [])
     bar = _progress_bar(progress, rounds, start - 1)
     try:
@@ -413,30 +458,16 @@ def run_federated(fed: Federation,  # the hospitals
             r = start - 1
             for r in range(start, rounds + 1):
                 tr = time.perf_counter()
-                plan = strategy.configure(r, names, rng_for(o["seed"], _CONFIGURE, r))  # which sites train, with what instructions
-                task = TaskBatch(r, [s for s, _ in plan], _f32(params), [c for _, c in plan])
-                received = sites.fit(task)  # ---- the sites train; only this UpdateBatch comes back ----
-                batch, new = received, params
-                if len(received):
-                    for j, tf in enumerate(tfs): batch = as_update_batch(tf.server(batch, ctx(r, j, len(batch))))
-                    new = strategy.aggregate(r, params, batch)
-                    for j, tf in enumerate(tfs): new = tf.after_aggregate(params, new, ctx(r, j, len(batch)))
-                    new = {k: v.double() for k, v in new.items()}
-                back = set(received.sites)
-                view = ServerView(r, received, batch, params, new, list(task.sites), [s for s in task.sites if s not in back])
+                view = coordinate_round(r, params, names, strategy, tfs, sites, o["seed"], ledger)  # ---- tasks out, updates in, new model ----
                 for v in o["views"]: v(view)
-                params, round_rows = new, []
-                if "loss" in received.metrics:  # the sites' training losses, as they reported them
-                    loss = np.asarray(received.metrics["loss"], dtype=np.float64)
-                    round_rows += [(r, s, "fit", "loss", l, 1) for s, l in zip(received.sites, loss.tolist())]
-                    round_rows += _aggregate(r, "fit", dict(loss=loss), [n_public[s] for s in received.sites])
+                params, round_rows = view.global_after, fit_loss_rows(r, view.received, n_public)  # the sites' training losses, as reported
                 if r % eval_every == 0 or r == rounds: round_rows += evaluate(r, params)  # ---- the sites release metrics ----
                 rows += round_rows
                 rep = sites.report
                 spent = rep.get("budget_spent", [])
                 log_rows.append(dict(round=r, selected=",".join(view.selected), dropped=",".join(s for s in view.dropped if s not in spent),
                                      stragglers=",".join(rep.get("stragglers", [])), byzantine=",".join(rep.get("byzantine", [])),
-                                     budget_spent=",".join(spent), n_updates=len(batch), seconds=time.perf_counter() - tr))
+                                     budget_spent=",".join(spent), n_updates=len(view.aggregated), seconds=time.perf_counter() - tr))
                 if o["callbacks"]:
                     ev = RoundEvent(r, rounds, round_rows, time.perf_counter() - t0, _f32(params), view.selected, view.dropped, list(rep.get("stragglers", [])))
                     for cb in o["callbacks"]: cb(ev)
@@ -462,7 +493,5 @@ def run_federated(fed: Federation,  # the hospitals
 # %% ../nbs/08_engine.ipynb #ae8d53b8
 def _history(rows, final, config, ledger, log_rows, sites, stopped, best_round, elapsed) -> History:
     "The run's History from its rows and the sites' personal models."
-    with _no_gc():
-        frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-        frame["round"] = frame["round"].astype("int64"); frame["value"] = frame["value"].astype("float64"); frame["n_sites"] = frame["n_sites"].astype("int64")
+    with _no_gc(): frame = history_frame(rows)
     return History(frame, _f32(final), config, pd.DataFrame(ledger), pd.DataFrame(log_rows), sites.personal_models(), stopped, best_round, elapsed)

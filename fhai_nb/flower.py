@@ -24,7 +24,7 @@ from .core import FhaiError, Federation, Feature, Schema, Site
 # %% auto #0
 __all__ = ['CONTINUOUS', 'flower_recipe', 'to_wire', 'from_wire', 'schema_to_dict', 'schema_from_dict', 'schema_problems',
            'hospital_site', 'hospital_table', 'Hospital', 'task_content', 'task_from_content', 'update_content',
-           'update_from_content', 'client_app', 'FlowerSites', 'run_on_grid', 'server_app', 'LoopbackGrid',
+           'update_from_content', 'client_app', 'LoopbackGrid', 'FlowerSites', 'run_on_grid', 'server_app',
            'compare_runs', 'run_flower_simulation']
 
 # %% ../nbs/16_flower.ipynb #057382e3
@@ -301,6 +301,35 @@ def client_app(load: Callable,  # context -> Hospital (SITE SIDE: reads this nod
         return Message(RecordDict({"metrics": MetricRecord({f"{s}.{k}": float(v) for s, d in res.items() for k, v in d.items()})}), reply_to=msg)
     return app
 
+# %% ../nbs/16_flower.ipynb #9c8d3e9e
+class LoopbackGrid:
+    "SIMULATION ONLY: a Flower Grid handing each message to a node's ClientApp in this process (no network, no Ray)."
+    def __init__(self,
+                 app,  # the ClientApp every node runs
+                 node_configs: Sequence[Mapping],  # one node config per node, e.g. {'partition-id': 0}
+                 gone: Callable[[int, str], bool] | None = None,  # (node id, group id) -> True when that node does not answer
+                ):
+        from flwr.app import Context, RecordDict
+        from flwr.supercore.task_identity import TaskIdentity
+        TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 0, 0, 0  # what a ServerApp process has set
+        self.app, self.gone = app, gone or (lambda node, group: False)
+        self.contexts = {i + 1: Context(run_id=0, node_id=i + 1, node_config=dict(c), state=RecordDict(), run_config={})
+                         for i, c in enumerate(node_configs)}
+        self.sent: list = []  # (node, message type, group) of every message sent
+
+    def get_node_ids(self) -> list[int]:
+        "The nodes that are connected."
+        return [i for i in self.contexts if not self.gone(i, "")]
+
+    def send_and_receive(self, messages, *, timeout: float | None = None) -> list:
+        "Each message answered by its node's ClientApp (none from a gone node)."
+        out = []
+        for m in messages:
+            node, group = m.metadata.dst_node_id, m.metadata.group_id
+            self.sent.append((node, m.metadata.message_type, group))
+            if not self.gone(node, group): out.append(self.app(m, self.contexts[node]))
+        return out
+
 # %% ../nbs/16_flower.ipynb #d3c56dfc
 class FlowerSites:
     "COORDINATOR SIDE: the hospitals behind a Flower `Grid`, answering tasks with updates; every wait is bounded by `round_timeout`."
@@ -334,69 +363,91 @@ class FlowerSites:
             if s not in got and s not in why: why[s] = f"no reply within {self.timeout:g} s"
         return got, why
 
-    def _wait_nodes(self) -> list[int]:
-        "Node ids once every hospital is connected, or those connected after `round_timeout` s when at least `min_sites` are; else a clear FhaiError."
-        t0 = time.monotonic()
-        while True:
-            ids = sorted(self.grid.get_node_ids())
-            if len(ids) >= len(self.expected): return ids
-            if time.monotonic() - t0 > self.timeout:
-                if len(ids) >= self.min_sites: return ids
-                raise FhaiError(f"only {len(ids)} of the {len(self.expected)} hospitals are connected after {self.timeout:g} s and the run needs "
-                                f"min_sites={self.min_sites}; start their SuperNodes or lower min_sites")
-            time.sleep(0.5)
+# %% ../nbs/16_flower.ipynb #b4ac4c84
+def _fs_wait_nodes(self: FlowerSites) -> list[int]:
+    "Node ids once every hospital is connected, or those connected after `round_timeout` s when at least `min_sites` are; else a clear FhaiError."
+    t0 = time.monotonic()
+    while True:
+        ids = sorted(self.grid.get_node_ids())
+        if len(ids) >= len(self.expected): return ids
+        if time.monotonic() - t0 > self.timeout:
+            if len(ids) >= self.min_sites: return ids
+            raise FhaiError(f"only {len(ids)} of the {len(self.expected)} hospitals are connected after {self.timeout:g} s and the run needs "
+                            f"min_sites={self.min_sites}; start their SuperNodes or lower min_sites")
+        time.sleep(0.5)
 
-    def connect(self) -> list[str]:
-        "Ask every connected node which hospital it is; the sites that answered (a refusing site is reported, not used)."
-        from flwr.app import ConfigRecord, Message, RecordDict
-        ids = self._wait_nodes()
-        msgs = [Message(RecordDict({"config": ConfigRecord({"action": "hello"})}), dst_node_id=i, message_type="query", group_id="hello") for i in ids]
-        for m in self.grid.send_and_receive(msgs, timeout=self.timeout):
-            if m.has_error(): self.log(f"node {m.metadata.src_node_id}: error {m.error.reason}"); continue
-            if "refused" in m.content.keys():
-                text = str(m.content["refused"]["message"])
-                self.refused[f"node {m.metadata.src_node_id}"] = text; self.log(f"a hospital refused: {text}"); continue
-            b = from_wire(m.content["reply"]["body"])
-            if b["site"] not in self.expected: self.log(f"node {m.metadata.src_node_id} holds {b['site']!r}, not a site of this federation; ignored"); continue
-            self.nodes[b["site"]], self.n_train[b["site"]] = m.metadata.src_node_id, int(b["n_train"])
-        names = [s for s in self.expected if s in self.nodes]
-        if len(names) < self.min_sites:
-            raise FhaiError(f"only {len(names)} hospital(s) ({names}) can take part but min_sites={self.min_sites}; "
-                            + (f"refusals: {list(self.refused.values())}" if self.refused else "start the missing SuperNodes"))
-        return names
+def _fs_connect(self: FlowerSites) -> list[str]:
+    "Ask every connected node which hospital it is; the sites that answered (a refusing site is reported, not used)."
+    from flwr.app import ConfigRecord, Message, RecordDict
+    ids = self._wait_nodes()
+    msgs = [Message(RecordDict({"config": ConfigRecord({"action": "hello"})}), dst_node_id=i, message_type="query", group_id="hello") for i in ids]
+    for m in self.grid.send_and_receive(msgs, timeout=self.timeout):
+        if m.has_error(): self.log(f"node {m.metadata.src_node_id}: error {m.error.reason}"); continue
+        if "refused" in m.content.keys():
+            text = str(m.content["refused"]["message"])
+            self.refused[f"node {m.metadata.src_node_id}"] = text; self.log(f"a hospital refused: {text}"); continue
+        b = from_wire(m.content["reply"]["body"])
+        if b["site"] not in self.expected: self.log(f"node {m.metadata.src_node_id} holds {b['site']!r}, not a site of this federation; ignored"); continue
+        self.nodes[b["site"]], self.n_train[b["site"]] = m.metadata.src_node_id, int(b["n_train"])
+    names = [s for s in self.expected if s in self.nodes]
+    if len(names) < self.min_sites:
+        raise FhaiError(f"only {len(names)} hospital(s) ({names}) can take part but min_sites={self.min_sites}; "
+                        + (f"refusals: {list(self.refused.values())}" if self.refused else "start the missing SuperNodes"))
+    return names
 
-    def profiles(self, names: Sequence[str], min_rows=None) -> list:
-        "Every site's profile Aggregate (federated preprocessing); a site that gives none stops the run with its reason."
-        from flwr.app import ConfigRecord, RecordDict
-        from fhai_nb.core import Aggregate
-        got, why = self._send("query", {s: RecordDict({"config": ConfigRecord({"action": "profile", "min_rows": to_wire(min_rows)})}) for s in names}, "profile")
-        if why: raise FhaiError(f"federated preprocessing needs every site's profile; missing: {why}")
-        return [Aggregate(**from_wire(got[s]["reply"]["body"])) for s in names]
+FlowerSites._wait_nodes, FlowerSites.connect = _fs_wait_nodes, _fs_connect
 
-    def fit(self, task) -> Any:
-        "Every selected site trains; their updates (in the order of the task) as one UpdateBatch; the rest are this round's dropouts."
-        from fhai_nb.protocol import as_update_batch
-        got, why = self._send("train", {s: task_content(t, self.pre) for s, t in zip(task.sites, task)}, str(task.round))
-        self.report = dict(dropped=[s for s in task.sites if s not in got], why=why)
-        for s, w in why.items(): self.log(f"round {task.round}: site {s!r} dropped out ({w})")
-        return as_update_batch([update_from_content(s, got[s]) for s in task.sites if s in got])
+# %% ../nbs/16_flower.ipynb #df7854e3
+def _fs_profiles(self: FlowerSites, names: Sequence[str], min_rows=None) -> list:
+    "Every site's profile Aggregate (federated preprocessing); a site that gives none stops the run with its reason."
+    from flwr.app import ConfigRecord, RecordDict
+    from fhai_nb.core import Aggregate
+    got, why = self._send("query", {s: RecordDict({"config": ConfigRecord({"action": "profile", "min_rows": to_wire(min_rows)})}) for s in names}, "profile")
+    if why: raise FhaiError(f"federated preprocessing needs every site's profile; missing: {why}")
+    return [Aggregate(**from_wire(got[s]["reply"]["body"])) for s in names]
 
-    def evaluate(self, params: Mapping, names: Sequence[str], skip: Sequence[str] = ()) -> dict:
-        "split -> (metric -> (S,) values, rows (S,)) over `names`; a site in `skip` or that does not answer has 0 rows (left out of the aggregates)."
-        from flwr.app import ConfigRecord, RecordDict
-        content = lambda: RecordDict({"arrays": _tensor_record(params), "config": ConfigRecord({"pre": to_wire(self.pre)})})
-        got, why = self._send("evaluate", {s: content() for s in names if s not in set(skip)}, "evaluate")
-        for s, w in why.items(): self.log(f"evaluation: site {s!r} released no metrics ({w})")
-        vals: dict = {}  # split -> metric -> site -> value, in the order the sites report them
-        for s in names:
-            for k, v in (got[s]["metrics"].items() if s in got else ()):
-                split, _, m = k.partition(".")
-                vals.setdefault(split, {}).setdefault(m, {})[s] = v
-        return {split: ({m: np.array([d.get(s, math.nan) for s in names], dtype=np.float64) for m, d in mets.items() if m != "rows"},
-                        np.array([int(mets.get("rows", {}).get(s, 0)) for s in names], dtype=np.int64)) for split, mets in vals.items()}
+def _fs_fit(self: FlowerSites, task) -> Any:
+    "Every selected site trains; their updates (in the order of the task) as one UpdateBatch; the rest are this round's dropouts."
+    from fhai_nb.protocol import as_update_batch
+    got, why = self._send("train", {s: task_content(t, self.pre) for s, t in zip(task.sites, task)}, str(task.round))
+    self.report = dict(dropped=[s for s in task.sites if s not in got], why=why)
+    for s, w in why.items(): self.log(f"round {task.round}: site {s!r} dropped out ({w})")
+    return as_update_batch([update_from_content(s, got[s]) for s in task.sites if s in got])
+
+def _fs_evaluate(self: FlowerSites, params: Mapping, names: Sequence[str], skip: Sequence[str] = ()) -> dict:
+    "split -> (metric -> (S,) values, rows (S,)) over `names`; a site in `skip` or that does not answer has 0 rows (left out of the aggregates)."
+    from flwr.app import ConfigRecord, RecordDict
+    content = lambda: RecordDict({"arrays": _tensor_record(params), "config": ConfigRecord({"pre": to_wire(self.pre)})})
+    got, why = self._send("evaluate", {s: content() for s in names if s not in set(skip)}, "evaluate")
+    for s, w in why.items(): self.log(f"evaluation: site {s!r} released no metrics ({w})")
+    vals: dict = {}  # split -> metric -> site -> value, in the order the sites report them
+    for s in names:
+        for k, v in (got[s]["metrics"].items() if s in got else ()):
+            split, _, m = k.partition(".")
+            vals.setdefault(split, {}).setdefault(m, {})[s] = v
+    return {split: ({m: np.array([d.get(s, math.nan) for s in names], dtype=np.float64) for m, d in mets.items() if m != "rows"},
+                    np.array([int(mets.get("rows", {}).get(s, 0)) for s in names], dtype=np.int64)) for split, mets in vals.items()}
+
+FlowerSites.profiles, FlowerSites.fit, FlowerSites.evaluate = _fs_profiles, _fs_fit, _fs_evaluate
+
+# %% ../nbs/16_flower.ipynb #20644dc3
+def _grid_setup(fs: FlowerSites,  # the hospitals behind the grid (not connected yet)
+                rc: Mapping,  # `flower_recipe` of the experiment
+                schema: Schema,  # the federation's schema (public)
+               ) -> tuple:
+    "COORDINATOR: connect, federated preprocessing from the sites' profiles, the model from the seed: (site names, float64 parameters)."
+    from fhai_nb.analytics import FederatedPreprocessor
+    from fhai_nb.engine import _f64
+    from fhai_nb.learners import get_params
+    names = fs.connect()  # which hospitals are here (refusals reported)
+    if rc["preprocess"] is not None:
+        pre = FederatedPreprocessor(**rc["preprocess"]).fit_aggregates(fs.profiles(names, rc["preprocess"].get("min_rows")), schema.of_kind("binary"))
+        fs.pre, n_feat = pre.to_dict(), len(pre.feature_names_out_)
+    else: n_feat = len(schema.names)
+    return names, _f64(get_params(rc["spec"].init(n_feat, rc["seed"])))
 
 # %% ../nbs/16_flower.ipynb #2793eb0e
-# one cell: the coordinator loop, read top to bottom like run_federated's (about 70 lines)
+# one cell: the coordinator loop, read top to bottom like run_federated's
 def run_on_grid(grid,  # a Flower `Grid` (the ServerApp's) or a `LoopbackGrid`
                 config,  # the experiment (`runs.RunConfig`)
                 schema: Schema,  # the federation's schema (public)
@@ -408,66 +459,40 @@ def run_on_grid(grid,  # a Flower `Grid` (the ServerApp's) or a `LoopbackGrid`
                ):
     "COORDINATOR: the experiment over a Flower Grid (simulation or deployment): connect, federated preprocessing, rounds of the strategy; a `Run`."
     import torch
-    from fhai_nb.analytics import FederatedPreprocessor
-    from fhai_nb.engine import History, _aggregate, _f32, _f64, _metric_rows
-    from fhai_nb.learners import get_params
-    from fhai_nb.protocol import ServerView, TaskBatch, as_update_batch
+    from fhai_nb.engine import _f32, _metric_rows, coordinate_round, fit_loss_rows, history_frame
     from fhai_nb.runs import Run, _versions
-    from fhai_nb.runtime import _CONFIGURE, rng_for
-    from fhai_nb.simulation import TransformContext
     t0 = time.perf_counter()
     rc = flower_recipe(config)
     strategy, tfs, seed, rounds, eval_every = rc["strategy"], rc["transforms"], rc["seed"], rc["rounds"], rc["eval_every"]
     need = max(int(min_sites if min_sites is not None else strategy.min_sites), strategy.min_sites_needed())
     fs = FlowerSites(grid, sites, round_timeout, need, log)
-    names = fs.connect()  # ---- which hospitals are here (refusals reported) ----
-    if rc["preprocess"] is not None:  # ---- federated preprocessing from the sites' profiles ----
-        pre = FederatedPreprocessor(**rc["preprocess"]).fit_aggregates(fs.profiles(names, rc["preprocess"].get("min_rows")), schema.of_kind("binary"))
-        fs.pre, n_feat = pre.to_dict(), len(pre.feature_names_out_)
-    else: n_feat = len(schema.names)
-    module = rc["spec"].init(n_feat, seed)
-    params = _f64(get_params(module))
+    names, params = _grid_setup(fs, rc, schema)  # ---- who is here, federated preprocessing, the model from the seed ----
     n_public = {s: fs.n_train[s] for s in names}
     strategy.setup(names, n_public, params)
     rows, log_rows, ledger, stopped, message = [], [], fs.ledger, None, None
-    ctx = lambda r, j, n: TransformContext(r, ledger, seed, j, n_sites=len(names), n_updates=n)
     evaluate = lambda r, p, gone=(): _metric_rows(r, names, fs.evaluate(_f32(p), names, skip=gone))
     with torch.random.fork_rng(devices=[]):
         for r in range(1, rounds + 1):
             tr = time.perf_counter()
-            plan = strategy.configure(r, names, rng_for(seed, _CONFIGURE, r))
-            task = TaskBatch(r, [s for s, _ in plan], _f32(params), [c for _, c in plan])
-            received = fs.fit(task)  # ---- the hospitals train; only updates come back ----
-            batch, new = received, params
-            if len(received) >= need:
-                for j, tf in enumerate(tfs): batch = as_update_batch(tf.server(batch, ctx(r, j, len(batch))))
-                new = strategy.aggregate(r, params, batch)
-                for j, tf in enumerate(tfs): new = tf.after_aggregate(params, new, ctx(r, j, len(batch)))
-                new = {k: v.double() for k, v in new.items()}
-            else:
-                stopped, message = "too_few_sites", (f"round {r}: {len(received)} of {len(task)} sites replied, fewer than min_sites={need} "
+            view = coordinate_round(r, params, names, strategy, tfs, fs, seed, ledger, need)  # ---- tasks out, updates in, new model ----
+            if len(view.received) < need:  # too few hospitals answered: nothing was aggregated, and the run stops here
+                stopped, message = "too_few_sites", (f"round {r}: {len(view.received)} of {len(view.selected)} sites replied, fewer than min_sites={need} "
                                                      f"(dropped: {fs.report['why']}); the run stops with the model of round {r - 1}")
                 log(message)
-            view = ServerView(r, received, batch, params, new, list(task.sites), list(fs.report["dropped"]))
-            params, round_rows = new, []
-            if "loss" in received.metrics:
-                loss = np.asarray(received.metrics["loss"], dtype=np.float64)
-                round_rows += [(r, s, "fit", "loss", l, 1) for s, l in zip(received.sites, loss.tolist())]
-                round_rows += _aggregate(r, "fit", dict(loss=loss), [n_public[s] for s in received.sites])
-            if r % eval_every == 0 or r == rounds or stopped: round_rows += evaluate(r, params, set(fs.report["dropped"]))  # this round's dropouts are not asked again
+            params, round_rows = view.global_after, fit_loss_rows(r, view.received, n_public)  # the sites' training losses, as reported
+            if r % eval_every == 0 or r == rounds or stopped: round_rows += evaluate(r, params, set(view.dropped))  # this round's dropouts are not asked again
             rows += round_rows
             log_rows.append(dict(round=r, selected=",".join(view.selected), dropped=",".join(view.dropped), stragglers="", byzantine="",
-                                 n_updates=len(batch), seconds=time.perf_counter() - tr))
+                                 n_updates=len(view.aggregated), seconds=time.perf_counter() - tr))
             auc = next((x[4] for x in round_rows if x[1:4] == ("weighted", "test", "auroc")), None)
-            log(f"round {r}/{rounds}: {len(received)} of {len(task)} sites sent updates" + (f"; weighted test AUROC {auc:.4f}" if auc is not None else ""))
+            log(f"round {r}/{rounds}: {len(view.received)} of {len(view.selected)} sites sent updates" + (f"; weighted test AUROC {auc:.4f}" if auc is not None else ""))
             if stopped: break
-    frame = pd.DataFrame(rows, columns=["round", "site", "split", "metric", "value", "n_sites"]).astype(dict(round="int64", value="float64", n_sites="int64"))
     meta = dict(versions=_versions(), created_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), elapsed_s=round(time.perf_counter() - t0, 3),
                 rounds_run=int(log_rows[-1]["round"]) if log_rows else 0, stopped=stopped, stop_message=message, best_round=None,
                 federation=config.name, sites=names, refused=fs.refused, executor=engine, round_timeout=round_timeout, min_sites=need)
     from fhai_nb.accounting import PrivacyLedger
     ledger_frame = pd.DataFrame(ledger) if ledger else PrivacyLedger().frame  # the ledger's columns even when nothing was spent
-    return Run(config, frame, _f32(params), ledger_frame, pd.DataFrame(log_rows), {}, meta)
+    return Run(config, history_frame(rows), _f32(params), ledger_frame, pd.DataFrame(log_rows), {}, meta)
 
 # %% ../nbs/16_flower.ipynb #7052a96d
 def server_app(config,  # the experiment (`runs.RunConfig`)
@@ -495,35 +520,6 @@ def server_app(config,  # the experiment (`runs.RunConfig`)
         run.save(folder, overwrite=True)
         print(f"fhai_nb run saved to {folder} ({run.meta['rounds_run']} rounds{', stopped: ' + run.meta['stop_message'] if run.meta['stopped'] else ''})", flush=True)
     return app
-
-# %% ../nbs/16_flower.ipynb #9c8d3e9e
-class LoopbackGrid:
-    "SIMULATION ONLY: a Flower Grid handing each message to a node's ClientApp in this process (no network, no Ray)."
-    def __init__(self,
-                 app,  # the ClientApp every node runs
-                 node_configs: Sequence[Mapping],  # one node config per node, e.g. {'partition-id': 0}
-                 gone: Callable[[int, str], bool] | None = None,  # (node id, group id) -> True when that node does not answer
-                ):
-        from flwr.app import Context, RecordDict
-        from flwr.supercore.task_identity import TaskIdentity
-        TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 0, 0, 0  # what a ServerApp process has set
-        self.app, self.gone = app, gone or (lambda node, group: False)
-        self.contexts = {i + 1: Context(run_id=0, node_id=i + 1, node_config=dict(c), state=RecordDict(), run_config={})
-                         for i, c in enumerate(node_configs)}
-        self.sent: list = []  # (node, message type, group) of every message sent
-
-    def get_node_ids(self) -> list[int]:
-        "The nodes that are connected."
-        return [i for i in self.contexts if not self.gone(i, "")]
-
-    def send_and_receive(self, messages, *, timeout: float | None = None) -> list:
-        "Each message answered by its node's ClientApp (none from a gone node)."
-        out = []
-        for m in messages:
-            node, group = m.metadata.dst_node_id, m.metadata.group_id
-            self.sent.append((node, m.metadata.message_type, group))
-            if not self.gone(node, group): out.append(self.app(m, self.contexts[node]))
-        return out
 
 # %% ../nbs/16_flower.ipynb #288b8506
 CONTINUOUS = ("loss", "brier")  # metrics that move smoothly with the model; the others count ranks or thresholds

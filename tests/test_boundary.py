@@ -162,7 +162,7 @@ ROW_ATTRS = {"data", "X", "y", "X_test", "y_test", "X_val", "y_val", "y_true", "
 SITE_SIDE_MODULES = {"fhai_nb.simulation", "fhai_nb.runtime", "fhai_nb.vectorised", "fhai_nb.analytics", "fhai_nb.data"}
 
 
-def _engine_violations(src: str, loop: str = "run_federated", build=("_check", "_build_sites")) -> list[str]:
+def _engine_violations(src: str, loops=("run_federated", "coordinate_round"), build=("_check", "_build_sites")) -> list[str]:
     "Row access in coordinator source: `local_*`, row attributes, site-side imports used directly, `fed` used other than to build."
     tree = ast.parse(textwrap.dedent(src))
     out = [f"touches {n}" for n in _local_names(tree)]
@@ -181,7 +181,7 @@ def _engine_violations(src: str, loop: str = "run_federated", build=("_check", "
                 out.append(f"reaches sites.{n.attr}")
             if isinstance(n, ast.Attribute) and n.attr in ROW_ATTRS and not (isinstance(n.value, ast.Name) and n.value.id in ("fed", "self", "o")):
                 out.append(f"reaches .{n.attr}")
-    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == loop):
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in loops):
         building = {id(a) for c in ast.walk(fn) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in build for a in c.args}
         for n in ast.walk(fn):
             if isinstance(n, ast.Name) and n.id == "fed" and isinstance(n.ctx, ast.Load) and id(n) not in building:
@@ -207,7 +207,7 @@ def test_engine_coordinator_cannot_reach_a_row():
         for name, h in hints.items():
             assert not (_hint_types(h) & FORBIDDEN), f"protocol.{cls.__name__}.{name} may carry {_hint_types(h) & FORBIDDEN}"
     # the coordinator-side helpers take released numbers, not frames or sites
-    for name in ("_aggregate", "aggregate_rows", "_metric_rows", "_early_stop"):
+    for name in ("_aggregate", "aggregate_rows", "_metric_rows", "fit_loss_rows", "coordinate_round", "_early_stop"):
         hints = typing.get_type_hints(getattr(eng, name))
         for p, h in hints.items():
             assert not (_hint_types(h) & FORBIDDEN), f"engine.{name} parameter {p!r} may receive {_hint_types(h) & FORBIDDEN}"
@@ -225,8 +225,38 @@ def test_engine_check_catches_a_planted_row_access():
     import re
     eng_src = inspect.getsource(importlib.import_module("fhai_nb.engine"))
     line = re.search(r"\n( +)received = sites\.fit\(task\)", eng_src)
-    assert line, "the loop's `received = sites.fit(task)` line is gone; update this test"
+    assert line, "coordinate_round's `received = sites.fit(task)` line is gone; update this test"
     plant = lambda code: eng_src.replace(line.group(0), f"\n{line.group(1)}{code}{line.group(0)}", 1)
     found = _engine_violations(plant("peek = fed.sites[0].local_frame('train')"))
     assert "touches local_frame" in found and "uses the federation in the loop (not only to build the sites)" in found
     assert {"reaches sites.data", "reaches .X"} <= set(_engine_violations(plant("X0 = sites.data[0].X")))
+
+
+# ---------------------------------------------------------------- one round for every coordinator
+ROUND_STEPS = {"configure", "aggregate", "server", "after_aggregate", "TaskBatch", "ServerView", "as_update_batch"}
+
+
+def _calls(fn) -> set[str]:
+    "Names of the functions and methods `fn` calls."
+    tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(fn))))
+    return {n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", None) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+
+
+def test_coordinators_share_one_round():
+    "run_federated and flower.run_on_grid both run engine.coordinate_round, and neither repeats a step of it."
+    eng, fl = importlib.import_module("fhai_nb.engine"), importlib.import_module("fhai_nb.flower")
+    assert ROUND_STEPS <= _calls(eng.coordinate_round), "coordinate_round no longer runs every step of a round; update ROUND_STEPS"
+    for fn in (eng.run_federated, fl.run_on_grid):
+        called = _calls(fn)
+        assert "coordinate_round" in called, f"{fn.__name__} does not run engine.coordinate_round"
+        assert not called & ROUND_STEPS, f"{fn.__name__} repeats steps of coordinate_round: {sorted(called & ROUND_STEPS)}"
+
+
+def test_flower_coordinator_reads_no_row():
+    "The Flower coordinator (run_on_grid, its set-up, FlowerSites) holds no site object and touches no `local_*`."
+    fl = importlib.import_module("fhai_nb.flower")
+    fns = [fl.run_on_grid, fl._grid_setup] + [getattr(fl.FlowerSites, m) for m in ("_send", "_wait_nodes", "connect", "profiles", "fit", "evaluate")]
+    for fn in fns:
+        assert not _local_calls(fn), f"flower.{fn.__name__} touches {_local_calls(fn)}"
+        names = {n.id for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(fn)))) if isinstance(n, ast.Name)}
+        assert not names & {"Hospital", "Site", "Federation", "SimulatedSites", "site_data"}, f"flower.{fn.__name__} reaches {names & {'Hospital', 'Site', 'Federation'}}"
