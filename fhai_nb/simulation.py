@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, asdict
 from typing import Any, Mapping, Sequence
 import numpy as np
+from fastcore.basics import patch  # the runtime's methods are added in the cells after the class, one topic a cell
 from .core import FhaiError, Federation
 from .protocol import Update, UpdateBatch, TaskBatch, as_update_batch
 from .metrics import stacked_metrics, sigmoid
@@ -321,8 +322,7 @@ def _bind_dp(local: LocalTraining, rounds: int | None):
     return dp.replace(steps=local.steps, epochs=None if local.steps is not None else local.epochs, rounds=dp.rounds or rounds)
 
 
-# %% ../nbs/07b_simulation.ipynb #5c5e4312
-# one cell, one class: the sites' runtime keeps its state and its operations (fit, train, evaluate) together
+# %% ../nbs/07b_simulation.ipynb #897a8c93
 class SimulatedSites:
     "SIMULATION: the runtimes of every site of a federation in one process, answering tasks with updates."
     def __init__(self,
@@ -365,147 +365,156 @@ class SimulatedSites:
         "Before round 1: the strategy's per-site state (control variates, personal models) from the initial parameters."
         self.strategy.init_sites(self.state, params)
 
-    # ---- one round ----
-    def fit(self, task: TaskBatch) -> UpdateBatch:
-        "Every selected site runs its task; what they send back, as one batch."
-        r = task.round
-        dropped, strag = self.faults.draw(r, task.sites, self.seed) if self.faults is not None else ([], [])
-        gone, slow = set(dropped), set(strag)
-        self.report = dict(dropped=dropped, stragglers=strag, byzantine=[s for s in task.sites if s in self.byzantine and s not in gone])
-        if gone: task = task.subset([j for j, s in enumerate(task.sites) if s not in gone])
-        if self.dp is not None:  # a site whose budget this round would overspend does not train (and says so)
-            spent = self._budget_spent(task.sites, slow)
-            self.report["budget_spent"] = spent
-            if spent: task = task.subset([j for j, s in enumerate(task.sites) if s not in set(spent)])
-        if not len(task): return UpdateBatch([], np.zeros(0, np.int64), {})
-        sel = np.array([self.index[s] for s in task.sites], dtype=np.int64)
-        work = np.array([self.faults.straggler_work if s in slow else 1.0 for s in task.sites]) if slow else None
-        self._round, self.state.sel = (r, sel, work), sel
-        P, loss, steps = self._train(task.params, "global", **self.strategy.prepare(task, self.state))
-        delta = {k: P[k].double() - task.params[k].double().unsqueeze(0) for k in self.pnames}
-        mets = dict(loss=loss, steps=steps.astype(np.float64)) if self.dp is None else dict(steps=steps.astype(np.float64))  # DP: no raw loss
-        batch = UpdateBatch(task.sites, self.n_train[sel], delta, mets)
-        for j, tf in enumerate(self.transforms):
-            batch = as_update_batch(tf.site_batch(batch, TransformContext(r, self.ledger, self.seed, j, site_indices=self.keys[sel], n_sites=len(self.names))))
-        batch = self.strategy.finish(task, self.state, batch)
-        if self.byzantine: batch = self._attack(r, sel, batch)
-        return batch
+# %% ../nbs/07b_simulation.ipynb #dbf01255
+@patch
+def fit(self: SimulatedSites, task: TaskBatch) -> UpdateBatch:
+    "Every selected site runs its task; what they send back, as one batch."
+    r = task.round
+    dropped, strag = self.faults.draw(r, task.sites, self.seed) if self.faults is not None else ([], [])
+    gone, slow = set(dropped), set(strag)
+    self.report = dict(dropped=dropped, stragglers=strag, byzantine=[s for s in task.sites if s in self.byzantine and s not in gone])
+    if gone: task = task.subset([j for j, s in enumerate(task.sites) if s not in gone])
+    if self.dp is not None:  # a site whose budget this round would overspend does not train (and says so)
+        spent = self._budget_spent(task.sites, slow)
+        self.report["budget_spent"] = spent
+        if spent: task = task.subset([j for j, s in enumerate(task.sites) if s not in set(spent)])
+    if not len(task): return UpdateBatch([], np.zeros(0, np.int64), {})
+    sel = np.array([self.index[s] for s in task.sites], dtype=np.int64)
+    work = np.array([self.faults.straggler_work if s in slow else 1.0 for s in task.sites]) if slow else None
+    self._round, self.state.sel = (r, sel, work), sel
+    P, loss, steps = self._train(task.params, "global", **self.strategy.prepare(task, self.state))
+    delta = {k: P[k].double() - task.params[k].double().unsqueeze(0) for k in self.pnames}
+    mets = dict(loss=loss, steps=steps.astype(np.float64)) if self.dp is None else dict(steps=steps.astype(np.float64))  # DP: no raw loss
+    batch = UpdateBatch(task.sites, self.n_train[sel], delta, mets)
+    for j, tf in enumerate(self.transforms):
+        batch = as_update_batch(tf.site_batch(batch, TransformContext(r, self.ledger, self.seed, j, site_indices=self.keys[sel], n_sites=len(self.names))))
+    batch = self.strategy.finish(task, self.state, batch)
+    if self.byzantine: batch = self._attack(r, sel, batch)
+    return batch
 
-    def _attack(self, r: int, sel: np.ndarray, batch: UpdateBatch) -> UpdateBatch:
-        "The Byzantine sites' corrupted updates."
-        rows = [j for j, s in enumerate(batch.sites) if s in self.byzantine]
-        rngs = [rng_for(self.seed, _BYZANTINE, r, int(self.keys[sel[j]])) for j in rows] if self.faults.attack == "random" else []
-        return _corrupt_batch(self.faults, batch, rows, rngs)
+@patch
+def _attack(self: SimulatedSites, r: int, sel: np.ndarray, batch: UpdateBatch) -> UpdateBatch:
+    "The Byzantine sites' corrupted updates."
+    rows = [j for j, s in enumerate(batch.sites) if s in self.byzantine]
+    rngs = [rng_for(self.seed, _BYZANTINE, r, int(self.keys[sel[j]])) for j in rows] if self.faults.attack == "random" else []
+    return _corrupt_batch(self.faults, batch, rows, rngs)
 
-    # ---- local training, called by the strategy's site half through `SiteState.train` ----
-    def _train(self, starts, stream: str = "global", prox_mu=None, prox_center=None, correction=None, local: LocalTraining | None = None):
-        "Local training of this round's sites from `starts` (one dict, or `Stacked`); (params (S, ...), losses (S,), steps (S,))."
-        r, sel, work = self._round
-        L, n = local or self.local, self.n_train[sel]
-        limit = off = None
-        if local is None:  # the run's recipe: stragglers do part of it, steps mode continues each site's iterator
-            if work is not None:
-                limit = np.maximum(1, np.ceil(work * n_local_steps(n, L.batch_size, L.epochs, L.steps) - 1e-9)).astype(np.int64)
-            if L.steps is not None: off = self.offsets[stream][sel]
-        salt = STREAMS[stream]
-        if self.dp is not None: return self._train_dp(starts, sel, work, salt, L, prox_mu, prox_center, correction)
-        plan = batch_plan(self.seed, r, self.keys[sel], n, L.batch_size, L.epochs, L.steps, limit, salt, off)
-        if off is not None: self.offsets[stream][sel] += plan[2]
-        tseeds = (hash_keys(self.seed, _TORCH, r, salt, self.keys[sel]) >> np.uint64(2)).astype(np.int64).tolist() if self.random else None
-        if prox_mu is not None and not np.any(prox_mu): prox_mu = None
-        tasks = LocalTasks([self.names[i] for i in sel.tolist()], L, plan, tseeds, prox_mu, prox_center, correction)
-        if isinstance(starts, Stacked): starts = [{k: v[j] for k, v in starts.items()} for j in range(len(sel))]
-        else: starts = [starts] * len(sel)  # the same object: a vectorised executor broadcasts it
-        results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)
-        return stacked_results(results, self.pnames)
+# %% ../nbs/07b_simulation.ipynb #821acf02
+@patch
+def _train(self: SimulatedSites, starts, stream: str = "global", prox_mu=None, prox_center=None, correction=None, local: LocalTraining | None = None):
+    "Local training of this round's sites from `starts` (one dict, or `Stacked`); (params (S, ...), losses (S,), steps (S,))."
+    r, sel, work = self._round
+    L, n = local or self.local, self.n_train[sel]
+    limit = off = None
+    if local is None:  # the run's recipe: stragglers do part of it, steps mode continues each site's iterator
+        if work is not None:
+            limit = np.maximum(1, np.ceil(work * n_local_steps(n, L.batch_size, L.epochs, L.steps) - 1e-9)).astype(np.int64)
+        if L.steps is not None: off = self.offsets[stream][sel]
+    salt = STREAMS[stream]
+    if self.dp is not None: return self._train_dp(starts, sel, work, salt, L, prox_mu, prox_center, correction)
+    plan = batch_plan(self.seed, r, self.keys[sel], n, L.batch_size, L.epochs, L.steps, limit, salt, off)
+    if off is not None: self.offsets[stream][sel] += plan[2]
+    tseeds = (hash_keys(self.seed, _TORCH, r, salt, self.keys[sel]) >> np.uint64(2)).astype(np.int64).tolist() if self.random else None
+    if prox_mu is not None and not np.any(prox_mu): prox_mu = None
+    tasks = LocalTasks([self.names[i] for i in sel.tolist()], L, plan, tseeds, prox_mu, prox_center, correction)
+    if isinstance(starts, Stacked): starts = [{k: v[j] for k, v in starts.items()} for j in range(len(sel))]
+    else: starts = [starts] * len(sel)  # the same object: a vectorised executor broadcasts it
+    results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)
+    return stacked_results(results, self.pnames)
 
-    # ---- DP-SGD: Poisson plan, the executor's batched or row-by-row DP steps, and the sites' ledgers ----
-    def _dp_steps(self, sel: np.ndarray, work) -> np.ndarray:
-        "DP-SGD steps of this round's sites (stragglers do part of them)."
-        T = self.dp_site["steps"][sel]
-        return T if work is None else np.maximum(1, np.ceil(work * T - 1e-9)).astype(np.int64)
+# %% ../nbs/07b_simulation.ipynb #95cc476b
+@patch
+def _dp_steps(self: SimulatedSites, sel: np.ndarray, work) -> np.ndarray:
+    "DP-SGD steps of this round's sites (stragglers do part of them)."
+    T = self.dp_site["steps"][sel]
+    return T if work is None else np.maximum(1, np.ceil(work * T - 1e-9)).astype(np.int64)
 
-    def _budget_spent(self, sites: Sequence[str], slow: set) -> list:
-        "The sites among `sites` whose budget this round's DP-SGD steps would overspend."
-        if self.dp.ledger.budget is None: return []
-        sel = np.array([self.index[s] for s in sites], dtype=np.int64)
-        work = np.array([self.faults.straggler_work if s in slow else 1.0 for s in sites]) if slow else None
-        T, q, sig = self._dp_steps(sel, work), self.dp_site["q"][sel], self.dp_site["sigma"][sel]
-        return [s for s, a, b, c in zip(sites, sig, q, T) if not self.dp.ledger.allowed([s], float(a), float(b), int(c))[0]]
+@patch
+def _budget_spent(self: SimulatedSites, sites: Sequence[str], slow: set) -> list:
+    "The sites among `sites` whose budget this round's DP-SGD steps would overspend."
+    if self.dp.ledger.budget is None: return []
+    sel = np.array([self.index[s] for s in sites], dtype=np.int64)
+    work = np.array([self.faults.straggler_work if s in slow else 1.0 for s in sites]) if slow else None
+    T, q, sig = self._dp_steps(sel, work), self.dp_site["q"][sel], self.dp_site["sigma"][sel]
+    return [s for s, a, b, c in zip(sites, sig, q, T) if not self.dp.ledger.allowed([s], float(a), float(b), int(c))[0]]
 
-    def budget_left(self) -> list:
-        "Sites that can still take a full round of DP-SGD steps within the budget (every site without DP or budget)."
-        if self.dp is None or self.dp.ledger.budget is None: return list(self.names)
-        return [s for s in self.names if s not in set(self._budget_spent(self.names, set()))]
+@patch
+def budget_left(self: SimulatedSites) -> list:
+    "Sites that can still take a full round of DP-SGD steps within the budget (every site without DP or budget)."
+    if self.dp is None or self.dp.ledger.budget is None: return list(self.names)
+    return [s for s in self.names if s not in set(self._budget_spent(self.names, set()))]
 
-    def _train_dp(self, starts, sel, work, salt, L, prox_mu, prox_center, correction):
-        "DP-SGD local training of this round's sites, accounted in the ledger: (params (S, ...), losses (S,), steps (S,))."
-        from fhai_nb.dp import poisson_plan
-        r = self._round[0]
-        T, q, sig = self._dp_steps(sel, work), self.dp_site["q"][sel], self.dp_site["sigma"][sel]
-        plan = poisson_plan(self.seed, r, sel, self.n_train[sel], q, T, salt)
-        dp = dict(plan=plan, sigma=sig, clip=self.dp.max_grad_norm, seed=self.seed, round=r, site_index=sel, salt=salt)
-        if prox_mu is not None and not np.any(prox_mu): prox_mu = None
-        names = [self.names[i] for i in sel.tolist()]
-        tasks = LocalTasks(names, L, (plan.idx, plan.mask, plan.steps), None, prox_mu, prox_center, correction, dp=dp)
-        if isinstance(starts, Stacked): starts = [{k: v[j] for k, v in starts.items()} for j in range(len(sel))]
-        else: starts = [starts] * len(sel)
-        results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)
-        groups: dict = {}
-        for s, a, b, c in zip(names, sig.tolist(), q.tolist(), T.tolist()): groups.setdefault((a, b, c), []).append(s)
-        for (a, b, c), ss in groups.items():
-            self.ledger += self.dp.ledger.record(r, ss, a, b, c, frame=False)
-        return stacked_results(results, self.pnames)
+@patch
+def _train_dp(self: SimulatedSites, starts, sel, work, salt, L, prox_mu, prox_center, correction):
+    "DP-SGD local training of this round's sites, accounted in the ledger: (params (S, ...), losses (S,), steps (S,))."
+    from fhai_nb.dp import poisson_plan
+    r = self._round[0]
+    T, q, sig = self._dp_steps(sel, work), self.dp_site["q"][sel], self.dp_site["sigma"][sel]
+    plan = poisson_plan(self.seed, r, sel, self.n_train[sel], q, T, salt)
+    dp = dict(plan=plan, sigma=sig, clip=self.dp.max_grad_norm, seed=self.seed, round=r, site_index=sel, salt=salt)
+    if prox_mu is not None and not np.any(prox_mu): prox_mu = None
+    names = [self.names[i] for i in sel.tolist()]
+    tasks = LocalTasks(names, L, (plan.idx, plan.mask, plan.steps), None, prox_mu, prox_center, correction, dp=dp)
+    if isinstance(starts, Stacked): starts = [{k: v[j] for k, v in starts.items()} for j in range(len(sel))]
+    else: starts = [starts] * len(sel)
+    results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)
+    groups: dict = {}
+    for s, a, b, c in zip(names, sig.tolist(), q.tolist(), T.tolist()): groups.setdefault((a, b, c), []).append(s)
+    for (a, b, c), ss in groups.items():
+        self.ledger += self.dp.ledger.record(r, ss, a, b, c, frame=False)
+    return stacked_results(results, self.pnames)
 
-    # ---- evaluation: each site scores a model on its own rows and releases only the numbers ----
-    def evaluate(self,
-                 params: Mapping | None = None,  # the global model (float32), or None with personal=True
-                 personal: bool = False,  # score each site's personal model instead
-                ) -> dict:
-        "split -> (metric -> values (S,), rows (S,)) for every site; NaN for a site without rows in the split."
-        splits = [("train", "X", "y_true"), ("test", "X_test", "y_test")]
-        if self.dp is not None: splits = splits[1:]  # DP-SGD: the training rows' loss and metrics are not released
-        if personal:
-            P = self.state.values["personal"]
-            plist, prefix = [{k: P[k][i] for k in self.pnames} for i in range(len(self.data))], "personal_"
-        else:
-            plist, prefix = [params] * len(self.data), ""
-            if self.data and self.data[0].X_val is not None: splits.append(("val", "X_val", "y_val"))
-        out = {}
-        for split, xa, ya in splits:
-            Xs, ys = [getattr(d, xa) for d in self.data], [getattr(d, ya) for d in self.data]
-            n = np.array([0 if y is None else int(y.shape[0]) for y in ys], dtype=np.int64)
-            if hasattr(self.executor, "evaluate"): m = self.executor.evaluate(self.module, plist, Xs, ys)
-            else: m = logit_metrics([z.numpy() for z in self.executor.predict(self.module, plist, Xs)], [y.numpy() for y in ys])
-            out[prefix + split] = (m, n)
-        return out
+# %% ../nbs/07b_simulation.ipynb #cf188d5f
+@patch
+def evaluate(self: SimulatedSites,
+             params: Mapping | None = None,  # the global model (float32), or None with personal=True
+             personal: bool = False,  # score each site's personal model instead
+            ) -> dict:
+    "split -> (metric -> values (S,), rows (S,)) for every site; NaN for a site without rows in the split."
+    splits = [("train", "X", "y_true"), ("test", "X_test", "y_test")]
+    if self.dp is not None: splits = splits[1:]  # DP-SGD: the training rows' loss and metrics are not released
+    if personal:
+        P = self.state.values["personal"]
+        plist, prefix = [{k: P[k][i] for k in self.pnames} for i in range(len(self.data))], "personal_"
+    else:
+        plist, prefix = [params] * len(self.data), ""
+        if self.data and self.data[0].X_val is not None: splits.append(("val", "X_val", "y_val"))
+    out = {}
+    for split, xa, ya in splits:
+        Xs, ys = [getattr(d, xa) for d in self.data], [getattr(d, ya) for d in self.data]
+        n = np.array([0 if y is None else int(y.shape[0]) for y in ys], dtype=np.int64)
+        if hasattr(self.executor, "evaluate"): m = self.executor.evaluate(self.module, plist, Xs, ys)
+        else: m = logit_metrics([z.numpy() for z in self.executor.predict(self.module, plist, Xs)], [y.numpy() for y in ys])
+        out[prefix + split] = (m, n)
+    return out
 
-    # ---- after the last round ----
-    def personalise(self, finetune, round: int, params: Mapping) -> None:
-        "Every site fine-tunes the final global model (`strategies.FineTune`'s site half) and keeps it as its personal model."
-        self._round = (round, np.arange(len(self.names), dtype=np.int64), None)
-        self.state.sel = self._round[1]
-        finetune.finish(params, self.state, self.local.replace(epochs=finetune.epochs, steps=finetune.steps, lr=finetune.lr or self.local.lr))
+@patch
+def personalise(self: SimulatedSites, finetune, round: int, params: Mapping) -> None:
+    "Every site fine-tunes the final global model (`strategies.FineTune`'s site half) and keeps it as its personal model."
+    self._round = (round, np.arange(len(self.names), dtype=np.int64), None)
+    self.state.sel = self._round[1]
+    finetune.finish(params, self.state, self.local.replace(epochs=finetune.epochs, steps=finetune.steps, lr=finetune.lr or self.local.lr))
 
-    # ---- personal models (simulation only: a real site keeps its own) ----
-    @property
-    def has_personal(self) -> bool:
-        "Whether the sites keep personal models (Ditto, or after fine-tuning)."
-        return "personal" in self.state.values
+@patch(as_prop=True)
+def has_personal(self: SimulatedSites) -> bool:
+    "Whether the sites keep personal models (Ditto, or after fine-tuning)."
+    return "personal" in self.state.values
 
-    def personal_models(self) -> dict:
-        "SIMULATION ONLY: every site's personal model, site -> params (what a notebook user inspects after a run)."
-        P = self.state.values.get("personal")
-        return {} if P is None else {n: {k: P[k][i].clone() for k in P} for i, n in enumerate(self.names)}
+@patch
+def personal_models(self: SimulatedSites) -> dict:
+    "SIMULATION ONLY: every site's personal model, site -> params (what a notebook user inspects after a run)."
+    P = self.state.values.get("personal")
+    return {} if P is None else {n: {k: P[k][i].clone() for k in P} for i, n in enumerate(self.names)}
 
-    # ---- checkpoints ----
-    def state_dict(self) -> dict:
-        "The sites' own state: iterator cursors and the strategy's per-site values."
-        return dict(offsets=self.offsets, values=self.state.values, dp=None if self.dp is None else self.dp.ledger.state_dict())
+@patch
+def state_dict(self: SimulatedSites) -> dict:
+    "The sites' own state: iterator cursors and the strategy's per-site values."
+    return dict(offsets=self.offsets, values=self.state.values, dp=None if self.dp is None else self.dp.ledger.state_dict())
 
-    def load_state_dict(self, d: Mapping) -> None:
-        self.offsets, self.state.values = d["offsets"], d["values"]
-        if self.dp is not None and d.get("dp") is not None: self.dp.ledger.load_state_dict(d["dp"])
+@patch
+def load_state_dict(self: SimulatedSites, d: Mapping) -> None:
+    self.offsets, self.state.values = d["offsets"], d["values"]
+    if self.dp is not None and d.get("dp") is not None: self.dp.ledger.load_state_dict(d["dp"])
 
 # %% ../nbs/07b_simulation.ipynb #1763bb5e
 def logit_metrics(zs: Sequence,  # per-site logits (n_i,)

@@ -11,6 +11,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from .core import FhaiError
 from .protocol import Update, UpdateBatch, TaskBatch
+from fastcore.basics import patch  # the base strategy's methods are added after it, one half of the round a cell
+
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'stacked', 'param_names', 'Stacked', 'SiteState', 'FedAvg', 'FedProx', 'FedAdam', 'FedYogi',
@@ -103,8 +105,7 @@ class SiteState:
         if self._train is None: raise FhaiError("this SiteState has no training function; the site runtime provides one")
         return self._train(starts, stream, **objective)
 
-# %% ../nbs/07_strategies.ipynb #2232842f
-# one cell, one class: the whole strategy interface (both halves), mostly signatures and docstrings
+# %% ../nbs/07_strategies.ipynb #1d8239d5
 class FedAvg:
     "Federated averaging: sampled sites train locally; the global model moves by the sample-weighted mean of their deltas."
     name = "fedavg"
@@ -119,7 +120,6 @@ class FedAvg:
         self.min_sites = _num("min_sites", min_sites, 1, integer=True, owner=own)
         self.n_samples: dict = {}
 
-    # --- description -------------------------------------------------------------------------------------------
     def options(self) -> dict:
         "The strategy's options, name -> value."
         return {k: getattr(self, k) for k in _options_of(type(self))}
@@ -132,89 +132,105 @@ class FedAvg:
     def __eq__(self, other): return type(self) is type(other) and self.options() == other.options()
     __hash__ = object.__hash__
 
-    # --- set-up --------------------------------------------------------------------------------------------------
-    def sites_per_round(self, n_sites: int) -> int:
-        "How many sites train in a round of a federation of `n_sites`."
-        return min(n_sites, max(self.min_sites, math.ceil(self.fraction * n_sites - 1e-9)))
+# %% ../nbs/07_strategies.ipynb #b678be06
+@patch
+def sites_per_round(self: FedAvg, n_sites: int) -> int:
+    "How many sites train in a round of a federation of `n_sites`."
+    return min(n_sites, max(self.min_sites, math.ceil(self.fraction * n_sites - 1e-9)))
 
-    def min_sites_needed(self) -> int:
-        "Fewest sites a round needs for this aggregation to be meaningful."
-        return 1
+@patch
+def min_sites_needed(self: FedAvg) -> int:
+    "Fewest sites a round needs for this aggregation to be meaningful."
+    return 1
 
-    def check(self, site_names: Sequence[str]) -> None:
-        "Raise FhaiError if a federation with these sites cannot run this strategy."
-        n = len(site_names)
-        if self.min_sites > n:
-            raise FhaiError(f"{type(self).__name__}(min_sites={self.min_sites}) needs at least {self.min_sites} sites but the federation has {n}; lower min_sites")
-        need, k = self.min_sites_needed(), self.sites_per_round(n)
-        if k < need:
-            raise FhaiError(f"{self!r} needs at least {need} sites per round but this federation of {n} sites gives {k}; "
-                            f"use more sites, a larger fraction, or weaker settings")
+@patch
+def check(self: FedAvg, site_names: Sequence[str]) -> None:
+    "Raise FhaiError if a federation with these sites cannot run this strategy."
+    n = len(site_names)
+    if self.min_sites > n:
+        raise FhaiError(f"{type(self).__name__}(min_sites={self.min_sites}) needs at least {self.min_sites} sites but the federation has {n}; lower min_sites")
+    need, k = self.min_sites_needed(), self.sites_per_round(n)
+    if k < need:
+        raise FhaiError(f"{self!r} needs at least {need} sites per round but this federation of {n} sites gives {k}; "
+                        f"use more sites, a larger fraction, or weaker settings")
 
-    def setup(self,
-              site_names: Sequence[str],  # every site of the federation
-              n_samples: Mapping[str, int],  # public training-set sizes
-              params: Mapping,  # initial global parameters
-             ) -> None:
-        "Called once before round 1: check the federation and set the strategy's state."
-        self.check(site_names)
-        self.n_samples = dict(n_samples)
-        self._setup_state(params)
+@patch
+def setup(self: FedAvg,
+          site_names: Sequence[str],  # every site of the federation
+          n_samples: Mapping[str, int],  # public training-set sizes
+          params: Mapping,  # initial global parameters
+         ) -> None:
+    "Called once before round 1: check the federation and set the strategy's state."
+    self.check(site_names)
+    self.n_samples = dict(n_samples)
+    self._setup_state(params)
 
-    def _setup_state(self, params): pass
+@patch
+def _setup_state(self: FedAvg, params): pass
 
-    # --- a round -------------------------------------------------------------------------------------------------
-    def configure(self,
-                  round: int,  # 1-based round number
-                  site_names: Sequence[str],  # every site
-                  rng: np.random.Generator,  # this round's random generator (seeded by the engine)
-                 ) -> list[tuple[str, dict]]:
-        "Which sites train this round, each with its task overrides."
-        n, k = len(site_names), self.sites_per_round(len(site_names))
-        idx = range(n) if k == n else sorted(rng.choice(n, size=k, replace=False).tolist())
-        if type(self).task is FedAvg.task: return [(site_names[i], {}) for i in idx]  # no overrides: skip 10,000 calls
-        return [(site_names[i], self.task(round, site_names[i])) for i in idx]
+# %% ../nbs/07_strategies.ipynb #3576953d
+@patch
+def configure(self: FedAvg,
+              round: int,  # 1-based round number
+              site_names: Sequence[str],  # every site
+              rng: np.random.Generator,  # this round's random generator (seeded by the engine)
+             ) -> list[tuple[str, dict]]:
+    "Which sites train this round, each with its task overrides."
+    n, k = len(site_names), self.sites_per_round(len(site_names))
+    idx = range(n) if k == n else sorted(rng.choice(n, size=k, replace=False).tolist())
+    if type(self).task is FedAvg.task: return [(site_names[i], {}) for i in idx]  # no overrides: skip 10,000 calls
+    return [(site_names[i], self.task(round, site_names[i])) for i in idx]
 
-    def task(self, round: int, site: str) -> dict:
-        "Task overrides sent to one site (prox weight, control variates, ...)."
-        return {}
+@patch
+def task(self: FedAvg, round: int, site: str) -> dict:
+    "Task overrides sent to one site (prox weight, control variates, ...)."
+    return {}
 
-    def aggregate(self,
-                  round: int,  # 1-based round number
-                  global_params: Mapping,  # the parameters the sites started from
-                  updates: Sequence[Update],  # what came back; `params` are deltas
-                 ) -> dict:
-        "New global parameters."
-        return {k: global_params[k] + v for k, v in self.combine(updates).items()}
+@patch
+def aggregate(self: FedAvg,
+              round: int,  # 1-based round number
+              global_params: Mapping,  # the parameters the sites started from
+              updates: Sequence[Update],  # what came back; `params` are deltas
+             ) -> dict:
+    "New global parameters."
+    return {k: global_params[k] + v for k, v in self.combine(updates).items()}
 
-    def combine(self, updates: Sequence[Update]) -> dict:
-        "One delta from many: the sample-weighted mean."
-        return _weighted_combine(updates, _sizes(updates))
+@patch
+def combine(self: FedAvg, updates: Sequence[Update]) -> dict:
+    "One delta from many: the sample-weighted mean."
+    return _weighted_combine(updates, _sizes(updates))
 
-    # --- site half: runs at every selected site, around local training -------------------------------------------
-    def check_local(self, local) -> None:
-        "Raise FhaiError if the sites' local training recipe (a `runtime.LocalTraining`) does not suit this strategy."
+# %% ../nbs/07_strategies.ipynb #88405acd
+@patch
+def check_local(self: FedAvg, local) -> None:
+    "Raise FhaiError if the sites' local training recipe (a `runtime.LocalTraining`) does not suit this strategy."
 
-    def init_sites(self, state: SiteState, params: Mapping) -> None:
-        "Before round 1: the per-site state this strategy keeps (default: none)."
+@patch
+def init_sites(self: FedAvg, state: SiteState, params: Mapping) -> None:
+    "Before round 1: the per-site state this strategy keeps (default: none)."
 
-    def prepare(self, task: TaskBatch, state: SiteState) -> dict:
-        "Changes to this round's local objective: `prox_mu` (S,), `prox_center`, `correction` (default: none)."
-        return {}
+@patch
+def prepare(self: FedAvg, task: TaskBatch, state: SiteState) -> dict:
+    "Changes to this round's local objective: `prox_mu` (S,), `prox_center`, `correction` (default: none)."
+    return {}
 
-    def finish(self, task: TaskBatch, state: SiteState, update: UpdateBatch) -> UpdateBatch:
-        "After local training and the site's transforms: add payloads, update the sites' own state (default: as is)."
-        return update
+@patch
+def finish(self: FedAvg, task: TaskBatch, state: SiteState, update: UpdateBatch) -> UpdateBatch:
+    "After local training and the site's transforms: add payloads, update the sites' own state (default: as is)."
+    return update
 
-    # --- checkpointing -------------------------------------------------------------------------------------------
-    _state_keys: tuple = ()
-    def state_dict(self) -> dict:
-        "Everything the strategy learned during the run (server moments, control variates, ...)."
-        return {k: getattr(self, k) for k in self._state_keys} | dict(n_samples=self.n_samples)
+# %% ../nbs/07_strategies.ipynb #2ae23b6a
+FedAvg._state_keys = ()  # attributes a checkpoint saves (subclasses list theirs)
 
-    def load_state_dict(self, d: Mapping) -> None:
-        "Restore `state_dict` output."
-        for k, v in d.items(): setattr(self, k, v)
+@patch
+def state_dict(self: FedAvg) -> dict:
+    "Everything the strategy learned during the run (server moments, control variates, ...)."
+    return {k: getattr(self, k) for k in self._state_keys} | dict(n_samples=self.n_samples)
+
+@patch
+def load_state_dict(self: FedAvg, d: Mapping) -> None:
+    "Restore `state_dict` output."
+    for k, v in d.items(): setattr(self, k, v)
 
 # %% ../nbs/07_strategies.ipynb #b3cc90ce
 class FedProx(FedAvg):

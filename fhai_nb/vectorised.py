@@ -14,11 +14,13 @@ from .core import FhaiError
 from .metrics import stacked_metrics, sigmoid
 from .protocol import Update, UpdateBatch, torch_tensordot  # UpdateBatch lives in the protocol; re-exported here
 from .runtime import LocalResult, LocalTasks
+from fastcore.basics import patch  # the executor's methods are added after the class, one topic a cell
+
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SMALL_WORK', 'stack_arrays', 'shared_block', 'vmap_support', 'stacked_forward', 'stacked_step',
-           'train_stacked', 'predict_stacked', 'LocalResults', 'supports', 'stack_plans', 'VectorisedExecutor',
-           'stacked_site_metrics']
+__all__ = ['OPTIMIZERS', 'SMALL_WORK', 'evaluate', 'stack_arrays', 'shared_block', 'vmap_support', 'stacked_forward',
+           'stacked_step', 'train_stacked', 'predict_stacked', 'LocalResults', 'supports', 'stack_plans',
+           'VectorisedExecutor', 'stacked_site_metrics']
 
 # %% ../nbs/09_vectorised.ipynb #119bf85f
 def stack_arrays(xs: Sequence,  # per-site feature arrays (n_i, d)
@@ -308,8 +310,7 @@ class _torch_threads:
         import torch
         if self.n and self.n != self.old: torch.set_num_threads(self.old)
 
-# %% ../nbs/09_vectorised.ipynb #44a1294c
-# one cell, one class: the executor seam's methods and the padded-data store they share
+# %% ../nbs/09_vectorised.ipynb #76ceca35
 class VectorisedExecutor:
     "Executor that trains all selected sites of a round as one batched computation (torch.func.vmap)."
     name = "vectorised"
@@ -349,129 +350,138 @@ class VectorisedExecutor:
         self._store = dict(pos={id(d): k for k, d in enumerate(keep)}, X=X, y=y, keep=keep)
         return self._stacked(data)
 
-    def train(self,
-              module,  # nn.Module template (not modified)
-              starts: Sequence[Mapping],  # start parameters per site
-              data: Sequence,  # `runtime.SiteData` per site
-              tasks: Sequence,  # `runtime.LocalTasks` (or `LocalTask` per site)
-             ) -> list:
-        "Local training of every site at once; one `runtime.LocalResult` per site, in order."
-        import torch
-        if not len(tasks): return LocalResults({}, np.zeros(0), np.zeros(0, dtype=np.int64))
+# %% ../nbs/09_vectorised.ipynb #2bed2ce9
+@patch
+def train(self: VectorisedExecutor,
+          module,  # nn.Module template (not modified)
+          starts: Sequence[Mapping],  # start parameters per site
+          data: Sequence,  # `runtime.SiteData` per site
+          tasks: Sequence,  # `runtime.LocalTasks` (or `LocalTask` per site)
+         ) -> list:
+    "Local training of every site at once; one `runtime.LocalResult` per site, in order."
+    import torch
+    if not len(tasks): return LocalResults({}, np.zeros(0), np.zeros(0, dtype=np.int64))
+    names = [k for k, _ in module.named_parameters()]
+    dtype = next(module.parameters()).dtype
+    X, y = self._stacked(data)
+    if isinstance(tasks, LocalTasks): return self._train_tasks(module, names, dtype, starts, X, y, tasks)
+    if any(getattr(t, "dp", None) is not None for t in tasks):
+        raise FhaiError("the vectorised executor runs DP-SGD for a round's tasks as one LocalTasks object, not a list of LocalTask")
+    key = lambda t: (t.lr, t.optimizer, t.momentum, t.weight_decay, tuple(t.betas), t.eps)
+    k0 = key(tasks[0])
+    if all(key(t) == k0 for t in tasks): groups = {k0: range(len(tasks))}  # the usual case: one group
+    else:
+        groups: dict = {}
+        for i, t in enumerate(tasks): groups.setdefault(key(t), []).append(i)
+    S = len(tasks)
+    out_p = out_loss = out_steps = None
+    for gk, members in groups.items():
+        sub = (lambda seq: [seq[i] for i in members]) if len(groups) > 1 else (lambda seq: list(seq))
+        ts, ss = sub(tasks), sub(starts)
+        Xg, yg = (X, y) if len(groups) == 1 else (X[members], y[members])
+        idx, mask = _shared_plan(ts) if len(groups) == 1 else (None, None)
+        if idx is None: idx, mask = stack_plans([t.batches for t in ts])
+        P0 = _stack_dicts(ss, names, dtype)
+        mus = [t.prox_mu for t in ts]
+        prox = center = corr = None
+        if any(mus):
+            prox = torch.tensor(mus, dtype=dtype)
+            center = _stack_dicts([t.prox_center if t.prox_center is not None else ss[j] for j, t in enumerate(ts)], names, dtype)
+        if any(t.correction is not None for t in ts):
+            zero = {k: torch.zeros_like(P0[k][0]) for k in names}
+            corr = _stack_dicts([t.correction if t.correction is not None else zero for t in ts], names, dtype)
+        t0 = ts[0]
+        n_params = sum(int(v[0].numel()) for v in P0.values())
+        with _torch_threads(self._threads_for(len(ts), idx.shape[2] if idx.ndim == 3 else 1, n_params)):
+            P, loss = train_stacked(module, P0, Xg, yg, idx, mask, t0.lr, t0.optimizer, momentum=t0.momentum,
+                                    weight_decay=t0.weight_decay, betas=tuple(t0.betas), eps=t0.eps,
+                                    prox_mu=prox, prox_center=center, correction=corr)
+        steps = mask.any(axis=2).sum(axis=0)
+        if len(groups) == 1: return LocalResults(P, loss.numpy(), steps)
+        if out_p is None:
+            out_p = {k: torch.empty(S, *v.shape[1:], dtype=v.dtype) for k, v in P.items()}
+            out_loss, out_steps = np.zeros(S), np.zeros(S, dtype=np.int64)
+        sel = torch.as_tensor(members)
+        for k in names: out_p[k][sel] = P[k]
+        out_loss[members], out_steps[members] = loss.numpy(), steps
+    return LocalResults(out_p, out_loss, out_steps)
+
+# %% ../nbs/09_vectorised.ipynb #4156840a
+@patch
+def _train_tasks(self: VectorisedExecutor, module, names, dtype, starts, X, y, tasks: LocalTasks) -> LocalResults:
+    "The usual call: one `LocalTasks` (shared settings and plan, stacked objective terms): no per-site objects."
+    import torch
+    idx, mask, _ = tasks.plan
+    P0 = _stack_dicts(starts, names, dtype)
+    prox = center = corr = None
+    if tasks.prox_mu is not None:
+        prox = torch.tensor(np.array(tasks.prox_mu), dtype=dtype)
+        center = _stack_dicts([tasks.prox_center] * len(tasks), names, dtype)
+    if tasks.correction is not None: corr = {k: tasks.correction[k].to(dtype) for k in names}
+    n_params = sum(int(v[0].numel()) for v in P0.values())
+    with _torch_threads(self._threads_for(len(tasks), idx.shape[2] if idx.ndim == 3 else 1, n_params)):
+        if tasks.dp is not None:  # DP-SGD: Poisson-sampled rows, per-sample clipping and noise, every site at once
+            from fhai_nb.dp import train_dp_stacked
+            d = tasks.dp
+            P, loss = train_dp_stacked(module, P0, X, y, d["plan"], d["sigma"], d["clip"], tasks.lr, d["seed"], d["round"],
+                                       d["site_index"], d["salt"], optimizer=tasks.optimizer, momentum=tasks.momentum,
+                                       weight_decay=tasks.weight_decay, betas=tuple(tasks.betas), eps=tasks.eps,
+                                       prox_mu=prox, prox_center=center, correction=corr)
+            return LocalResults(P, loss.numpy(), d["plan"].steps)
+        P, loss = train_stacked(module, P0, X, y, idx, mask, tasks.lr, tasks.optimizer, momentum=tasks.momentum,
+                                weight_decay=tasks.weight_decay, betas=tuple(tasks.betas), eps=tasks.eps,
+                                prox_mu=prox, prox_center=center, correction=corr)
+    return LocalResults(P, loss.numpy(), mask.any(axis=2).sum(axis=0))
+
+# %% ../nbs/09_vectorised.ipynb #8da3f52e
+@patch
+def predict(self: VectorisedExecutor,
+            module,  # nn.Module template
+            params: Sequence[Mapping],  # parameters per input
+            Xs: Sequence,  # feature tensors (n_i, d)
+           ) -> list:
+    "Logits (n_i,) of each `Xs[i]` under `params[i]`: one forward pass when all share one model."
+    import torch
+    from torch.func import functional_call
+    if not len(Xs): return []
+    sizes = [0 if X is None else int(X.shape[0]) for X in Xs]
+    with torch.no_grad():
+        if _same(params):
+            block = shared_block(Xs) if sum(sizes) else None  # slices of one tensor: score it whole, no copy
+            Xcat = block.reshape(-1, block.shape[-1]) if block is not None else \
+                   torch.cat([X for X in Xs if X is not None and X.shape[0]]) if sum(sizes) else None
+            z = functional_call(module, dict(params[0]), (Xcat,)).reshape(-1) if Xcat is not None else torch.zeros(0)
+            return list(torch.split(z, sizes))
         names = [k for k, _ in module.named_parameters()]
         dtype = next(module.parameters()).dtype
-        X, y = self._stacked(data)
-        if isinstance(tasks, LocalTasks): return self._train_tasks(module, names, dtype, starts, X, y, tasks)
-        if any(getattr(t, "dp", None) is not None for t in tasks):
-            raise FhaiError("the vectorised executor runs DP-SGD for a round's tasks as one LocalTasks object, not a list of LocalTask")
-        key = lambda t: (t.lr, t.optimizer, t.momentum, t.weight_decay, tuple(t.betas), t.eps)
-        k0 = key(tasks[0])
-        if all(key(t) == k0 for t in tasks): groups = {k0: range(len(tasks))}  # the usual case: one group
-        else:
-            groups: dict = {}
-            for i, t in enumerate(tasks): groups.setdefault(key(t), []).append(i)
-        S = len(tasks)
-        out_p = out_loss = out_steps = None
-        for gk, members in groups.items():
-            sub = (lambda seq: [seq[i] for i in members]) if len(groups) > 1 else (lambda seq: list(seq))
-            ts, ss = sub(tasks), sub(starts)
-            Xg, yg = (X, y) if len(groups) == 1 else (X[members], y[members])
-            idx, mask = _shared_plan(ts) if len(groups) == 1 else (None, None)
-            if idx is None: idx, mask = stack_plans([t.batches for t in ts])
-            P0 = _stack_dicts(ss, names, dtype)
-            mus = [t.prox_mu for t in ts]
-            prox = center = corr = None
-            if any(mus):
-                prox = torch.tensor(mus, dtype=dtype)
-                center = _stack_dicts([t.prox_center if t.prox_center is not None else ss[j] for j, t in enumerate(ts)], names, dtype)
-            if any(t.correction is not None for t in ts):
-                zero = {k: torch.zeros_like(P0[k][0]) for k in names}
-                corr = _stack_dicts([t.correction if t.correction is not None else zero for t in ts], names, dtype)
-            t0 = ts[0]
-            n_params = sum(int(v[0].numel()) for v in P0.values())
-            with _torch_threads(self._threads_for(len(ts), idx.shape[2] if idx.ndim == 3 else 1, n_params)):
-                P, loss = train_stacked(module, P0, Xg, yg, idx, mask, t0.lr, t0.optimizer, momentum=t0.momentum,
-                                        weight_decay=t0.weight_decay, betas=tuple(t0.betas), eps=t0.eps,
-                                        prox_mu=prox, prox_center=center, correction=corr)
-            steps = mask.any(axis=2).sum(axis=0)
-            if len(groups) == 1: return LocalResults(P, loss.numpy(), steps)
-            if out_p is None:
-                out_p = {k: torch.empty(S, *v.shape[1:], dtype=v.dtype) for k, v in P.items()}
-                out_loss, out_steps = np.zeros(S), np.zeros(S, dtype=np.int64)
-            sel = torch.as_tensor(members)
-            for k in names: out_p[k][sel] = P[k]
-            out_loss[members], out_steps[members] = loss.numpy(), steps
-        return LocalResults(out_p, out_loss, out_steps)
+        X, _, n = stack_arrays([np.zeros((0, _first_d(Xs)), np.float32) if X is None else X.numpy() for X in Xs],
+                               [np.zeros(s, np.float32) for s in sizes])
+        z = predict_stacked(module, _stack_dicts(params, names, dtype), X, per_site=True)
+        return [z[i, :s] for i, s in enumerate(sizes)]
 
-    def _train_tasks(self, module, names, dtype, starts, X, y, tasks: LocalTasks) -> LocalResults:
-        "The usual call: one `LocalTasks` (shared settings and plan, stacked objective terms): no per-site objects."
-        import torch
-        idx, mask, _ = tasks.plan
-        P0 = _stack_dicts(starts, names, dtype)
-        prox = center = corr = None
-        if tasks.prox_mu is not None:
-            prox = torch.tensor(np.array(tasks.prox_mu), dtype=dtype)
-            center = _stack_dicts([tasks.prox_center] * len(tasks), names, dtype)
-        if tasks.correction is not None: corr = {k: tasks.correction[k].to(dtype) for k in names}
-        n_params = sum(int(v[0].numel()) for v in P0.values())
-        with _torch_threads(self._threads_for(len(tasks), idx.shape[2] if idx.ndim == 3 else 1, n_params)):
-            if tasks.dp is not None:  # DP-SGD: Poisson-sampled rows, per-sample clipping and noise, every site at once
-                from fhai_nb.dp import train_dp_stacked
-                d = tasks.dp
-                P, loss = train_dp_stacked(module, P0, X, y, d["plan"], d["sigma"], d["clip"], tasks.lr, d["seed"], d["round"],
-                                           d["site_index"], d["salt"], optimizer=tasks.optimizer, momentum=tasks.momentum,
-                                           weight_decay=tasks.weight_decay, betas=tuple(tasks.betas), eps=tasks.eps,
-                                           prox_mu=prox, prox_center=center, correction=corr)
-                return LocalResults(P, loss.numpy(), d["plan"].steps)
-            P, loss = train_stacked(module, P0, X, y, idx, mask, tasks.lr, tasks.optimizer, momentum=tasks.momentum,
-                                    weight_decay=tasks.weight_decay, betas=tuple(tasks.betas), eps=tasks.eps,
-                                    prox_mu=prox, prox_center=center, correction=corr)
-        return LocalResults(P, loss.numpy(), mask.any(axis=2).sum(axis=0))
+@patch
+def site_metrics(self: VectorisedExecutor,
+                 module,  # nn.Module template
+                 params: Sequence[Mapping],  # parameters per site (the same object for a global model)
+                 Xs: Sequence,  # feature tensors per site (n_i, d)
+                 ys: Sequence,  # label tensors per site (n_i,)
+                 threshold: float = 0.5,  # predict positive when p > threshold
+                 n_bins: int = 10,  # ECE bins
+                ) -> dict:
+    "Every site's loss and binary metrics in one pass: metric -> array (S,), NaN for an empty site."
+    import torch
+    sizes = np.array([0 if X is None else int(X.shape[0]) for X in Xs], dtype=np.int64)
+    S, N = len(sizes), max(int(sizes.max()) if len(sizes) else 0, 1)
+    valid = np.arange(N)[None, :] < sizes[:, None]
+    z, y = np.zeros((S, N)), np.zeros((S, N))
+    if sizes.sum():
+        z[valid] = torch.cat(self.predict(module, params, Xs)).double().numpy()
+        y[valid] = torch.cat([yy for yy, k in zip(ys, sizes) if k]).double().numpy()
+    return stacked_site_metrics(z, y, sizes, threshold, n_bins)
 
-    def predict(self,
-                module,  # nn.Module template
-                params: Sequence[Mapping],  # parameters per input
-                Xs: Sequence,  # feature tensors (n_i, d)
-               ) -> list:
-        "Logits (n_i,) of each `Xs[i]` under `params[i]`: one forward pass when all share one model."
-        import torch
-        from torch.func import functional_call
-        if not len(Xs): return []
-        sizes = [0 if X is None else int(X.shape[0]) for X in Xs]
-        with torch.no_grad():
-            if _same(params):
-                block = shared_block(Xs) if sum(sizes) else None  # slices of one tensor: score it whole, no copy
-                Xcat = block.reshape(-1, block.shape[-1]) if block is not None else \
-                       torch.cat([X for X in Xs if X is not None and X.shape[0]]) if sum(sizes) else None
-                z = functional_call(module, dict(params[0]), (Xcat,)).reshape(-1) if Xcat is not None else torch.zeros(0)
-                return list(torch.split(z, sizes))
-            names = [k for k, _ in module.named_parameters()]
-            dtype = next(module.parameters()).dtype
-            X, _, n = stack_arrays([np.zeros((0, _first_d(Xs)), np.float32) if X is None else X.numpy() for X in Xs],
-                                   [np.zeros(s, np.float32) for s in sizes])
-            z = predict_stacked(module, _stack_dicts(params, names, dtype), X, per_site=True)
-            return [z[i, :s] for i, s in enumerate(sizes)]
+evaluate = site_metrics  # the name the site runtime looks for
 
-    def site_metrics(self,
-                     module,  # nn.Module template
-                     params: Sequence[Mapping],  # parameters per site (the same object for a global model)
-                     Xs: Sequence,  # feature tensors per site (n_i, d)
-                     ys: Sequence,  # label tensors per site (n_i,)
-                     threshold: float = 0.5,  # predict positive when p > threshold
-                     n_bins: int = 10,  # ECE bins
-                    ) -> dict:
-        "Every site's loss and binary metrics in one pass: metric -> array (S,), NaN for an empty site."
-        import torch
-        sizes = np.array([0 if X is None else int(X.shape[0]) for X in Xs], dtype=np.int64)
-        S, N = len(sizes), max(int(sizes.max()) if len(sizes) else 0, 1)
-        valid = np.arange(N)[None, :] < sizes[:, None]
-        z, y = np.zeros((S, N)), np.zeros((S, N))
-        if sizes.sum():
-            z[valid] = torch.cat(self.predict(module, params, Xs)).double().numpy()
-            y[valid] = torch.cat([yy for yy, k in zip(ys, sizes) if k]).double().numpy()
-        return stacked_site_metrics(z, y, sizes, threshold, n_bins)
-
-    evaluate = site_metrics  # the name the site runtime looks for
+VectorisedExecutor.evaluate = VectorisedExecutor.site_metrics  # the name the site runtime looks for
 
 # %% ../nbs/09_vectorised.ipynb #87c3b3c2
 def _shared_plan(tasks):
