@@ -11,6 +11,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from .core import DisclosureError, FhaiError
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['ACCOUNTANTS', 'check_delta', 'check_epsilon', 'check_mechanism', 'check_accountant', 'epsilon_of', 'epsilon_for',
@@ -174,7 +175,8 @@ class PrivacyLedger:
         self.histories = {k: tuple(tuple(x) for x in v) for k, v in d["histories"].items()}; self.rows = list(d["rows"])
 
 # %% ../nbs/11a_accounting.ipynb #13abbd91
-def _pl_record(self: PrivacyLedger, round: int, sites: Sequence[str], noise_multiplier: float, sample_rate: float, steps: int = 1,
+@patch
+def record(self: PrivacyLedger, round: int, sites: Sequence[str], noise_multiplier: float, sample_rate: float, steps: int = 1,
                mechanism: str = "dp_sgd", level: str = "record", frame: bool = True) -> pd.DataFrame | list:
     "Account `steps` noisy steps at each of `sites` (after `check`); returns this call's ledger rows (a list of dicts with frame=False)."
     seg = check_mechanism(noise_multiplier, sample_rate, steps)
@@ -187,8 +189,6 @@ def _pl_record(self: PrivacyLedger, round: int, sites: Sequence[str], noise_mult
                         steps=seg[2], epsilon=memo[h], delta=self.delta, accountant=self.accountant))
     self.rows += new
     return pd.DataFrame(new) if frame else new
-
-PrivacyLedger.record = _pl_record
 
 # %% ../nbs/11a_accounting.ipynb #90a4ca6a
 def ledger_rows(frame: pd.DataFrame) -> list[dict]:

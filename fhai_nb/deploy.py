@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 import pandas as pd
 from .core import FhaiError, Federation
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['EXPERIMENT', 'experiment_dict', 'read_experiment', 'hospital_from_node', 'hospital_client_app',
@@ -334,7 +335,8 @@ class LocalDeployment:
         return p.read_text(errors="replace") if p.exists() else ""
 
 # %% ../nbs/16a_deploy.ipynb #b2c35ebb
-def _ld_run(self: LocalDeployment,
+@patch
+def run(self: LocalDeployment,
             out: str | Path,  # folder the coordinator saves the fhai_nb run in
             timeout: float = 600.0,  # seconds to wait for the result
             wait: bool = True,  # False: return at once (then `result(out)`)
@@ -349,7 +351,8 @@ def _ld_run(self: LocalDeployment,
     if not wait: return None
     return self.result(out, timeout)
 
-def _ld_result(self: LocalDeployment, out: str | Path, timeout: float = 600.0):
+@patch
+def result(self: LocalDeployment, out: str | Path, timeout: float = 600.0):
     "Wait for the run to save its results in `out`; its `Run`."
     from fhai_nb.runs import Run
     out, t0 = Path(out), time.monotonic()
@@ -360,16 +363,16 @@ def _ld_result(self: LocalDeployment, out: str | Path, timeout: float = 600.0):
         time.sleep(0.5)
     raise FhaiError(f"no result in {str(out)!r} after {timeout:g} s; the coordinator's log ends: {self.log(self.last_run)[-2000:]}")
 
-LocalDeployment.run, LocalDeployment.result = _ld_run, _ld_result
-
 # %% ../nbs/16a_deploy.ipynb #1350d54b
-def _ld_tree(self: LocalDeployment, p) -> list:
+@patch
+def _tree(self: LocalDeployment, p) -> list:
     "A process and every process it started (Flower detaches some into sessions of their own)."
     import psutil
     try: return [psutil.Process(p.pid)] + psutil.Process(p.pid).children(recursive=True)
     except psutil.NoSuchProcess: return []
 
-def _ld_end(self: LocalDeployment, p, sig=signal.SIGTERM) -> None:
+@patch
+def _end(self: LocalDeployment, p, sig=signal.SIGTERM) -> None:
     import psutil
     procs = self._tree(p)
     for q in procs:
@@ -381,18 +384,19 @@ def _ld_end(self: LocalDeployment, p, sig=signal.SIGTERM) -> None:
         except psutil.NoSuchProcess: pass
     p.wait()
 
-def _ld_kill(self: LocalDeployment, site: str) -> None:
+@patch
+def kill(self: LocalDeployment, site: str) -> None:
     "Stop one hospital's SuperNode at once (SIGKILL, with what it started), as a machine that disappears."
     self._end(self.procs[f"supernode-{site}"][0], signal.SIGKILL)
 
-def _ld_stop(self: LocalDeployment) -> None:
+@patch
+def stop(self: LocalDeployment) -> None:
     "Stop every process this deployment started, and the processes they started."
     for key, (p, log) in reversed(list(self.procs.items())):
         self._end(p)
         log.close()
 
-def _ld_enter(self: LocalDeployment): return self.start()
-def _ld_exit(self: LocalDeployment, *exc): self.stop()
-
-LocalDeployment._tree, LocalDeployment._end, LocalDeployment.kill, LocalDeployment.stop = _ld_tree, _ld_end, _ld_kill, _ld_stop
-LocalDeployment.__enter__, LocalDeployment.__exit__ = _ld_enter, _ld_exit
+@patch
+def __enter__(self: LocalDeployment): return self.start()
+@patch
+def __exit__(self: LocalDeployment, *exc): self.stop()

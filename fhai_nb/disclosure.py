@@ -91,7 +91,8 @@ def threshold(self: DisclosurePolicy,
 _LOOSER = dict(min_rows="min_model_rows", max_param_fraction="max_param_fraction", min_cell="min_cell", min_events="min_events",
                min_at_risk="min_at_risk")  # a query's name for each model rule -> the policy field
 
-def _model_rules(self: DisclosurePolicy,
+@patch
+def model_rules(self: DisclosurePolicy,
                 asked: dict | None = None,  # stricter rules a query asks for (None values: the policy's)
                 site: str | None = None,  # the site, for the message (None: every site of a federation)
                ) -> dict:
@@ -114,8 +115,6 @@ def _model_rules(self: DisclosurePolicy,
                                   f"fed.with_policy(DisclosurePolicy({_LOOSER[name]}=...))")
         out[name] = float(v) if frac else int(v)
     return out
-
-DisclosurePolicy.model_rules = _model_rules  # a method of the policy, defined beside the prose that explains it
 
 # %% ../nbs/00b_disclosure.ipynb #679f3012
 def suppress_counts(counts,  # cell counts of one table (its total is public or released)

@@ -14,6 +14,7 @@ from .core import FhaiError
 from .engine import Transform
 from .runtime import hash_keys
 from .accounting import PrivacyLedger, check_delta, check_epsilon, check_mechanism, noise_for
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['PoissonPlan', 'poisson_plan', 'site_normal', 'per_sample_grads', 'clip_and_noise', 'linear_layers', 'row_grads',
@@ -395,19 +396,22 @@ class DPSGD:
     def __repr__(self): return f"DPSGD({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
 # %% ../nbs/11b_dp.ipynb #43a38e18
-def _dpsgd_rates(self: DPSGD, n_rows) -> np.ndarray:
+@patch
+def rates(self: DPSGD, n_rows) -> np.ndarray:
     "q per site."
     n = np.asarray(n_rows, dtype=np.float64)
     if self.sample_rate is not None: return np.full(n.shape, float(self.sample_rate))
     return np.minimum(1.0, self.expected_batch_size / np.maximum(n, 1))
 
-def _dpsgd_steps_for(self: DPSGD, q) -> np.ndarray:
+@patch
+def steps_for(self: DPSGD, q) -> np.ndarray:
     "DP-SGD steps per round per site."
     q = np.asarray(q, dtype=np.float64)
     if self.steps is None and self.epochs is None: raise FhaiError("DPSGD needs steps= or epochs= (in run_federated they come from the local recipe)")
     return np.full(q.shape, self.steps, dtype=np.int64) if self.steps is not None else np.ceil(self.epochs / q - 1e-9).astype(np.int64)
 
-def _dpsgd_sigmas(self: DPSGD, n_rows) -> np.ndarray:
+@patch
+def sigmas(self: DPSGD, n_rows) -> np.ndarray:
     "Noise multiplier per site (the same sigma, or the one that reaches target_epsilon after `rounds` rounds)."
     q = self.rates(n_rows); T = self.steps_for(q)
     if self.noise_multiplier is not None: return np.full(q.shape, float(self.noise_multiplier))
@@ -417,10 +421,9 @@ def _dpsgd_sigmas(self: DPSGD, n_rows) -> np.ndarray:
         cache[(a, b)] = noise_for(self.target_epsilon, self.ledger.delta, a, b * self.rounds, self.ledger.accountant)
     return np.array([cache[(a, b)] for a, b in zip(q.tolist(), T.tolist())])
 
-DPSGD.rates, DPSGD.steps_for, DPSGD.sigmas = _dpsgd_rates, _dpsgd_steps_for, _dpsgd_sigmas
-
 # %% ../nbs/11b_dp.ipynb #8c416d01
-def _dpsgd_train(self: DPSGD, module, params: Mapping, X, y, n_rows, sites: Sequence[str], site_index, round: int, seed: int, lr: float):
+@patch
+def train(self: DPSGD, module, params: Mapping, X, y, n_rows, sites: Sequence[str], site_index, round: int, seed: int, lr: float):
     "Budget check, Poisson plan, batched DP-SGD and accounting; returns (params (S, ...), loss (S,), ledger rows)."
     n = np.asarray(n_rows, dtype=np.int64)
     q, sig = self.rates(n), self.sigmas(n)
@@ -435,8 +438,6 @@ def _dpsgd_train(self: DPSGD, module, params: Mapping, X, y, n_rows, sites: Sequ
                        steps=0, epsilon=self.ledger.epsilon(s), delta=self.ledger.delta, accountant=self.ledger.accountant)
         rows.append(dict(r, trained=bool(o)))
     return P, loss, rows
-
-DPSGD.train = _dpsgd_train
 
 # %% ../nbs/11b_dp.ipynb #441661ef
 def _is_masked(b) -> bool:
@@ -496,7 +497,8 @@ class DPFedAvg(Transform):
         self.clip_norm = float(d["clip_norm"]); self.ledger.load_state_dict(d["ledger"])
 
 # %% ../nbs/11b_dp.ipynb #b4e6b7c7
-def _dpfa_site_batch(self: DPFedAvg, updates, ctx):
+@patch
+def site_batch(self: DPFedAvg, updates, ctx):
     "Each site clips its own update, flips its participation coin, weights itself 1 and (distributed) adds its noise share."
     import torch
     from fhai_nb.engine import as_update_batch
@@ -531,10 +533,9 @@ def _dpfa_site_batch(self: DPFedAvg, updates, ctx):
     mets = dict(b.metrics, update_norm=norm.numpy(), clipped=(1 - unclipped).numpy(), participated=coin.astype(np.float64))
     return UpdateBatch(b.sites, np.ones(m, dtype=np.int64), st, mets, b.extras)
 
-DPFedAvg.site_batch = _dpfa_site_batch
-
 # %% ../nbs/11b_dp.ipynb #5599f1b1
-def _dpfa_server(self: DPFedAvg, updates, ctx):
+@patch
+def server(self: DPFedAvg, updates, ctx):
     "Remember the plain average of what arrives (central mode), to check that the strategy only averages."
     from fhai_nb.engine import as_update_batch
     b = as_update_batch(updates)
@@ -542,7 +543,8 @@ def _dpfa_server(self: DPFedAvg, updates, ctx):
         self._round["expected"] = b.weighted_mean()
     return b
 
-def _dpfa_after_aggregate(self: DPFedAvg, old, new, ctx):
+@patch
+def after_aggregate(self: DPFedAvg, old, new, ctx):
     "Central noise on the new global model, clip norm update (adaptive), and one accounted step in the ledger."
     import torch
     st = self._round
@@ -568,5 +570,3 @@ def _dpfa_after_aggregate(self: DPFedAvg, old, new, ctx):
                              mechanism="dp_fedavg", level="site").iloc[0].to_dict()
     ctx.ledger.append(dict(row, noise=self.noise, clip_norm=self.clip_norm, participants=st["participants"], denominator=st["D"]))
     return out
-
-DPFedAvg.server, DPFedAvg.after_aggregate = _dpfa_server, _dpfa_after_aggregate

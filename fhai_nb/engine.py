@@ -22,6 +22,7 @@ from .runtime import (_CONFIGURE, _VAL, _pos_int, LocalResult, LocalTask, LocalT
                              hash_keys, init_opt_state, n_local_steps, optimizer_step, rng_for, site_plan)
 from .simulation import (ATTACKS, ClipNorm, Faults, SimulatedSites, Transform, TransformContext, _make_preprocessor,
                                 _training_federation, _val_rows, as_faults, site_data, site_metrics_from_logits, update_norm)
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['HISTORY_COLUMNS', 'RoundEvent', 'EarlyStopping', 'Checkpoint', 'history_frame', 'History', 'aggregate_rows',
@@ -161,7 +162,8 @@ class History:
         return f"<b>History</b>: {self.rounds} rounds{', stopped by ' + self.stopped if self.stopped else ''}; final test metrics" + (t.to_html(float_format=lambda v: f'{v:.3f}') if len(t) else "")
 
 # %% ../nbs/08_engine.ipynb #8a3bd8e6
-def _history_epsilon(self: History) -> pd.DataFrame:
+@patch
+def epsilon(self: History) -> pd.DataFrame:
     "Final privacy spent per site and mechanism (epsilon at the ledger's delta), one row each; empty without DP."
     cols = ["site", "mechanism", "level", "epsilon", "delta", "accountant", "rounds", "steps"]
     L = self.ledger
@@ -170,8 +172,6 @@ def _history_epsilon(self: History) -> pd.DataFrame:
     out = g.agg(level=("level", "last"), epsilon=("epsilon", "last"), delta=("delta", "last"), accountant=("accountant", "last"),
                 rounds=("round", "nunique"), steps=("steps", "sum")).reset_index()
     return out[cols].set_index("site")
-
-History.epsilon = _history_epsilon
 
 # %% ../nbs/08_engine.ipynb #568b50da
 def _aggregate(round: int, split: str, values: Mapping[str, np.ndarray], n) -> list[tuple]:

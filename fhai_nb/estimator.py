@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from .core import FhaiError, Federation, Site
 from .metrics import METRICS, binary_metrics, aggregate_sites
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['FederatedClassifier', 'pool_rows_non_private', 'PooledClassifier', 'LocalClassifier', 'pooled_baseline',
@@ -234,7 +235,8 @@ class FederatedClassifier(_SiteModels, BaseEstimator):
     def _has_model_for(self, site, personal): return (not personal) or site in self.personal_params_
 
 # %% ../nbs/10_estimator.ipynb #acbdc9fd
-def _fc_fit(self: FederatedClassifier,
+@patch
+def fit(self: FederatedClassifier,
             fed: Federation,  # the hospitals to train across
             should_stop=None,  # checked after every round; True (or a set threading.Event) stops the run
             server_view: Callable | None = None,  # called each round with what the coordinator receives (engines that report it)
@@ -262,11 +264,9 @@ def _fc_fit(self: FederatedClassifier,
     self.personal_params_ = dict(hist.personal) if hist.personal else {}
     return self
 
-FederatedClassifier.fit = _fc_fit
-
 # %% ../nbs/10_estimator.ipynb #f248c9d9
-@classmethod
-def _from_config(cls, config) -> FederatedClassifier:
+@patch(cls_method=True)
+def from_config(cls: FederatedClassifier, config) -> FederatedClassifier:
     "The unfitted estimator a `RunConfig` describes (validated first)."
     from fhai_nb.runs import RunConfig
     if not isinstance(config, RunConfig): raise FhaiError(f"from_config takes a RunConfig, got {type(config).__name__}")
@@ -275,8 +275,6 @@ def _from_config(cls, config) -> FederatedClassifier:
     for k in training:
         if k not in valid: raise FhaiError(f"training option {k!r} has no FederatedClassifier setting; run the config with fhai_nb.runs.run")
     return cls(model=config.model, strategy=config.build_strategy(), faults=config.faults, seed=config.seed, **training)
-
-FederatedClassifier.from_config = _from_config
 
 # %% ../nbs/10_estimator.ipynb #ec71010b
 def pool_rows_non_private(fed: Federation,  # the federation whose rows are pooled

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from .core import FhaiError, Federation, Feature, Schema, Site
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['CONTINUOUS', 'flower_recipe', 'to_wire', 'from_wire', 'schema_to_dict', 'schema_from_dict', 'schema_problems',
@@ -364,7 +365,8 @@ class FlowerSites:
         return got, why
 
 # %% ../nbs/16_flower.ipynb #b4ac4c84
-def _fs_wait_nodes(self: FlowerSites) -> list[int]:
+@patch
+def _wait_nodes(self: FlowerSites) -> list[int]:
     "Node ids once every hospital is connected, or those connected after `round_timeout` s when at least `min_sites` are; else a clear FhaiError."
     t0 = time.monotonic()
     while True:
@@ -376,7 +378,8 @@ def _fs_wait_nodes(self: FlowerSites) -> list[int]:
                             f"min_sites={self.min_sites}; start their SuperNodes or lower min_sites")
         time.sleep(0.5)
 
-def _fs_connect(self: FlowerSites) -> list[str]:
+@patch
+def connect(self: FlowerSites) -> list[str]:
     "Ask every connected node which hospital it is; the sites that answered (a refusing site is reported, not used)."
     from flwr.app import ConfigRecord, Message, RecordDict
     ids = self._wait_nodes()
@@ -395,10 +398,9 @@ def _fs_connect(self: FlowerSites) -> list[str]:
                         + (f"refusals: {list(self.refused.values())}" if self.refused else "start the missing SuperNodes"))
     return names
 
-FlowerSites._wait_nodes, FlowerSites.connect = _fs_wait_nodes, _fs_connect
-
 # %% ../nbs/16_flower.ipynb #df7854e3
-def _fs_profiles(self: FlowerSites, names: Sequence[str], min_rows=None) -> list:
+@patch
+def profiles(self: FlowerSites, names: Sequence[str], min_rows=None) -> list:
     "Every site's profile Aggregate (federated preprocessing); a site that gives none stops the run with its reason."
     from flwr.app import ConfigRecord, RecordDict
     from fhai_nb.core import Aggregate
@@ -406,7 +408,8 @@ def _fs_profiles(self: FlowerSites, names: Sequence[str], min_rows=None) -> list
     if why: raise FhaiError(f"federated preprocessing needs every site's profile; missing: {why}")
     return [Aggregate(**from_wire(got[s]["reply"]["body"])) for s in names]
 
-def _fs_fit(self: FlowerSites, task) -> Any:
+@patch
+def fit(self: FlowerSites, task) -> Any:
     "Every selected site trains; their updates (in the order of the task) as one UpdateBatch; the rest are this round's dropouts."
     from fhai_nb.protocol import as_update_batch
     got, why = self._send("train", {s: task_content(t, self.pre) for s, t in zip(task.sites, task)}, str(task.round))
@@ -414,7 +417,8 @@ def _fs_fit(self: FlowerSites, task) -> Any:
     for s, w in why.items(): self.log(f"round {task.round}: site {s!r} dropped out ({w})")
     return as_update_batch([update_from_content(s, got[s]) for s in task.sites if s in got])
 
-def _fs_evaluate(self: FlowerSites, params: Mapping, names: Sequence[str], skip: Sequence[str] = ()) -> dict:
+@patch
+def evaluate(self: FlowerSites, params: Mapping, names: Sequence[str], skip: Sequence[str] = ()) -> dict:
     "split -> (metric -> (S,) values, rows (S,)) over `names`; a site in `skip` or that does not answer has 0 rows (left out of the aggregates)."
     from flwr.app import ConfigRecord, RecordDict
     content = lambda: RecordDict({"arrays": _tensor_record(params), "config": ConfigRecord({"pre": to_wire(self.pre)})})
@@ -427,8 +431,6 @@ def _fs_evaluate(self: FlowerSites, params: Mapping, names: Sequence[str], skip:
             vals.setdefault(split, {}).setdefault(m, {})[s] = v
     return {split: ({m: np.array([d.get(s, math.nan) for s in names], dtype=np.float64) for m, d in mets.items() if m != "rows"},
                     np.array([int(mets.get("rows", {}).get(s, 0)) for s in names], dtype=np.int64)) for split, mets in vals.items()}
-
-FlowerSites.profiles, FlowerSites.fit, FlowerSites.evaluate = _fs_profiles, _fs_fit, _fs_evaluate
 
 # %% ../nbs/16_flower.ipynb #20644dc3
 def _grid_setup(fs: FlowerSites,  # the hospitals behind the grid (not connected yet)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from .core import FhaiError, Federation
 from .sources import DATA_SOURCES, _IN_MEMORY, _check_data, _check_kwargs, _unknown, build_federation
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['RunConfig', 'Run', 'run']
@@ -171,29 +172,31 @@ class RunConfig:
         return cls(**copy.deepcopy(dict(d)))
 
 # %% ../nbs/11_runs.ipynb #f6164a91
-def _rc_to_json(self: RunConfig, path: str | Path | None = None) -> str:
+@patch
+def to_json(self: RunConfig, path: str | Path | None = None) -> str:
     "JSON text (written to `path` if given)."
     s = json.dumps(self.to_dict(), indent=2)
     if path is not None: Path(path).write_text(s)
     return s
 
-@classmethod
-def _rc_from_json(cls: type, text_or_path: str | Path) -> RunConfig:
+@patch(cls_method=True)
+def from_json(cls: RunConfig, text_or_path: str | Path) -> RunConfig:
     "From JSON text or a .json file."
     s = _read_text(text_or_path, (".json",))
     try: d = json.loads(s)
     except json.JSONDecodeError as e: raise FhaiError(f"config is not valid JSON: {e}") from None
     return cls.from_dict(d)
 
-def _rc_to_yaml(self: RunConfig, path: str | Path | None = None) -> str:
+@patch
+def to_yaml(self: RunConfig, path: str | Path | None = None) -> str:
     "YAML text (written to `path` if given)."
     import yaml
     s = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
     if path is not None: Path(path).write_text(s)
     return s
 
-@classmethod
-def _rc_from_yaml(cls: type, text_or_path: str | Path) -> RunConfig:
+@patch(cls_method=True)
+def from_yaml(cls: RunConfig, text_or_path: str | Path) -> RunConfig:
     "From YAML text or a .yaml/.yml file."
     import yaml
     s = _read_text(text_or_path, (".yaml", ".yml"))
@@ -202,8 +205,8 @@ def _rc_from_yaml(cls: type, text_or_path: str | Path) -> RunConfig:
     if d is None: raise FhaiError("the config is empty; write at least one entry, e.g. 'strategy: fedavg' (RunConfig().to_yaml() shows them all)")
     return cls.from_dict(d)
 
-@classmethod
-def _rc_from_file(cls: type, path: str | Path) -> RunConfig:
+@patch(cls_method=True)
+def from_file(cls: RunConfig, path: str | Path) -> RunConfig:
     "From a .yaml, .yml or .json file."
     p = Path(path)
     if not p.exists(): raise FhaiError(f"config file {str(p)!r} not found")
@@ -211,14 +214,9 @@ def _rc_from_file(cls: type, path: str | Path) -> RunConfig:
     if p.suffix.lower() in (".yaml", ".yml"): return cls.from_yaml(p)
     raise FhaiError(f"config file {str(p)!r} must end in .yaml, .yml or .json")
 
-RunConfig.to_json = _rc_to_json
-RunConfig.from_json = _rc_from_json
-RunConfig.to_yaml = _rc_to_yaml
-RunConfig.from_yaml = _rc_from_yaml
-RunConfig.from_file = _rc_from_file
-
 # %% ../nbs/11_runs.ipynb #178ddcb4
-def _rc_training(self: RunConfig) -> dict:
+@patch
+def _training(self: RunConfig) -> dict:
     "Training options as objects for run_federated."
     from fhai_nb.engine import run_federated
     t = dict(self.training)
@@ -241,10 +239,9 @@ def _build_dp(d):
     _check_kwargs(DPSGD, d, "option", "of training.dp")
     return DPSGD(**d)
 
-RunConfig._training = _rc_training
-
 # %% ../nbs/11_runs.ipynb #b3707f7e
-def _rc_build_strategy(self: RunConfig):
+@patch
+def build_strategy(self: RunConfig):
     "The strategy object."
     cls_ = _strategy_class(self.strategy)
     from fhai_nb.strategies import _options_of
@@ -253,10 +250,9 @@ def _rc_build_strategy(self: RunConfig):
     from fhai_nb.strategies import as_strategy
     return as_strategy(_norm(self.strategy), **self.strategy_kwargs)  # the library's names and aliases ('multikrum': m=2)
 
-RunConfig.build_strategy = _rc_build_strategy
-
 # %% ../nbs/11_runs.ipynb #5a0838ab
-def _rc_validate(self: RunConfig) -> RunConfig:
+@patch
+def validate(self: RunConfig) -> RunConfig:
     """Check every name and option, and the values of the model, strategy, faults, transforms, preprocessing, early stopping
     and personalisation, without reading data or training; returns self. Training numbers (lr, rounds, ...) are checked
     by `run_federated` before it builds anything."""
@@ -282,8 +278,6 @@ def _rc_validate(self: RunConfig) -> RunConfig:
         names = dict(local_epochs="epochs", local_steps="steps", batch_size="batch_size", dp="dp")
         LocalTraining(**{v: t.get(k, dflt[k]) for k, v in names.items()})
     return self
-
-RunConfig.validate = _rc_validate
 
 # %% ../nbs/11_runs.ipynb #ef6bcda5
 def _read_text(text_or_path, suffixes) -> str:
@@ -342,22 +336,23 @@ class Run:
         return s.set_index("round")["value"].rename(f"{site} {split} {metric}")
 
 # %% ../nbs/11_runs.ipynb #8c3eafe5
-def _run_repr(self: Run) -> str:
+@patch
+def __repr__(self: Run) -> str:
     "A one-line summary: name, strategy, data source, rounds and seed."
     r = int(self.frame["round"].max()) if len(self.frame) else 0
     return f"Run({self.config.name!r}: {self.config.strategy} on {self.config.data.get('source')}, {r} rounds, seed {self.config.seed})"
 
-def _run_repr_html(self: Run) -> str:
+@patch
+def _repr_html_(self: Run) -> str:
     "The summary and the final test table, for notebooks."
     try: t = self.final("test").to_html(float_format=lambda v: f"{v:.3f}")
     except FhaiError: t = ""
     import html
     return f"<b>{html.escape(repr(self))}</b>" + t
 
-Run.__repr__, Run._repr_html_ = _run_repr, _run_repr_html
-
 # %% ../nbs/11_runs.ipynb #d7d88687
-def _run_plot(self: Run,
+@patch
+def plot(self: Run,
               metric: str = "auroc",  # metric to plot
               split: str = "test",  # which rows
               sites: Sequence[str] | None = None,  # sites/aggregates (default: every site and 'weighted')
@@ -372,10 +367,9 @@ def _run_plot(self: Run,
     fig.update_layout(title=f"{self.config.name}: {metric} ({split}) by round", xaxis_title="round", yaxis_title=metric)
     return fig
 
-Run.plot = _run_plot
-
 # %% ../nbs/11_runs.ipynb #2887039b
-def _run_equals(self: Run, other: Run) -> bool:
+@patch
+def equals(self: Run, other: Run) -> bool:
     "Same config, history, parameters, personal parameters, ledger and round log (timings aside)."
     import torch
     def same_params(a, b): return set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
@@ -387,7 +381,6 @@ def _run_equals(self: Run, other: Run) -> bool:
             and all(same_params(self.personal[s], other.personal[s]) for s in self.personal)
             and same_frame(self.ledger, other.ledger) and same_frame(log_a, log_b))
 
-Run.equals = _run_equals
 
 def run(config: RunConfig | Mapping | str | Path,  # a RunConfig, its dict, or a .yaml/.json path
         callbacks: Sequence[Callable] = (),  # called with a RoundEvent after every round
@@ -411,7 +404,8 @@ def run(config: RunConfig | Mapping | str | Path,  # a RunConfig, its dict, or a
 # %% ../nbs/11_runs.ipynb #79587df4
 _FILES = ("config.yaml", "history.csv", "params.pt", "metadata.json")
 
-def _save(self: Run, folder: str | Path, overwrite: bool = False) -> Path:
+@patch
+def save(self: Run, folder: str | Path, overwrite: bool = False) -> Path:
     "Write the run to `folder` (see the table above); returns the folder."
     import torch
     p = Path(folder)
@@ -444,8 +438,8 @@ def _read_frame(path: Path, dtypes: Mapping | None) -> pd.DataFrame:
         if c in df.columns: df[c] = df[c].astype(t)
     return df
 
-@classmethod
-def _load(cls, folder: str | Path) -> Run:
+@patch(cls_method=True)
+def load(cls: Run, folder: str | Path) -> Run:
     "Read a run written by `Run.save`."
     import torch
     p = Path(folder)
@@ -457,8 +451,6 @@ def _load(cls, folder: str | Path) -> Run:
     pt = torch.load(p / "params.pt", weights_only=True)
     return cls(RunConfig.from_yaml(p / "config.yaml"), _read_frame(p / "history.csv", dt.get("history")), pt["params"],
                _read_frame(p / "ledger.csv", dt.get("ledger")), _read_frame(p / "log.csv", dt.get("log")), pt.get("personal"), meta)
-
-Run.save, Run.load = _save, _load
 
 # %% ../nbs/11_runs.ipynb #6ab14783
 def _kw(d: Mapping) -> str:
@@ -549,7 +541,8 @@ def _estimator_code(self: RunConfig) -> tuple[list[str], list[str]]:
              "history = clf.history_  # the run's History", "history.frame  # tidy per-round metrics: round, site, split, metric, value"]
     return imports, lines
 
-def _to_python(self: RunConfig,
+@patch
+def to_python(self: RunConfig,
                data: bool = True,  # include the lines that build `fed` (False: the code expects a Federation named `fed`)
               ) -> str:
     "Python source that reproduces this run with the public API; executing it defines `fed`, `clf` and `history`."
@@ -558,5 +551,3 @@ def _to_python(self: RunConfig,
     ti, tl = _estimator_code(self)
     head = [f"# Reproduces run {self.name!r} (fhai_nb RunConfig.to_python)"]
     return "\n".join(head + list(dict.fromkeys(di + ti)) + [""] + dl + tl) + "\n"
-
-RunConfig.to_python = _to_python

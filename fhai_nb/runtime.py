@@ -96,7 +96,7 @@ def batch_plan(seed: int,  # the run's seed
     rows = np.arange(N)
     rkey = _ITER if steps is not None else round
     keys = hash_keys(seed, rkey, salt, site_index[:, None, None], (e0[:, None] + np.arange(E)[None, :])[:, :, None], rows[None, None, :])
-    keys = np.where(rows[None, None, :] < n[:, None, None], keys, np.iinfo(np.uint64).max)
+    if (n < N).any(): keys = np.where(rows[None, None, :] < n[:, None, None], keys, np.iinfo(np.uint64).max)
     perm = np.argsort(keys, axis=2)  # (S, E, N): padding sorts last; real keys are distinct, so any sort gives this order
     full = n <= B  # these sites take all their rows in stored order
     if full.any(): perm[full] = rows

@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from .core import FhaiError
 from .engine import Transform
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['RING_BITS', 'PRIME', 'encode', 'decode', 'mask_stream', 'keypair', 'pair_key', 'shamir_split', 'shamir_combine',
@@ -136,7 +137,8 @@ class SecAggRound:
         return Y
 
 # %% ../nbs/11c_secagg.ipynb #3b23b9bd
-def _sar_unmask(self: SecAggRound, received: Mapping[int, np.ndarray]) -> np.ndarray:
+@patch
+def unmask(self: SecAggRound, received: Mapping[int, np.ndarray]) -> np.ndarray:
     "The sum of the survivors' x_i (uint64) from their masked vectors, with dropped sites' masks rebuilt from shares."
     U = sorted(int(i) for i in received)
     if len(U) < self.t:
@@ -157,8 +159,6 @@ def _sar_unmask(self: SecAggRound, received: Mapping[int, np.ndarray]) -> np.nda
                 if j < d: total -= s
                 else: total += s
     return total
-
-SecAggRound.unmask = _sar_unmask
 
 # %% ../nbs/11c_secagg.ipynb #46ecf758
 class SecureAggregation(Transform):
@@ -195,7 +195,8 @@ class SecureAggregation(Transform):
         return t
 
 # %% ../nbs/11c_secagg.ipynb #1ea8c9a7
-def _sa_site_batch(self: SecureAggregation, updates, ctx):
+@patch
+def site_batch(self: SecureAggregation, updates, ctx):
     "Each site encodes and masks n_i x its update."
     import torch
     from fhai_nb.engine import as_update_batch
@@ -216,10 +217,9 @@ def _sa_site_batch(self: SecureAggregation, updates, ctx):
         size = int(np.prod(sh)); st[k] = Y[:, off:off + size].reshape(m, *sh); off += size
     return UpdateBatch(b.sites, b.n_samples, st, b.metrics, b.extras)
 
-SecureAggregation.site_batch = _sa_site_batch
-
 # %% ../nbs/11c_secagg.ipynb #d6693221
-def _sa_server(self: SecureAggregation, updates, ctx):
+@patch
+def server(self: SecureAggregation, updates, ctx):
     "Unmask the survivors' sum; pass on one update: the weighted mean, with the total weight."
     import torch
     from fhai_nb.engine import as_update_batch
@@ -246,5 +246,3 @@ def _sa_server(self: SecureAggregation, updates, ctx):
     ctx.ledger.append(dict(round=ctx.round, site="all", mechanism="secure_aggregation", sites=m, survivors=len(keep),
                            threshold=s["rd"].t, frac_bits=self.frac_bits))
     return UpdateBatch(["secure_sum"], [n], st, dict(n_sites=np.array([float(len(keep))])))
-
-SecureAggregation.server = _sa_server

@@ -322,7 +322,7 @@ def _bind_dp(local: LocalTraining, rounds: int | None):
     return dp.replace(steps=local.steps, epochs=None if local.steps is not None else local.epochs, rounds=dp.rounds or rounds)
 
 
-# %% ../nbs/07b_simulation.ipynb #897a8c93
+# %% ../nbs/07b_simulation.ipynb #f66eacf2
 class SimulatedSites:
     "SIMULATION: the runtimes of every site of a federation in one process, answering tasks with updates."
     def __init__(self,
@@ -365,7 +365,7 @@ class SimulatedSites:
         "Before round 1: the strategy's per-site state (control variates, personal models) from the initial parameters."
         self.strategy.init_sites(self.state, params)
 
-# %% ../nbs/07b_simulation.ipynb #dbf01255
+# %% ../nbs/07b_simulation.ipynb #23853bcc
 @patch
 def fit(self: SimulatedSites, task: TaskBatch) -> UpdateBatch:
     "Every selected site runs its task; what they send back, as one batch."
@@ -399,7 +399,7 @@ def _attack(self: SimulatedSites, r: int, sel: np.ndarray, batch: UpdateBatch) -
     rngs = [rng_for(self.seed, _BYZANTINE, r, int(self.keys[sel[j]])) for j in rows] if self.faults.attack == "random" else []
     return _corrupt_batch(self.faults, batch, rows, rngs)
 
-# %% ../nbs/07b_simulation.ipynb #821acf02
+# %% ../nbs/07b_simulation.ipynb #c1524bbf
 @patch
 def _train(self: SimulatedSites, starts, stream: str = "global", prox_mu=None, prox_center=None, correction=None, local: LocalTraining | None = None):
     "Local training of this round's sites from `starts` (one dict, or `Stacked`); (params (S, ...), losses (S,), steps (S,))."
@@ -422,7 +422,7 @@ def _train(self: SimulatedSites, starts, stream: str = "global", prox_mu=None, p
     results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)
     return stacked_results(results, self.pnames)
 
-# %% ../nbs/07b_simulation.ipynb #95cc476b
+# %% ../nbs/07b_simulation.ipynb #1f088933
 @patch
 def _dp_steps(self: SimulatedSites, sel: np.ndarray, work) -> np.ndarray:
     "DP-SGD steps of this round's sites (stragglers do part of them)."
@@ -464,7 +464,7 @@ def _train_dp(self: SimulatedSites, starts, sel, work, salt, L, prox_mu, prox_ce
         self.ledger += self.dp.ledger.record(r, ss, a, b, c, frame=False)
     return stacked_results(results, self.pnames)
 
-# %% ../nbs/07b_simulation.ipynb #cf188d5f
+# %% ../nbs/07b_simulation.ipynb #5f2597d7
 @patch
 def evaluate(self: SimulatedSites,
              params: Mapping | None = None,  # the global model (float32), or None with personal=True

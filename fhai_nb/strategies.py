@@ -105,7 +105,7 @@ class SiteState:
         if self._train is None: raise FhaiError("this SiteState has no training function; the site runtime provides one")
         return self._train(starts, stream, **objective)
 
-# %% ../nbs/07_strategies.ipynb #1d8239d5
+# %% ../nbs/07_strategies.ipynb #9dcf745f
 class FedAvg:
     "Federated averaging: sampled sites train locally; the global model moves by the sample-weighted mean of their deltas."
     name = "fedavg"
@@ -132,7 +132,7 @@ class FedAvg:
     def __eq__(self, other): return type(self) is type(other) and self.options() == other.options()
     __hash__ = object.__hash__
 
-# %% ../nbs/07_strategies.ipynb #b678be06
+# %% ../nbs/07_strategies.ipynb #06b880b0
 @patch
 def sites_per_round(self: FedAvg, n_sites: int) -> int:
     "How many sites train in a round of a federation of `n_sites`."
@@ -168,7 +168,7 @@ def setup(self: FedAvg,
 @patch
 def _setup_state(self: FedAvg, params): pass
 
-# %% ../nbs/07_strategies.ipynb #3576953d
+# %% ../nbs/07_strategies.ipynb #8eb4d90c
 @patch
 def configure(self: FedAvg,
               round: int,  # 1-based round number
@@ -200,7 +200,7 @@ def combine(self: FedAvg, updates: Sequence[Update]) -> dict:
     "One delta from many: the sample-weighted mean."
     return _weighted_combine(updates, _sizes(updates))
 
-# %% ../nbs/07_strategies.ipynb #88405acd
+# %% ../nbs/07_strategies.ipynb #702bc5ce
 @patch
 def check_local(self: FedAvg, local) -> None:
     "Raise FhaiError if the sites' local training recipe (a `runtime.LocalTraining`) does not suit this strategy."
@@ -219,7 +219,7 @@ def finish(self: FedAvg, task: TaskBatch, state: SiteState, update: UpdateBatch)
     "After local training and the site's transforms: add payloads, update the sites' own state (default: as is)."
     return update
 
-# %% ../nbs/07_strategies.ipynb #2ae23b6a
+# %% ../nbs/07_strategies.ipynb #15efb4e5
 FedAvg._state_keys = ()  # attributes a checkpoint saves (subclasses list theirs)
 
 @patch

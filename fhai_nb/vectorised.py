@@ -310,7 +310,7 @@ class _torch_threads:
         import torch
         if self.n and self.n != self.old: torch.set_num_threads(self.old)
 
-# %% ../nbs/09_vectorised.ipynb #76ceca35
+# %% ../nbs/09_vectorised.ipynb #bc9b132f
 class VectorisedExecutor:
     "Executor that trains all selected sites of a round as one batched computation (torch.func.vmap)."
     name = "vectorised"
@@ -350,7 +350,7 @@ class VectorisedExecutor:
         self._store = dict(pos={id(d): k for k, d in enumerate(keep)}, X=X, y=y, keep=keep)
         return self._stacked(data)
 
-# %% ../nbs/09_vectorised.ipynb #2bed2ce9
+# %% ../nbs/09_vectorised.ipynb #cac56a13
 @patch
 def train(self: VectorisedExecutor,
           module,  # nn.Module template (not modified)
@@ -406,7 +406,7 @@ def train(self: VectorisedExecutor,
         out_loss[members], out_steps[members] = loss.numpy(), steps
     return LocalResults(out_p, out_loss, out_steps)
 
-# %% ../nbs/09_vectorised.ipynb #4156840a
+# %% ../nbs/09_vectorised.ipynb #cb5da380
 @patch
 def _train_tasks(self: VectorisedExecutor, module, names, dtype, starts, X, y, tasks: LocalTasks) -> LocalResults:
     "The usual call: one `LocalTasks` (shared settings and plan, stacked objective terms): no per-site objects."
@@ -433,7 +433,7 @@ def _train_tasks(self: VectorisedExecutor, module, names, dtype, starts, X, y, t
                                 prox_mu=prox, prox_center=center, correction=corr)
     return LocalResults(P, loss.numpy(), mask.any(axis=2).sum(axis=0))
 
-# %% ../nbs/09_vectorised.ipynb #8da3f52e
+# %% ../nbs/09_vectorised.ipynb #3397e32d
 @patch
 def predict(self: VectorisedExecutor,
             module,  # nn.Module template
