@@ -17,6 +17,7 @@ from .core import FhaiError, Federation
 from .widgets import (SOURCES, PARTITIONS, MODELS, STRATEGIES, STRATEGY_PARAMS, ATTACKS, PRIVACY, RESULT_METRICS, FederationState,
                              TrainingState, RunState, Session, Experiment, playground_code, _message, result_coverage, results_warnings)
 from .inspector import InspectorState, server_view_summary
+from .runner import watch
 
 # %% auto #0
 __all__ = ['PRIVACY_NOTE', 'STATUS_TEXT', 'PLOT_METRICS', 'INSPECTOR_NOTE', 'PlotView', 'figure_widget', 'FederationPanel',
@@ -52,6 +53,15 @@ def _esc(text: str) -> str:
 def _scroll(table_html: str) -> str:
     "A wide table that scrolls sideways instead of running off the page."
     return f"<div style='overflow-x:auto;max-width:100%'>{table_html}</div>"
+
+def _fresh(view, part: str, *inputs) -> bool:
+    "Whether `part` of `view` must be drawn: its inputs (tables and figures compared by identity) differ from the last drawn."
+    drawn = view.__dict__.setdefault("_drawn", {})
+    old = drawn.get(part)
+    if old is not None and len(old) == len(inputs) and all(a is b or (isinstance(a, (str, int, float, tuple)) and a == b)
+                                                          for a, b in zip(old, inputs)): return False
+    drawn[part] = inputs
+    return True
 
 def _note(text: str, kind: str = "info") -> str:
     colours = dict(info="#1f4e79", error="#9c1c1c", ok="#1d6b2f")
@@ -100,6 +110,11 @@ class PlotView(W.Output):
         finally:
             self._held -= 1
             if not self._held: self.render()
+
+    def clear(self) -> None:
+        "Empty the figure and take it off the page (a hidden plot costs the page nothing)."
+        self._figure.data = []
+        self.outputs = ()
 
     def render(self) -> None:
         "Send the figure to the page."
@@ -326,7 +341,7 @@ class RunPanel(W.VBox):
         self.run_button.on_click(lambda b: self.experiment.start())
         self.stop_button.on_click(lambda b: self.experiment.stop())
         self.metric.observe(lambda c: self.redraw(), names="value")
-        ex.run.observe(lambda c: self.redraw(), names=["ticks", "status", "message"])
+        watch(ex.run, self.redraw, ["ticks", "status", "message"])
         super().__init__([W.HBox([self.run_button, self.stop_button, self.progress]), self.status, self.message, self.metric, self.plot])
         _cls(self, "run-panel")
         self.redraw()
@@ -344,6 +359,8 @@ class RunPanel(W.VBox):
 
     def _plot(self, r: RunState) -> None:
         metric = self.metric.value
+        rounds = r.rounds or self.experiment.training.rounds
+        if not _fresh(self, "plot", r.frame, metric, rounds, tuple(r.site_names)): return  # the same rows: the plot on the page stands
         wide = r.curves(metric)
         names = [n for n in ["weighted", *r.site_names] if n in wide.columns]
         with self.plot.batch_update():
@@ -357,7 +374,6 @@ class RunPanel(W.VBox):
             for t, n in zip(self.plot.data, names):
                 col = wide[n].dropna()
                 t.x, t.y = col.index.tolist(), col.tolist()
-            rounds = r.rounds or self.experiment.training.rounds
             self.plot.figure.layout.xaxis.range = [0.5, max(rounds, 1) + 0.5]
             if metric in ("auroc", "accuracy", "balanced_accuracy"): self.plot.figure.layout.yaxis.range = [0, 1.02]
             else: self.plot.figure.layout.yaxis.autorange = True
@@ -374,7 +390,7 @@ class PrivacyPanel(W.VBox):
         self.message = _cls(W.HTML(), "privacy-live-message")
         self.table = _cls(W.HTML(), "privacy-epsilon")
         self.rounds = _cls(W.HTML(), "privacy-rounds")
-        ex.run.observe(lambda c: self.redraw(), names=["ticks", "status"])
+        watch(ex.run, self.redraw, ["ticks", "status"])
         super().__init__([self.message, self.table, self.rounds])
         _cls(self, "privacy-live")
         self.redraw()
@@ -423,23 +439,17 @@ class ResultsPanel(W.VBox):
         plots_box = [W.HBox([self.bars_box, self.calibration_box], layout=W.Layout(width="100%", flex_flow="row wrap"))] if plots else []
         super().__init__([self.metric, self.message, self.warnings, self.comparison, self.coverage, *plots_box, W.HTML("<b>Runs this session</b>"), self.table, self.download])
         _cls(self, "results-panel")
-        s.observe(lambda c: self.redraw(), names=["runs", "comparison", "reliability", "message", "test_sizes"])
+        watch(s, self.redraw, ["runs", "comparison", "reliability", "message", "test_sizes"])
         self.metric.observe(lambda c: self.redraw(), names="value")
         self.redraw()
 
     def redraw(self) -> None:
         s, m = self.session, self.metric.value
         self.message.value = _note(_esc(s.message), "error")
-        tab = s.table()
-        if tab.empty:
-            self.table.value = "<i>No runs yet: press Run.</i>"
-            self.download.value = ""
-        else:
-            self.table.value = _scroll(tab.to_html(index=False, classes="fhai-runs", float_format=lambda v: f"{v:.3f}", na_rep=""))
-            b64 = base64.b64encode(s.csv().encode()).decode()
-            self.download.value = (f"<a download='fhai_session_runs.csv' href='data:text/csv;base64,{b64}' "
-                                   f"class='fhai-download-link'>Download the session's runs as CSV</a>")
+        if _fresh(self, "table", s.runs): self._table()  # each part is drawn only when what it shows changed
         comp = s.comparison
+        if self.calibration is not None and _fresh(self, "calibration", s.reliability): self._calibration(s.reliability)
+        if not _fresh(self, "comparison", comp, m, s.test_sizes): return
         self._warn(comp, m)
         if comp is None or comp.empty:
             self.comparison.value = ""
@@ -450,14 +460,27 @@ class ResultsPanel(W.VBox):
             self.comparison.value = (f"<b>Test {PLOT_METRICS[m]} per site: federated vs pooled (non-private reference) vs "
                                      f"each site alone</b>" + wide.to_html(float_format=lambda v: f"{v:.3f}", na_rep="-"))
         if self.bars is not None: self._bars(comp, m)
-        if self.calibration is not None: self._calibration(s.reliability)
 
 # %% ../nbs/13b_panels.ipynb #db1dd110
+def _rp_table(self: ResultsPanel) -> None:
+    "The session's runs, and the CSV download link."
+    s = self.session
+    tab = s.table()
+    if tab.empty:
+        self.table.value = "<i>No runs yet: press Run.</i>"
+        self.download.value = ""
+        return
+    self.table.value = _scroll(tab.to_html(index=False, classes="fhai-runs", float_format=lambda v: f"{v:.3f}", na_rep=""))
+    b64 = base64.b64encode(s.csv().encode()).decode()
+    self.download.value = (f"<a download='fhai_session_runs.csv' href='data:text/csv;base64,{b64}' "
+                           f"class='fhai-download-link'>Download the session's runs as CSV</a>")
+
 def _rp_bars(self: ResultsPanel, comp, m) -> None:
-    _show(self.bars_box, comp is not None and not comp.empty)
+    shown = comp is not None and not comp.empty
+    _show(self.bars_box, shown)
+    if not shown: return self.bars.clear()  # nothing drawn until there are results
     with self.bars.batch_update():
         self.bars.data = []
-        if comp is None or comp.empty: return
         c = comp[comp.metric == m]
         for i, (meth, g) in enumerate(c.groupby("method", sort=False)):
             g = g.groupby("site", sort=False).value.mean()
@@ -467,9 +490,9 @@ def _rp_bars(self: ResultsPanel, comp, m) -> None:
 def _rp_calibration(self: ResultsPanel, rel) -> None:
     ok = rel is not None and len(rel) > 0
     _show(self.calibration_box, ok)
+    if not ok: return self.calibration.clear()
     with self.calibration.batch_update():
         self.calibration.data = []
-        if not ok: return
         self.calibration.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect", line=dict(color="#999", dash="dash"))
         for i, (site, g) in enumerate(rel[rel.n > 0].groupby("site", sort=False)):
             self.calibration.add_scatter(x=g.mean_p.tolist(), y=g.frac_pos.tolist(), mode="lines+markers",
@@ -488,7 +511,7 @@ def _rp_warn(self: ResultsPanel, comp, m) -> None:
     self.warnings.value = "".join(f"<div class='fhai-results-warning'>{_note('Warning: ' + _esc(w), 'error')}</div>" for w in ws)
 
 ResultsPanel._warn = _rp_warn
-ResultsPanel._bars = _rp_bars
+ResultsPanel._bars, ResultsPanel._table = _rp_bars, _rp_table
 ResultsPanel._calibration = _rp_calibration
 
 # %% ../nbs/13b_panels.ipynb #011a8726
@@ -538,13 +561,21 @@ class InspectorPanel(W.VBox):
         self.after = _cls(W.HTML(), "inspector-after")
         self.rounds = _cls(W.HTML(), "inspector-rounds")
         self.round.observe(lambda c: self._draw(), names="value")
-        s.observe(lambda c: self.redraw(), names="ticks")
+        watch(s, self.redraw, "ticks")
         super().__init__([W.HTML(_note(INSPECTOR_NOTE)), self.message, self.round, self.table, self.after, self.rounds])
         _cls(self, "inspector")
+        self.active, self._stale = True, False
         self.redraw()
+
+    def set_active(self, active: bool) -> None:
+        "Draw while shown; while folded away, only note that the view is out of date, and catch up when shown again."
+        self.active = active
+        if active and self._stale: self.redraw()
 
     def redraw(self) -> None:
         "Follow the run: the slider spans the rounds received and stays on the latest unless the user moved it back."
+        self._stale = not self.active
+        if self._stale: return
         rounds, sl = self.state.rounds, self.round
         follow = sl.value == sl.max
         with self.round.hold_trait_notifications():

@@ -68,7 +68,9 @@ class Playground(W.VBox):
         self.code_panel = CodePanel(ex.federation, ex.training)
         self.inspector_panel = InspectorPanel(ex.inspector)
         self.inspector_section = _cls(W.Accordion([self.inspector_panel], titles=("6. What the server sees",)), "inspector-section")
-        self.inspector_section.selected_index = None  # folded until a learner opens it
+        self.inspector_section.selected_index = None  # folded until a learner opens it, and drawn only while open
+        self.inspector_panel.set_active(False)
+        self.inspector_section.observe(lambda c: self.inspector_panel.set_active(c.new == 0), names="selected_index")
         self.stats_panel = StatisticsPanel()  # federated GLM and survival analyses; regression and survival tabs
         self.stats_section = _cls(W.Accordion([self.stats_panel], titles=("7. Clinical statistics",)), "stats-section")
         self.stats_section.selected_index = None

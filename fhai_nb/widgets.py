@@ -1,4 +1,4 @@
-"""Plain traitlets models hold what the user chose and what happened, and one `RunConfig` describes the experiment they add up to; a background runner trains without freezing the page. The panels that render these models are in `fhai_nb.panels`.
+"""Plain traitlets models hold what the user chose and what happened, and one `RunConfig` describes the experiment they add up to; `Experiment` trains it in the background (`fhai_nb.runner`) and keeps the session's results. The panels that render these models are in `fhai_nb.panels`.
 
 Docs: https://example.org/fhai_nb/widgets.html.md"""
 
@@ -6,28 +6,24 @@ Docs: https://example.org/fhai_nb/widgets.html.md"""
 
 # %% ../nbs/13_widgets.ipynb #c5a54c52
 from __future__ import annotations
-import asyncio
 import io
 import logging
-import sys
-import threading
-import time
-from collections import deque
 from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 import traitlets as T
 from .core import FhaiError, Federation
 from .inspector import InspectorState, server_view_summary
+from .runner import (BackgroundRunner, RunState, STATUSES, batch_views, watch, _Trained, _ServerView, _LedgerRows,
+                            _ledger_tap)  # the runner, the run's state and its events: importable from here too
 
 log = logging.getLogger("fhai_nb.widgets")
 log.addHandler(logging.NullHandler())  # a library does not print; configure logging to see unexpected errors
 
 # %% auto #0
 __all__ = ['log', 'SOURCES', 'PARTITIONS', 'HD_SITES', 'MODELS', 'STRATEGIES', 'STRATEGY_PARAMS', 'ATTACKS', 'PRIVACY',
-           'STATUSES', 'RESULT_METRICS', 'FederationState', 'TrainingState', 'experiment_config', 'playground_code',
-           'BackgroundRunner', 'RunState', 'Session', 'run_record', 'result_coverage', 'results_warnings', 'Experiment',
-           'site_reliability']
+           'RESULT_METRICS', 'FederationState', 'TrainingState', 'experiment_config', 'playground_code', 'Session',
+           'run_record', 'result_coverage', 'results_warnings', 'Experiment', 'site_reliability']
 
 # %% ../nbs/13_widgets.ipynb #719f3d78
 SOURCES = {"heart_disease": "UCI Heart Disease", "synthetic": "Synthetic hospitals", "csv": "Your CSV"}
@@ -344,164 +340,6 @@ def playground_code(federation: FederationState, training: TrainingState) -> str
     "One Python cell that rebuilds the federation and reruns the training with the library."
     return experiment_config(federation, training).to_python()
 
-# %% ../nbs/13_widgets.ipynb #8106168a
-# one class of ~90 lines: its methods hand events between the worker and the kernel's loop and read only together
-def _kernel_loop():
-    "The running event loop of a Jupyter kernel (Voila, JupyterLab), or None (plain Python, pytest, nbdev-test)."
-    app = sys.modules.get("ipykernel.kernelapp")
-    if app is None or not app.IPKernelApp.initialized(): return None
-    try: return asyncio.get_running_loop()
-    except RuntimeError: return None
-
-class BackgroundRunner:
-    "Run a job in a worker thread, delivering its events on the kernel's event loop; Stop sets a flag the job polls."
-    def __init__(self,
-                 mode: str = "auto",  # 'auto' (thread when a kernel event loop runs, else inline), 'thread' or 'sync'
-                 min_interval: float = 0.25,  # fewest seconds between two redraws (a browser redrawing plots faster on 2 cores stops reading clicks)
-                ):
-        if mode not in ("auto", "thread", "sync"): raise FhaiError(f"mode must be 'auto', 'thread' or 'sync', got {mode!r}")
-        self.mode, self.min_interval = mode, min_interval
-        self._stop, self._lock = threading.Event(), threading.Lock()
-        self._queue: deque = deque()
-        self.thread: threading.Thread | None = None
-        self.loop = None
-        self._scheduled = False
-        self._last_render = 0.0
-        self._active = False
-        self.used_mode = None
-
-    @property
-    def running(self) -> bool:
-        "Whether a job is in progress (in a thread, or inline in sync mode)."
-        return self._active
-
-    def stop(self) -> None:
-        "Ask the job to stop after the current round."
-        self._stop.set()
-
-    def should_stop(self) -> bool: return self._stop.is_set()
-
-    def start(self,
-              job: Callable,  # job(emit, should_stop) -> result; runs in the worker
-              on_event: Callable,  # on_event(event), on the loop's thread, for every event in order
-              on_render: Callable,  # on_render(), at most every min_interval seconds
-              on_done: Callable,  # on_done(result, error), once, after the last event
-             ) -> None:
-        "Start the job (in a thread when possible)."
-        if self.running: raise FhaiError("a run is already in progress; press Stop or wait for it to finish")
-        self._stop.clear(); self._queue.clear(); self._scheduled = False
-        self.on_event, self.on_render, self.on_done = on_event, on_render, on_done
-        self.loop = _kernel_loop()
-        self.used_mode = "sync" if self.mode == "sync" or (self.mode == "auto" and self.loop is None) else "thread"
-        self._active = True
-        if self.used_mode == "sync": return self._work(job)
-        self.thread = threading.Thread(target=self._work, args=(job,), daemon=True, name="fhai-run")
-        self.thread.start()
-
-    def join(self, timeout: float | None = None) -> None:
-        "Wait for a threaded job to finish."
-        if self.thread is not None: self.thread.join(timeout)
-
-    def _work(self, job):
-        result, error = None, None
-        try: result = job(self._emit, self.should_stop)
-        except BaseException as e: error = e
-        self._deliver(self._finish, result, error)
-
-    def _deliver(self, fn, *args):
-        if self.used_mode == "thread" and self.loop is not None and self.loop.is_running():
-            self.loop.call_soon_threadsafe(fn, *args)
-        else:
-            with self._lock: fn(*args)
-
-    def _emit(self, event):
-        self._queue.append(event)
-        if self.used_mode == "thread" and self.loop is not None:
-            if not self._scheduled:
-                self._scheduled = True
-                self.loop.call_soon_threadsafe(self._flush)
-        else:
-            with self._lock: self._flush()
-
-    def _flush(self, final: bool = False):
-        self._scheduled = False
-        while self._queue: self.on_event(self._queue.popleft())
-        now = time.perf_counter()
-        if final or now - self._last_render >= self.min_interval:
-            self._last_render = now
-            self.on_render()
-        elif self.loop is not None and self.used_mode == "thread" and not self._scheduled:
-            self._scheduled = True
-            self.loop.call_later(self.min_interval, self._flush)
-
-    def _finish(self, result, error):
-        self._flush(final=True)
-        self._active = False
-        self.on_done(result, error)
-
-# %% ../nbs/13_widgets.ipynb #38f99a00
-STATUSES = ("idle", "running", "done", "stopped", "error")
-
-class RunState(T.HasTraits):
-    "Progress of the current run: status, rounds, and the tidy history rows received so far."
-    status = T.Enum(list(STATUSES), default_value="idle")
-    round = T.Int(0)
-    rounds = T.Int(0)
-    message = T.Unicode("")
-    frame = T.Any(None, allow_none=True)  # DataFrame(round, site, split, metric, value) so far
-    history = T.Any(None, allow_none=True)  # the engine's History once finished
-    elapsed = T.Float(0.0)  # seconds since Run was pressed
-    site_names = T.List()
-    ticks = T.Int(0)  # bumped whenever new rows arrive
-    ledger = T.Any(None, allow_none=True)  # DataFrame of the privacy-ledger rows received so far (None: none yet)
-
-    def begin(self, rounds: int, site_names: list) -> None:
-        self._t0 = time.perf_counter()
-        self.set_trait("frame", None); self.set_trait("ledger", None); self.history = None; self.message = ""; self.elapsed = 0.0
-        self.site_names, self.rounds, self.round, self.status = list(site_names), rounds, 0, "running"
-
-    def add(self, rows: pd.DataFrame, round: int, elapsed: float) -> None:
-        "Append one round's rows (views redraw on `tick()`)."
-        self.set_trait("frame", rows.copy() if self.frame is None else pd.concat([self.frame, rows], ignore_index=True))
-        self.round, self.elapsed = int(round), time.perf_counter() - getattr(self, "_t0", time.perf_counter())
-
-    def tick(self) -> None:
-        "Tell views to redraw."
-        self.ticks += 1
-
-    def curves(self, metric: str = "auroc", split: str = "test") -> pd.DataFrame:
-        "Wide table round x site of one metric, for plotting."
-        f = self.frame
-        if f is None or f.empty: return pd.DataFrame()
-        f = f[(f.metric == metric) & (f.split == split)]
-        return f.pivot_table(index="round", columns="site", values="value", aggfunc="last")
-
-# %% ../nbs/13_widgets.ipynb #679605a6
-_EPS_COLUMNS = ["round", "site", "epsilon", "delta", "mechanism", "level"]
-
-def _rs_add_ledger(self: RunState, rows: list) -> None:
-    "Append privacy-ledger rows (dicts) as they arrive; views redraw on `tick()`."
-    new = pd.DataFrame(list(rows))
-    self.set_trait("ledger", new if self.ledger is None else pd.concat([self.ledger, new], ignore_index=True))
-
-def _rs_epsilon(self: RunState) -> pd.DataFrame:
-    "Epsilon by round and site from the ledger rows so far (a client-level row for 'all' stands for every site)."
-    f = self.ledger
-    if f is None or f.empty or "epsilon" not in f.columns: return pd.DataFrame(columns=_EPS_COLUMNS)
-    out = []
-    for r in f[f["epsilon"].notna()].to_dict("records"):
-        for s in (self.site_names if r["site"] == "all" else [r["site"]]):
-            out.append(dict(round=int(r["round"]), site=s, epsilon=float(r["epsilon"]), delta=float(r["delta"]),
-                            mechanism=r.get("mechanism"), level=r.get("level")))
-    return pd.DataFrame(out, columns=_EPS_COLUMNS)
-
-def _rs_spent(self: RunState) -> pd.Series:
-    "Latest epsilon per site (empty without DP rows)."
-    e = self.epsilon()
-    return e.groupby("site", sort=False)["epsilon"].last() if len(e) else pd.Series(dtype=float, name="epsilon")
-
-RunState.add_ledger, RunState.epsilon, RunState.spent = _rs_add_ledger, _rs_epsilon, _rs_spent
-
 # %% ../nbs/13_widgets.ipynb #0e9aefbd
 RESULT_METRICS = ("auroc", "accuracy", "brier", "ece")
 
@@ -590,35 +428,6 @@ def results_warnings(comparison: pd.DataFrame,  # DataFrame(method, site, metric
     return out
 
 # %% ../nbs/13_widgets.ipynb #312fb5c0
-class _Trained:
-    "Marker event: training finished (the final plot can show) and evaluation follows."
-    def __init__(self, clf): self.clf = clf
-
-class _ServerView:
-    "Event: one round's summary of what the coordinator received."
-    def __init__(self, summary: dict): self.summary = summary
-
-class _LedgerRows:
-    "Event: privacy-ledger rows written this round."
-    def __init__(self, rows: list): self.rows = rows
-
-_TAP = None
-def _ledger_tap(emit: Callable):
-    "A transform listed last that hands each round's new privacy-ledger rows to `emit` as they are written; it changes nothing."
-    global _TAP
-    if _TAP is None:
-        from fhai_nb.engine import Transform
-        class LedgerTap(Transform):
-            name = None  # not a config transform (RunConfig lists only named ones)
-            def __init__(self, emit): self.emit, self.seen = emit, 0
-            def after_aggregate(self, old, new, ctx):
-                rows, self.seen = ctx.ledger[self.seen:], len(ctx.ledger)
-                if rows: self.emit(_LedgerRows([dict(r) for r in rows]))
-                return dict(new)
-            def __deepcopy__(self, memo): return type(self)(self.emit)  # the estimator copies transforms per fit; emit is shared
-        _TAP = LedgerTap
-    return _TAP(emit)
-
 _COMPARING = "The last run is still being compared with the pooled and local-only baselines; press Run again in a moment."
 
 def _server_view_hook(emit: Callable) -> dict:
@@ -665,13 +474,14 @@ class Experiment(T.HasTraits):
         # the controls stay live during a run: the session row and the comparison describe the settings it started with
         self._ran = (FederationState(auto=False, **self.federation.trait_values(spec=True)), TrainingState(**self.training.trait_values()))
         self.config = config
-        self.run.begin(self.training.rounds, fed.site_names)
-        self.session.comparison, self.session.reliability, self.session.message = None, None, ""
-        self.session.test_sizes = {s.name: int(s.n_test) for s in fed}
+        from fhai_nb.estimator import _engine_accepts
+        with batch_views(self.run, self.session, self.inspector):  # the panels redraw once for the new run
+            self.run.begin(self.training.rounds, fed.site_names)
+            self.session.comparison, self.session.reliability, self.session.message = None, None, ""
+            self.session.test_sizes = {s.name: int(s.n_test) for s in fed}
+            self.inspector.begin(available=_engine_accepts("server_view"))
         recipe, evaluate, strategy = self.training.baseline_recipe(), self.evaluate, self.training.strategy
         privacy = "" if self.training.privacy == "none" else ", " + PRIVACY[self.training.privacy].lower().replace("dp", "DP")
-        from fhai_nb.estimator import _engine_accepts
-        self.inspector.begin(available=_engine_accepts("server_view"))
         tap = bool(config.training.get("transforms"))  # privacy transforms write ledger rows: show them as they come
         def job(emit, should_stop):
             hooks = _server_view_hook(emit)  # {} when this engine does not report the server's view
@@ -700,13 +510,14 @@ def _ex_on_event(self: Experiment, ev) -> None:
     if isinstance(ev, _LedgerRows): return self.run.add_ledger(ev.rows)
     if isinstance(ev, _Trained):
         r = self.run
-        r.history, self.model = ev.clf.history_, ev.clf
-        stopped = self.runner.should_stop() and r.round < r.rounds
-        # the message first: once the status says done, another thread may press Run and write its own message
-        r.message = f"Stopped after round {r.round} of {r.rounds}." if stopped else ""
-        r.status = "stopped" if stopped else "done"
-        self.session.add(run_record(*self._ran, r))
-        r.tick(); self.inspector.tick()
+        with batch_views(r, self.session, self.inspector):  # status, message, the session's row: one redraw of each panel
+            r.history, self.model = ev.clf.history_, ev.clf
+            stopped = self.runner.should_stop() and r.round < r.rounds
+            # the message first: once the status says done, another thread may press Run and write its own message
+            r.message = f"Stopped after round {r.round} of {r.rounds}." if stopped else ""
+            r.status = "stopped" if stopped else "done"
+            self.session.add(run_record(*self._ran, r))
+            r.tick(); self.inspector.tick()
         return
     self.run.add(ev.frame_rows, ev.round, ev.elapsed_s)
 
@@ -714,10 +525,11 @@ def _ex_federation_changed(self: Experiment, change) -> None:
     "When the data turns into an error, the last run's messages and plots no longer describe it: clear them (the session table stays)."
     if not self.federation.error or self.runner.running: return
     r = self.run
-    r.set_trait("frame", None); r.history = None; r.message = ""
-    if r.status == "error": r.status = "idle"
-    self.session.comparison, self.session.reliability, self.session.message, self.session.test_sizes = None, None, "", {}
-    r.tick()
+    with batch_views(r, self.session):
+        r.set_trait("frame", None); r.history = None; r.message = ""
+        if r.status == "error": r.status = "idle"
+        self.session.comparison, self.session.reliability, self.session.message, self.session.test_sizes = None, None, "", {}
+        r.tick()
 
 Experiment.stop = _ex_stop
 Experiment._federation_changed = _ex_federation_changed
@@ -726,6 +538,9 @@ Experiment._on_event = _ex_on_event
 
 # %% ../nbs/13_widgets.ipynb #e5c1dc09
 def _on_done(self: Experiment, result, error) -> None:
+    with batch_views(self.run, self.session): _done(self, result, error)  # the comparison and the calibration: one redraw
+
+def _done(self: Experiment, result, error) -> None:
     if error is not None:
         if self.run.status == "running":
             self.run.status, self.run.message = "error", _message(error)
