@@ -363,6 +363,7 @@ class RunPanel(W.VBox):
         if not _fresh(self, "plot", r.frame, metric, rounds, tuple(r.site_names)): return  # the same rows: the plot on the page stands
         wide = r.curves(metric)
         names = [n for n in ["weighted", *r.site_names] if n in wide.columns]
+        if not names: return self.plot.clear()  # no curve yet: no empty figure for the page to draw (the status says 'Press Run')
         with self.plot.batch_update():
             if [t.name for t in self.plot.data] != [_label(n) for n in names]:
                 self.plot.data = []
@@ -378,7 +379,7 @@ class RunPanel(W.VBox):
             if metric in ("auroc", "accuracy", "balanced_accuracy"): self.plot.figure.layout.yaxis.range = [0, 1.02]
             else: self.plot.figure.layout.yaxis.autorange = True
             self.plot.figure.layout.yaxis.title = PLOT_METRICS.get(metric, metric)
-            self.plot.figure.layout.title = f"Test {PLOT_METRICS.get(metric, metric)} per round" if names else "Press Run to train"
+            self.plot.figure.layout.title = f"Test {PLOT_METRICS.get(metric, metric)} per round"
 
 def _label(site: str) -> str: return "All sites (weighted)" if site == "weighted" else site
 

@@ -66,14 +66,12 @@ class Playground(W.VBox):
         self.privacy_panel = PrivacyPanel(ex)  # epsilon per site, live, when the run is private
         self.results_panel = ResultsPanel(ex.session)
         self.code_panel = CodePanel(ex.federation, ex.training)
-        self.inspector_panel = InspectorPanel(ex.inspector)
-        self.inspector_section = _cls(W.Accordion([self.inspector_panel], titles=("6. What the server sees",)), "inspector-section")
-        self.inspector_section.selected_index = None  # folded until a learner opens it, and drawn only while open
-        self.inspector_panel.set_active(False)
-        self.inspector_section.observe(lambda c: self.inspector_panel.set_active(c.new == 0), names="selected_index")
-        self.stats_panel = StatisticsPanel()  # federated GLM and survival analyses; regression and survival tabs
-        self.stats_section = _cls(W.Accordion([self.stats_panel], titles=("7. Clinical statistics",)), "stats-section")
-        self.stats_section.selected_index = None
+        # folded until a learner opens them, and built then: the first page holds ~70 fewer widgets
+        self._inspector = self._stats = None
+        self.inspector_section = _folded("6. What the server sees", "inspector-section")
+        self.inspector_section.observe(lambda c: self.inspector_panel.set_active(c.new == 0), names="selected_index")  # drawn only while open
+        self.stats_section = _folded("7. Clinical statistics", "stats-section")
+        self.stats_section.observe(lambda c: c.new == 0 and self.stats_panel, names="selected_index")
         head = W.HTML(_CSS + f"<div class='fhai-title'>{title}</div><div style='color:#555'>Hospitals train one model together "
                       "without pooling their patients. Build a federation, choose how to train it, press <b>Run</b>.</div>")
         left = W.VBox([W.HTML("<b>1. Federation</b>"), self.federation_panel, W.HTML("<b>2. Training</b>"), self.training_panel],
@@ -84,6 +82,29 @@ class Playground(W.VBox):
         super().__init__([head, W.HBox([left, right], layout=W.Layout(flex_flow="row wrap", width="100%"))])
         _cls(self, "app")
         self.warm_thread = warm_up(ex.federation.federation) if warm else None
+
+    @property
+    def inspector_panel(self) -> InspectorPanel:
+        "The message inspector (what the server received each round), built when its section is first opened or asked for."
+        if self._inspector is None:
+            self._inspector = InspectorPanel(self.experiment.inspector)
+            self._inspector.set_active(self.inspector_section.selected_index == 0)
+            self.inspector_section.children = (self._inspector,)
+        return self._inspector
+
+    @property
+    def stats_panel(self) -> StatisticsPanel:
+        "Federated GLM and survival analyses (regression and survival tabs), built when first opened or asked for."
+        if self._stats is None:
+            self._stats = StatisticsPanel()
+            self.stats_section.children = (self._stats,)
+        return self._stats
+
+def _folded(title: str, name: str) -> W.Accordion:
+    "A folded accordion section holding a placeholder until its panel is built."
+    a = _cls(W.Accordion([W.HTML("<i>Loading...</i>")], titles=(title,)), name)
+    a.selected_index = None
+    return a
 
 # %% ../nbs/14_playground.ipynb #08487532
 DASHBOARDS = {"playground": "Federated learning playground", "heterogeneity": "Heterogeneity explorer",

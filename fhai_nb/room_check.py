@@ -173,10 +173,16 @@ class BrowserSession:
         self.browser, self.url, self.screenshot = browser, f"{base_url.rstrip('/')}/{path}", screenshot
         self.ctx = self.page = None
 
-    async def open(self, timeout: float = 120) -> float:
-        t0 = time.perf_counter()
+    async def prepare(self) -> BrowserSession:
+        "Open an empty tab, as a participant's browser is open before they follow the link."
         self.ctx = await self.browser.new_context(viewport={"width": 1300, "height": 1000})
         self.page = await self.ctx.new_page()
+        return self
+
+    async def open(self, timeout: float = 120) -> float:
+        "Follow the link; seconds from navigation to a usable page (Run enabled, the federation table drawn)."
+        if self.page is None: await self.prepare()
+        t0 = time.perf_counter()
         await self.page.goto(self.url, timeout=timeout * 1000)
         await self.page.wait_for_selector(".fhai-run:not([disabled])", timeout=timeout * 1000)
         await self.page.wait_for_selector(".fhai-fed-summary table", timeout=timeout * 1000)
@@ -283,6 +289,7 @@ class RoomReport:
     memory: dict  # memory_report after every session's run
     warm_s: float  # seconds to warm the room
     plan: RoomPlan
+    browser_cpu_s: float = float("nan")  # CPU seconds the Chromium pages used on this machine during the check
 
     def summary(self) -> dict:
         "Medians, 95th percentiles, failures and memory, as one flat dict."
@@ -291,7 +298,8 @@ class RoomReport:
         return dict(sessions=len(s), completed=len(ok), failed=int((~s.ok).sum()), browsers=int((s.kind == "browser").sum()),
                     usable_median_s=q("usable_s", .5), usable_p95_s=q("usable_s", .95),
                     final_plot_median_s=q("final_plot_s", .5), final_plot_p95_s=q("final_plot_s", .95),
-                    results_median_s=q("results_s", .5), warm_s=self.warm_s,
+                    results_median_s=q("results_s", .5), warm_s=self.warm_s, browser_cpu_s=self.browser_cpu_s,
+                    **{f"usable_{k}_{n}_s": float(g.usable_s.quantile(p)) for k, g in ok.groupby("kind") for n, p in (("median", .5), ("p95", .95))},
                     kernel_pss_median_mb=self.memory["kernel_median_mb"], room_memory_gb=self.memory["total_mb"] / 1024)
 
     def __str__(self) -> str:
@@ -302,10 +310,16 @@ class RoomReport:
                  f"  Run to final plot: median {m['final_plot_median_s']:.2f} s, 95th percentile {m['final_plot_p95_s']:.2f} s"
                  f" (results row: median {m['results_median_s']:.2f} s)",
                  f"  memory: {m['room_memory_gb']:.1f} GB in all, {m['kernel_pss_median_mb']:.0f} MB per kernel (median PSS)"]
+        kinds = [k for k in ("protocol", "browser") if f"usable_{k}_median_s" in m]
+        if len(kinds) == 2:
+            lines.append(f"  usable page by kind: protocol median {m['usable_protocol_median_s']:.2f} s (95th {m['usable_protocol_p95_s']:.2f} s), "
+                         f"Chromium median {m['usable_browser_median_s']:.2f} s (95th {m['usable_browser_p95_s']:.2f} s); the Chromium pages "
+                         f"used {m['browser_cpu_s']:.1f} CPU-s of this machine (in a room, the participants' laptops)")
         bad = self.sessions[~self.sessions.ok]
         lines += [f"  session {r.session} ({r.kind}): {r.error}" for r in bad.itertuples()]
         return "\n".join(lines)
 
+# %% ../nbs/14c_room_check.ipynb #6f85bf7a
 async def _participant(i, make, window, rng_delay, timeout, opened: asyncio.Barrier | None):
     row = dict(session=i, kind=make.kind, ok=False, error="")
     s = None
@@ -321,16 +335,27 @@ async def _participant(i, make, window, rng_delay, timeout, opened: asyncio.Barr
             row.update(await s.run(timeout)); row["ok"] = True
         except Exception as e:
             row["error"] = f"run: {type(e).__name__}: {str(e)[:200]}"
-    if s is not None:
+    if s is not None and make.kind != "browser":  # browser tabs close after their CPU is read
         try: await s.close()
         except Exception: pass
     return row
+
+def _chromium_cpu() -> float:
+    "CPU seconds of the Chromium processes started under this one (browser, pages, GPU and utility processes)."
+    import psutil
+    tot = 0.0
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in p.name(): tot += _cpu_s(p)
+        except psutil.Error: pass
+    return tot
 
 async def _check_sessions(url, n, browsers, window, timeout, seed, artifacts):
     rng = random.Random(seed)
     delays = [rng.uniform(0, window) for _ in range(n)]
     barrier = asyncio.Barrier(n)
     pw = browser = None
+    tabs, c0 = [], 0.0
     try:
         async def protocol(i): return WidgetSession(url)
         protocol.kind = "protocol"
@@ -339,11 +364,19 @@ async def _check_sessions(url, n, browsers, window, timeout, seed, artifacts):
             from playwright.async_api import async_playwright
             pw = await async_playwright().start()
             browser = await pw.chromium.launch(executable_path=os.environ.get("FHAI_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
-            async def chromium(i): return BrowserSession(browser, url, screenshot=Path(artifacts) / f"room_session_{i:02d}.png")
+            # each browser page's tab is open before the room arrives (a student's browser is running before they follow the
+            # link): its time to usable counts from navigation, and the tab's own start-up stays out of the burst
+            tabs = [await BrowserSession(browser, url, screenshot=Path(artifacts) / f"room_session_{i:02d}.png").prepare() for i in range(browsers)]
+            c0 = _chromium_cpu()
+            async def chromium(i): return tabs[i]
             chromium.kind = "browser"
             makers = [chromium] * browsers + [protocol] * (n - browsers)
-        return await asyncio.gather(*(_participant(i, m, window, delays[i], timeout, barrier) for i, m in enumerate(makers)))
+        rows = await asyncio.gather(*(_participant(i, m, window, delays[i], timeout, barrier) for i, m in enumerate(makers)))
+        return rows, (_chromium_cpu() - c0 if browsers else float("nan"))
     finally:
+        for t in tabs:
+            try: await t.close()
+            except Exception: pass
         if browser is not None: await browser.close()
         if pw is not None: await pw.stop()
 
@@ -367,6 +400,6 @@ def room_check(n: int = 30,  # people to simulate
     artifacts = Path(artifacts); artifacts.mkdir(parents=True, exist_ok=True)
     with start_room(plan, port=port or free_port(), log_path=artifacts / "room_voila.log") as server:
         warm = server.wait_warm()
-        rows = _run_async(_check_sessions(server.url, n, browsers, window, timeout, seed, artifacts))
+        rows, browser_cpu = _run_async(_check_sessions(server.url, n, browsers, window, timeout, seed, artifacts))
         mem = memory_report(server)
-    return RoomReport(pd.DataFrame(rows), mem, warm, plan)
+    return RoomReport(pd.DataFrame(rows), mem, warm, plan, browser_cpu)
