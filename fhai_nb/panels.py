@@ -167,28 +167,32 @@ class FederationPanel(W.VBox):
         s.observe(lambda c: self.redraw(), names="version")
         self._layout(); self.redraw()
 
-    def _uploaded(self, change) -> None:
-        files = change["new"]
-        if not files: return
-        f = files[0]
-        s = self.state
-        with s.hold_trait_notifications():
-            s.auto = False
-            s.csv_name, s.csv_bytes, s.source = f["name"], bytes(f["content"]), "csv"
-            # a new file: the previous file's reading and preparation choices do not apply to it
-            s.read_options, s.positive, s.negative, s.outcome_missing, s.keep = {}, [], [], [], []
-            s.missing_outcome, s.missing_site, s.small_sites = "drop", "drop", "refuse"
-            try:
-                cols = [str(c) for c in s.csv_frame().columns]
-                self.target.options, self.site_col.options = cols, cols
-            except FhaiError: pass
-        s.auto = True
-        s.refresh()
+# %% ../nbs/13b_panels.ipynb #34ec5492
+def _fp_uploaded(self: FederationPanel, change) -> None:
+    files = change["new"]
+    if not files: return
+    f = files[0]
+    s = self.state
+    with s.hold_trait_notifications():
+        s.auto = False
+        s.csv_name, s.csv_bytes, s.source = f["name"], bytes(f["content"]), "csv"
+        # a new file: the previous file's reading and preparation choices do not apply to it
+        s.read_options, s.positive, s.negative, s.outcome_missing, s.keep = {}, [], [], [], []
+        s.missing_outcome, s.missing_site, s.small_sites = "drop", "drop", "refuse"
+        try:
+            cols = [str(c) for c in s.csv_frame().columns]
+            self.target.options, self.site_col.options = cols, cols
+        except FhaiError: pass
+    s.auto = True
+    s.refresh()
 
-    def _layout(self) -> None:
-        s = self.state
-        _show(self.synthetic_box, s.source == "synthetic"); _show(self.csv_box, s.source == "csv")
-        _show(self.partition, s.source != "synthetic"); _show(self.alpha, s.partition == "dirichlet" and s.source != "synthetic")
+def _fp_layout(self: FederationPanel) -> None:
+    s = self.state
+    _show(self.synthetic_box, s.source == "synthetic"); _show(self.csv_box, s.source == "csv")
+    _show(self.partition, s.source != "synthetic"); _show(self.alpha, s.partition == "dirichlet" and s.source != "synthetic")
+
+FederationPanel._uploaded = _fp_uploaded
+FederationPanel._layout = _fp_layout
 
 # %% ../nbs/13b_panels.ipynb #44a8551d
 def _fp_redraw(self: FederationPanel) -> None:
@@ -357,31 +361,34 @@ class RunPanel(W.VBox):
         self.message.value = _note(_esc(r.message), "error" if r.status == "error" else "info")
         self._plot(r)
 
-    def _plot(self, r: RunState) -> None:
-        metric = self.metric.value
-        rounds = r.rounds or self.experiment.training.rounds
-        if not _fresh(self, "plot", r.frame, metric, rounds, tuple(r.site_names)): return  # the same rows: the plot on the page stands
-        wide = r.curves(metric)
-        names = [n for n in ["weighted", *r.site_names] if n in wide.columns]
-        if not names: return self.plot.clear()  # no curve yet: no empty figure for the page to draw (the status says 'Press Run')
-        with self.plot.batch_update():
-            if [t.name for t in self.plot.data] != [_label(n) for n in names]:
-                self.plot.data = []
-                for i, n in enumerate(names):
-                    glob = n == "weighted"
-                    self.plot.add_scatter(x=[], y=[], name=_label(n), mode="lines+markers",
-                                          line=dict(width=4 if glob else 1.5, color="black" if glob else _PALETTE[(i - 1) % 10],
-                                                    dash=None if glob else "dot"), marker=dict(size=6 if glob else 4))
-            for t, n in zip(self.plot.data, names):
-                col = wide[n].dropna()
-                t.x, t.y = col.index.tolist(), col.tolist()
-            self.plot.figure.layout.xaxis.range = [0.5, max(rounds, 1) + 0.5]
-            if metric in ("auroc", "accuracy", "balanced_accuracy"): self.plot.figure.layout.yaxis.range = [0, 1.02]
-            else: self.plot.figure.layout.yaxis.autorange = True
-            self.plot.figure.layout.yaxis.title = PLOT_METRICS.get(metric, metric)
-            self.plot.figure.layout.title = f"Test {PLOT_METRICS.get(metric, metric)} per round"
-
 def _label(site: str) -> str: return "All sites (weighted)" if site == "weighted" else site
+
+# %% ../nbs/13b_panels.ipynb #49fc7b0d
+def _rp_plot(self: RunPanel, r: RunState) -> None:
+    metric = self.metric.value
+    rounds = r.rounds or self.experiment.training.rounds
+    if not _fresh(self, "plot", r.frame, metric, rounds, tuple(r.site_names)): return  # the same rows: the plot on the page stands
+    wide = r.curves(metric)
+    names = [n for n in ["weighted", *r.site_names] if n in wide.columns]
+    if not names: return self.plot.clear()  # no curve yet: no empty figure for the page to draw (the status says 'Press Run')
+    with self.plot.batch_update():
+        if [t.name for t in self.plot.data] != [_label(n) for n in names]:
+            self.plot.data = []
+            for i, n in enumerate(names):
+                glob = n == "weighted"
+                self.plot.add_scatter(x=[], y=[], name=_label(n), mode="lines+markers",
+                                      line=dict(width=4 if glob else 1.5, color="black" if glob else _PALETTE[(i - 1) % 10],
+                                                dash=None if glob else "dot"), marker=dict(size=6 if glob else 4))
+        for t, n in zip(self.plot.data, names):
+            col = wide[n].dropna()
+            t.x, t.y = col.index.tolist(), col.tolist()
+        self.plot.figure.layout.xaxis.range = [0.5, max(rounds, 1) + 0.5]
+        if metric in ("auroc", "accuracy", "balanced_accuracy"): self.plot.figure.layout.yaxis.range = [0, 1.02]
+        else: self.plot.figure.layout.yaxis.autorange = True
+        self.plot.figure.layout.yaxis.title = PLOT_METRICS.get(metric, metric)
+        self.plot.figure.layout.title = f"Test {PLOT_METRICS.get(metric, metric)} per round"
+
+RunPanel._plot = _rp_plot
 
 # %% ../nbs/13b_panels.ipynb #099473c7
 class PrivacyPanel(W.VBox):
@@ -587,19 +594,22 @@ class InspectorPanel(W.VBox):
         self.rounds.value = "" if t.empty else ("<b>Every round</b>" + _scroll(t.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-")))
         self._draw()
 
-    def _draw(self) -> None:
-        s = self.state
-        if not s.summaries:
-            why = "Press <b>Run</b>: each round's messages appear here." if s.available or not s.ticks else (
-                  "This engine does not report what the server receives (run_federated has no server_view).")
-            self.message.value, self.table.value, self.after.value = _note(why), "", ""
-            return
-        r = s.round_summary(self.round.value if self.round.value in s.rounds else None)
-        tot = r["received_total"]
-        self.message.value = _note(f"<b>Round {r['round']}</b>: {tot['sites']} updates received, {tot['bytes']:,} bytes in all"
-                                   + (f"; dropped: {_esc(', '.join(r['dropped']))}" if r["dropped"] else "")
-                                   + (f" (first {len(r['received'])} shown)" if len(r["received"]) < tot["sites"] else ""))
-        self.table.value = "<b>Received from each site</b>" + _site_table(pd.DataFrame(r["received"]))
-        self.after.value = ("<b>After the coordinator's transforms</b>" + _site_table(pd.DataFrame(r["aggregated"]))
-                            + f"<div>Global model L2 norm: {r['global_before']:.4g} before, {r['global_after']:.4g} after "
-                              f"(step {r['global_step']:.4g})</div>")
+# %% ../nbs/13b_panels.ipynb #29d69f99
+def _ip_draw(self: InspectorPanel) -> None:
+    s = self.state
+    if not s.summaries:
+        why = "Press <b>Run</b>: each round's messages appear here." if s.available or not s.ticks else (
+              "This engine does not report what the server receives (run_federated has no server_view).")
+        self.message.value, self.table.value, self.after.value = _note(why), "", ""
+        return
+    r = s.round_summary(self.round.value if self.round.value in s.rounds else None)
+    tot = r["received_total"]
+    self.message.value = _note(f"<b>Round {r['round']}</b>: {tot['sites']} updates received, {tot['bytes']:,} bytes in all"
+                               + (f"; dropped: {_esc(', '.join(r['dropped']))}" if r["dropped"] else "")
+                               + (f" (first {len(r['received'])} shown)" if len(r["received"]) < tot["sites"] else ""))
+    self.table.value = "<b>Received from each site</b>" + _site_table(pd.DataFrame(r["received"]))
+    self.after.value = ("<b>After the coordinator's transforms</b>" + _site_table(pd.DataFrame(r["aggregated"]))
+                        + f"<div>Global model L2 norm: {r['global_before']:.4g} before, {r['global_after']:.4g} after "
+                          f"(step {r['global_step']:.4g})</div>")
+
+InspectorPanel._draw = _ip_draw

@@ -83,28 +83,29 @@ class Playground(W.VBox):
         _cls(self, "app")
         self.warm_thread = warm_up(ex.federation.federation) if warm else None
 
-    @property
-    def inspector_panel(self) -> InspectorPanel:
-        "The message inspector (what the server received each round), built when its section is first opened or asked for."
-        if self._inspector is None:
-            self._inspector = InspectorPanel(self.experiment.inspector)
-            self._inspector.set_active(self.inspector_section.selected_index == 0)
-            self.inspector_section.children = (self._inspector,)
-        return self._inspector
+# %% ../nbs/14_playground.ipynb #9e5fc3cd
+def _pg_inspector_panel(self: Playground) -> InspectorPanel:
+    "The message inspector (what the server received each round), built when its section is first opened or asked for."
+    if self._inspector is None:
+        self._inspector = InspectorPanel(self.experiment.inspector)
+        self._inspector.set_active(self.inspector_section.selected_index == 0)
+        self.inspector_section.children = (self._inspector,)
+    return self._inspector
 
-    @property
-    def stats_panel(self) -> StatisticsPanel:
-        "Federated GLM and survival analyses (regression and survival tabs), built when first opened or asked for."
-        if self._stats is None:
-            self._stats = StatisticsPanel()
-            self.stats_section.children = (self._stats,)
-        return self._stats
+def _pg_stats_panel(self: Playground) -> StatisticsPanel:
+    "Federated GLM and survival analyses (regression and survival tabs), built when first opened or asked for."
+    if self._stats is None:
+        self._stats = StatisticsPanel()
+        self.stats_section.children = (self._stats,)
+    return self._stats
 
 def _folded(title: str, name: str) -> W.Accordion:
     "A folded accordion section holding a placeholder until its panel is built."
     a = _cls(W.Accordion([W.HTML("<i>Loading...</i>")], titles=(title,)), name)
     a.selected_index = None
     return a
+
+Playground.inspector_panel, Playground.stats_panel = property(_pg_inspector_panel), property(_pg_stats_panel)
 
 # %% ../nbs/14_playground.ipynb #08487532
 DASHBOARDS = {"playground": "Federated learning playground", "heterogeneity": "Heterogeneity explorer",
@@ -252,22 +253,26 @@ class WhyFederate(W.VBox):
             return compare(load_heart_disease(), self.methods(), seeds=self.seeds)
         self.runner.start(job, lambda ev: None, lambda: None, self._done)
 
-    def _done(self, result, error) -> None:
-        self.button.disabled = False
-        if error is not None:
-            from fhai_nb.widgets import _message
-            self.status.value = _note(_message(error), "error")
-            return
-        self.result = result
-        self.status.value = _note(f"Done: {len(self.seeds)} seeds per method. Bars show the mean, whiskers one standard deviation.", "ok")
-        self.redraw()
+# %% ../nbs/14_playground.ipynb #6ee2555a
+def _wf_done(self: WhyFederate, result, error) -> None:
+    self.button.disabled = False
+    if error is not None:
+        from fhai_nb.widgets import _message
+        self.status.value = _note(_message(error), "error")
+        return
+    self.result = result
+    self.status.value = _note(f"Done: {len(self.seeds)} seeds per method. Bars show the mean, whiskers one standard deviation.", "ok")
+    self.redraw()
 
-    def redraw(self) -> None:
-        if self.result is None: return
-        from fhai_nb.compare import summarise, plot_comparison
-        m = self.metric.value
-        s = summarise(self.result)
-        s = s[s.metric == m]
-        wide = s.pivot_table(index="method", columns="site", values="mean", sort=False)
-        self.table.value = f"<b>Mean test {m} over seeds</b>" + wide.to_html(float_format=lambda v: f"{v:.3f}", na_rep="-")
-        self.plot.figure = plot_comparison(self.result, m)
+def _wf_redraw(self: WhyFederate) -> None:
+    if self.result is None: return
+    from fhai_nb.compare import summarise, plot_comparison
+    m = self.metric.value
+    s = summarise(self.result)
+    s = s[s.metric == m]
+    wide = s.pivot_table(index="method", columns="site", values="mean", sort=False)
+    self.table.value = f"<b>Mean test {m} over seeds</b>" + wide.to_html(float_format=lambda v: f"{v:.3f}", na_rep="-")
+    self.plot.figure = plot_comparison(self.result, m)
+
+WhyFederate._done = _wf_done
+WhyFederate.redraw = _wf_redraw

@@ -82,6 +82,7 @@ class RoomPlan:
                 f"kernel after a run); warming takes about {self.warm_up_s:.0f} s. This machine holds {self.capacity} "
                 f"(memory: {self.capacity_memory}, cores: {self.capacity_cores}).")
 
+# %% ../nbs/14a_room.ipynb #cc05b9d0
 def plan_room(n: int,  # people in the room
               cost: KernelCost,  # measured per-kernel cost (measure_kernel_cost / kernel_cost)
               dashboard: str = "playground",  # the dashboard everyone opens; the others get one pre-heated kernel each
@@ -256,6 +257,7 @@ class RoomServer:
     def __enter__(self): return self
     def __exit__(self, *exc): self.stop()
 
+# %% ../nbs/14a_room.ipynb #6f4a0b49
 def start_room(plan: RoomPlan, port: int = 8866, root: str | Path | None = None, log_path: str | Path | None = None,
                **command_options) -> RoomServer:
     "Start Voilà for a room and return at once; call `.wait_warm()` before sharing the URL."

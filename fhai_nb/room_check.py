@@ -118,48 +118,56 @@ class WidgetSession:
 
     def state(self, css_class: str) -> dict: return self.states[self.by_class[css_class]]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 120) -> None:
-        "Wait until `predicate()` holds on the widgets' state."
-        end = time.perf_counter() + timeout
-        while not predicate():
-            self._changed.clear()
-            left = end - time.perf_counter()
-            if left <= 0: raise FhaiError(f"timed out after {timeout:.0f} s waiting for the page")
-            try: await asyncio.wait_for(self._changed.wait(), left)
-            except asyncio.TimeoutError: pass
+# %% ../nbs/14c_room_check.ipynb #1d4e0db1
+async def _ws_wait_for(self: WidgetSession, predicate: Callable[[], bool], timeout: float = 120) -> None:
+    "Wait until `predicate()` holds on the widgets' state."
+    end = time.perf_counter() + timeout
+    while not predicate():
+        self._changed.clear()
+        left = end - time.perf_counter()
+        if left <= 0: raise FhaiError(f"timed out after {timeout:.0f} s waiting for the page")
+        try: await asyncio.wait_for(self._changed.wait(), left)
+        except asyncio.TimeoutError: pass
 
-    async def click(self, css_class: str) -> None:
-        "Press a button, as the page's widget manager does."
-        await self._ws.write_message(_msg("comm_msg", dict(comm_id=self.by_class[css_class],
-                                                           data=dict(method="custom", content=dict(event="click"))), self.session))
+async def _ws_click(self: WidgetSession, css_class: str) -> None:
+    "Press a button, as the page's widget manager does."
+    await self._ws.write_message(_msg("comm_msg", dict(comm_id=self.by_class[css_class],
+                                                       data=dict(method="custom", content=dict(event="click"))), self.session))
 
-    def status(self) -> dict:
-        "The run status the page shows: status, round, rounds."
-        v = self.state("fhai-run-status").get("value", "")
-        return {k: v for k, v in re.findall(r"data-(status|round|rounds)='([^']*)'", v)}
+def _ws_status(self: WidgetSession) -> dict:
+    "The run status the page shows: status, round, rounds."
+    v = self.state("fhai-run-status").get("value", "")
+    return {k: v for k, v in re.findall(r"data-(status|round|rounds)='([^']*)'", v)}
 
-    def runs(self) -> int:
-        "Rows in the page's session table (one per finished run)."
-        v = self.state("fhai-session-table").get("value", "")
-        return v.split("<tbody>", 1)[1].count("<tr") if "<tbody>" in v else 0
+def _ws_runs(self: WidgetSession) -> int:
+    "Rows in the page's session table (one per finished run)."
+    v = self.state("fhai-session-table").get("value", "")
+    return v.split("<tbody>", 1)[1].count("<tr") if "<tbody>" in v else 0
 
-    async def run(self, timeout: float = 120) -> dict:
-        "Press Run; seconds to the results row and to the final plot (every round drawn), also for a second Run on the page."
-        t0, before = time.perf_counter(), self.runs()
-        await self.click("fhai-run")
-        # the session table gains this run's row when training ends: the status and plot read after it are this run's
-        await self.wait_for(lambda: self.runs() > before or self.status().get("status") == "error", timeout)
-        results_s = time.perf_counter() - t0
-        await self.wait_for(lambda: self.status().get("status") in ("done", "error", "stopped"), timeout)
-        st = self.status()
-        if st["status"] != "done": raise FhaiError(f"the run ended with status {st['status']!r}")
-        rounds = int(st["rounds"])
-        await self.wait_for(lambda: plot_rounds(self.state("fhai-live-plot").get("outputs")) >= rounds, timeout)
-        return dict(final_plot_s=time.perf_counter() - t0, results_s=results_s)
+async def _ws_run(self: WidgetSession, timeout: float = 120) -> dict:
+    "Press Run; seconds to the results row and to the final plot (every round drawn), also for a second Run on the page."
+    t0, before = time.perf_counter(), self.runs()
+    await self.click("fhai-run")
+    # the session table gains this run's row when training ends: the status and plot read after it are this run's
+    await self.wait_for(lambda: self.runs() > before or self.status().get("status") == "error", timeout)
+    results_s = time.perf_counter() - t0
+    await self.wait_for(lambda: self.status().get("status") in ("done", "error", "stopped"), timeout)
+    st = self.status()
+    if st["status"] != "done": raise FhaiError(f"the run ended with status {st['status']!r}")
+    rounds = int(st["rounds"])
+    await self.wait_for(lambda: plot_rounds(self.state("fhai-live-plot").get("outputs")) >= rounds, timeout)
+    return dict(final_plot_s=time.perf_counter() - t0, results_s=results_s)
 
-    async def close(self) -> None:
-        if self._reader is not None: self._reader.cancel()
-        if self._ws is not None: self._ws.close()
+async def _ws_close(self: WidgetSession) -> None:
+    if self._reader is not None: self._reader.cancel()
+    if self._ws is not None: self._ws.close()
+
+WidgetSession.wait_for = _ws_wait_for
+WidgetSession.click = _ws_click
+WidgetSession.status = _ws_status
+WidgetSession.runs = _ws_runs
+WidgetSession.run = _ws_run
+WidgetSession.close = _ws_close
 
 # %% ../nbs/14c_room_check.ipynb #e3b054b5
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -241,6 +249,7 @@ def memory_report(server: RoomServer) -> dict:
     return dict(server_mb=srv, kernels=len(ks), kernel_median_mb=statistics.median(ks) if ks else float("nan"),
                 kernel_max_mb=max(ks, default=float("nan")), total_mb=srv + sum(ks))
 
+# %% ../nbs/14c_room_check.ipynb #7207bcc4
 def measure_kernel_cost(dashboard: str = "playground", timeout: float = 300) -> KernelCost:
     "Measure one dashboard kernel on a real Voilà server: memory before and after a Run, CPU to warm and to run."
     import psutil
@@ -380,6 +389,7 @@ async def _check_sessions(url, n, browsers, window, timeout, seed, artifacts):
         if browser is not None: await browser.close()
         if pw is not None: await pw.stop()
 
+# %% ../nbs/14c_room_check.ipynb #52b660d7
 def room_check(n: int = 30,  # people to simulate
                browsers: int = 5,  # of them, real Chromium pages (the rest speak the kernel protocol)
                window: float = 10.0,  # everyone presses Run at a random moment within this many seconds

@@ -77,24 +77,28 @@ class FederationState(T.HasTraits):
 
     _csv = None  # (the uploaded bytes, read options, frame): every control change rebuilds, but an upload is read once
 
-    def csv_frame(self) -> pd.DataFrame:
-        "The upload as `read_export` reads it (a fresh copy; read once per upload and read options); its findings go to `reading`."
-        if not self.csv_bytes:
-            if self.csv_name: raise FhaiError(f"file {self.csv_name!r} is empty: no header and no rows. Export the table again")
-            raise FhaiError("no CSV uploaded yet; use 'Upload CSV' to choose a file")
-        opts = repr(sorted(self.read_options.items()))
-        if self._csv is None or self._csv[0] is not self.csv_bytes or self._csv[1] != opts:
-            from fhai_nb.data import read_export
-            self._csv = None
-            self.set_trait("reading", None)
-            r = read_export(self.csv_bytes, name=self.csv_name or "your CSV", **self.read_options)  # structural faults raise here
-            self.set_trait("reading", r)
-            self._csv = (self.csv_bytes, opts, r.check().frame)  # cell faults: one message listing each (file, column, lines, fix)
-        return self._csv[2].copy()
+# %% ../nbs/13_widgets.ipynb #222b74ef
+def _fs_csv_frame(self: FederationState) -> pd.DataFrame:
+    "The upload as `read_export` reads it (a fresh copy; read once per upload and read options); its findings go to `reading`."
+    if not self.csv_bytes:
+        if self.csv_name: raise FhaiError(f"file {self.csv_name!r} is empty: no header and no rows. Export the table again")
+        raise FhaiError("no CSV uploaded yet; use 'Upload CSV' to choose a file")
+    opts = repr(sorted(self.read_options.items()))
+    if self._csv is None or self._csv[0] is not self.csv_bytes or self._csv[1] != opts:
+        from fhai_nb.data import read_export
+        self._csv = None
+        self.set_trait("reading", None)
+        r = read_export(self.csv_bytes, name=self.csv_name or "your CSV", **self.read_options)  # structural faults raise here
+        self.set_trait("reading", r)
+        self._csv = (self.csv_bytes, opts, r.check().frame)  # cell faults: one message listing each (file, column, lines, fix)
+    return self._csv[2].copy()
 
-    def frame(self) -> pd.DataFrame | None:
-        "The rows held in memory for the config (the uploaded CSV), or None for the built-in sources."
-        return self.csv_frame() if self.source == "csv" else None
+def _fs_frame(self: FederationState) -> pd.DataFrame | None:
+    "The rows held in memory for the config (the uploaded CSV), or None for the built-in sources."
+    return self.csv_frame() if self.source == "csv" else None
+
+FederationState.csv_frame = _fs_csv_frame
+FederationState.frame = _fs_frame
 
 # %% ../nbs/13_widgets.ipynb #d368cba5
 def _check(self: FederationState) -> None:
@@ -251,37 +255,43 @@ class TrainingState(T.HasTraits):
     dp_noise = T.Enum(["central", "distributed"], default_value="central")  # who adds the noise (distributed: under secure aggregation)
     secagg_threshold = T.Int(2)  # sites that must survive a round for secure aggregation to finish it
 
-    def model_entry(self):
-        "The model as a `RunConfig` entry: 'logreg' or {'name': 'mlp', 'hidden': [units]}."
-        return {"name": "mlp", "hidden": [self.hidden]} if self.model == "mlp" else "logreg"
+# %% ../nbs/13_widgets.ipynb #80227bb2
+def _ts_model_entry(self: TrainingState):
+    "The model as a `RunConfig` entry: 'logreg' or {'name': 'mlp', 'hidden': [units]}."
+    return {"name": "mlp", "hidden": [self.hidden]} if self.model == "mlp" else "logreg"
 
-    def config_entries(self) -> dict:
-        "Model, strategy and its options, training options, faults and seed, as `RunConfig` entries."
-        strategy_kwargs = {kw: getattr(self, tr) for tr, kw in STRATEGY_PARAMS.get(self.strategy, {}).items()}
-        if self.fraction != 1.0: strategy_kwargs["fraction"] = self.fraction
-        training = dict(rounds=self.rounds)
-        if self.local_mode == "steps": training["local_steps"] = self.local_steps
-        else: training["local_epochs"] = self.local_epochs
-        training.update(batch_size=self.batch_size, lr=self.lr)
-        if self.optimizer != "sgd": training["optimizer"] = self.optimizer
-        if self.privacy != "none": training["transforms"] = self.transforms()
-        faults = None
-        if self.dropout or self.byzantine:
-            faults = {"dropout": self.dropout} if self.dropout else {}
-            if self.byzantine: faults.update(byzantine=self.byzantine, attack=self.attack)
-        return dict(model=self.model_entry(), strategy=self.strategy, strategy_kwargs=strategy_kwargs, training=training,
-                    faults=faults, seed=self.seed)
+def _ts_config_entries(self: TrainingState) -> dict:
+    "Model, strategy and its options, training options, faults and seed, as `RunConfig` entries."
+    strategy_kwargs = {kw: getattr(self, tr) for tr, kw in STRATEGY_PARAMS.get(self.strategy, {}).items()}
+    if self.fraction != 1.0: strategy_kwargs["fraction"] = self.fraction
+    training = dict(rounds=self.rounds)
+    if self.local_mode == "steps": training["local_steps"] = self.local_steps
+    else: training["local_epochs"] = self.local_epochs
+    training.update(batch_size=self.batch_size, lr=self.lr)
+    if self.optimizer != "sgd": training["optimizer"] = self.optimizer
+    if self.privacy != "none": training["transforms"] = self.transforms()
+    faults = None
+    if self.dropout or self.byzantine:
+        faults = {"dropout": self.dropout} if self.dropout else {}
+        if self.byzantine: faults.update(byzantine=self.byzantine, attack=self.attack)
+    return dict(model=self.model_entry(), strategy=self.strategy, strategy_kwargs=strategy_kwargs, training=training,
+                faults=faults, seed=self.seed)
 
-    def baseline_recipe(self) -> dict:
-        "Centralised training with the same model, optimiser and amount of work, for the pooled and local-only baselines."
-        epochs = self.rounds * (self.local_epochs if self.local_mode == "epochs" else 1)
-        return dict(model=self.model_entry(), epochs=min(epochs, 200), batch_size=self.batch_size, lr=self.lr,
-                    optimizer=self.optimizer, seed=self.seed)
+def _ts_baseline_recipe(self: TrainingState) -> dict:
+    "Centralised training with the same model, optimiser and amount of work, for the pooled and local-only baselines."
+    epochs = self.rounds * (self.local_epochs if self.local_mode == "epochs" else 1)
+    return dict(model=self.model_entry(), epochs=min(epochs, 200), batch_size=self.batch_size, lr=self.lr,
+                optimizer=self.optimizer, seed=self.seed)
 
-    def code(self) -> str:
-        "Python that trains the same model on a federation `fed` (the training half of `RunConfig.to_python`)."
-        from fhai_nb.runs import RunConfig
-        return RunConfig(**self.config_entries()).to_python(data=False)
+def _ts_code(self: TrainingState) -> str:
+    "Python that trains the same model on a federation `fed` (the training half of `RunConfig.to_python`)."
+    from fhai_nb.runs import RunConfig
+    return RunConfig(**self.config_entries()).to_python(data=False)
+
+TrainingState.model_entry = _ts_model_entry
+TrainingState.config_entries = _ts_config_entries
+TrainingState.baseline_recipe = _ts_baseline_recipe
+TrainingState.code = _ts_code
 
 # %% ../nbs/13_widgets.ipynb #b5666e60
 def _transforms(self: TrainingState) -> list[dict]:
