@@ -7,21 +7,21 @@ Docs: https://example.org/fhai_nb/panels.html.md"""
 # %% ../nbs/13b_panels.ipynb #2f6af85d
 from __future__ import annotations
 import base64
-import contextlib
 import html
-import json
 import pandas as pd
 import traitlets as T
 import ipywidgets as W
 from .core import FhaiError, Federation
 from .widgets import (SOURCES, PARTITIONS, MODELS, STRATEGIES, STRATEGY_PARAMS, ATTACKS, PRIVACY, RESULT_METRICS, FederationState,
-                             TrainingState, RunState, Session, Experiment, playground_code, _message, result_coverage, results_warnings)
+                             TrainingState, RunState, Session, Experiment, playground_code, _message)
+from .result_checks import result_coverage, results_warnings
+from .plot_view import PlotView, figure_widget  # also importable from here
 from .inspector import InspectorState, server_view_summary
 from .runner import watch
 
 # %% auto #0
-__all__ = ['PRIVACY_NOTE', 'STATUS_TEXT', 'PLOT_METRICS', 'INSPECTOR_NOTE', 'PlotView', 'figure_widget', 'FederationPanel',
-           'TrainingPanel', 'RunPanel', 'PrivacyPanel', 'ResultsPanel', 'CodePanel', 'InspectorPanel']
+__all__ = ['PRIVACY_NOTE', 'STATUS_TEXT', 'PLOT_METRICS', 'INSPECTOR_NOTE', 'FederationPanel', 'TrainingPanel', 'RunPanel',
+           'PrivacyPanel', 'ResultsPanel', 'CodePanel', 'InspectorPanel']
 
 # %% ../nbs/13b_panels.ipynb #68004e6f
 def _cls(w: W.DOMWidget, name: str) -> W.DOMWidget:
@@ -66,64 +66,6 @@ def _fresh(view, part: str, *inputs) -> bool:
 def _note(text: str, kind: str = "info") -> str:
     colours = dict(info="#1f4e79", error="#9c1c1c", ok="#1d6b2f")
     return f"<div style='color:{colours[kind]};white-space:normal;line-height:1.35'>{text}</div>" if text else ""
-
-# %% ../nbs/13b_panels.ipynb #e89f9744
-class PlotView(W.Output):
-    "A plotly figure drawn by Jupyter's plotly renderer and redrawn on `render()`: one plotly.js per page, however many plots."
-    def __init__(self,
-                 name: str,  # CSS class suffix: the view gets `fhai-<name>`
-                 height: int = 320,  # figure height in pixels
-                 **layout):  # more plotly layout settings
-        super().__init__()
-        _cls(self, name)
-        import plotly.graph_objects as go  # plotly is imported only when a plot is made
-        self._go, self._base = go, dict(height=height, margin=dict(l=50, r=10, t=40, b=40), template="plotly_white", **layout)
-        self._figure = go.Figure(layout=self._base)
-        self._held = 0
-
-    @property
-    def figure(self):
-        "The plotly `Figure` shown."
-        return self._figure
-
-    @figure.setter
-    def figure(self, fig) -> None:
-        self._figure = self._go.Figure(fig)
-        self._figure.update_layout(height=self._base["height"], margin=self._base["margin"])
-        self.render()
-
-    @property
-    def data(self): return self._figure.data
-
-    @data.setter
-    def data(self, traces) -> None: self._figure.data = traces
-
-    def add_scatter(self, **kw): self._figure.add_scatter(**kw)
-    def add_bar(self, **kw): self._figure.add_bar(**kw)
-    def add_traces(self, traces): self._figure.add_traces(traces)
-
-    @contextlib.contextmanager
-    def batch_update(self):
-        "Change the figure inside the block; it is sent to the page once, at the end."
-        self._held += 1
-        try: yield self._figure
-        finally:
-            self._held -= 1
-            if not self._held: self.render()
-
-    def clear(self) -> None:
-        "Empty the figure and take it off the page (a hidden plot costs the page nothing)."
-        self._figure.data = []
-        self.outputs = ()
-
-    def render(self) -> None:
-        "Send the figure to the page."
-        bundle = {"application/vnd.plotly.v1+json": json.loads(self._figure.to_json()), "text/plain": "<plotly figure>"}
-        self.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
-
-def figure_widget(name: str, height: int = 320, **layout) -> PlotView:
-    "An empty `PlotView` with the CSS class `fhai-<name>`."
-    return PlotView(name, height, **layout)
 
 # %% ../nbs/13b_panels.ipynb #7427b7a3
 class FederationPanel(W.VBox):

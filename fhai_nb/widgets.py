@@ -6,14 +6,13 @@ Docs: https://example.org/fhai_nb/widgets.html.md"""
 
 # %% ../nbs/13_widgets.ipynb #c5a54c52
 from __future__ import annotations
-import io
 import logging
-from typing import Any, Callable, Mapping
-import numpy as np
+from typing import Callable
 import pandas as pd
 import traitlets as T
 from .core import FhaiError, Federation
 from .inspector import InspectorState, server_view_summary
+from .result_checks import result_coverage, results_warnings, site_reliability  # also importable from here
 from .runner import (BackgroundRunner, RunState, STATUSES, batch_views, watch, _Trained, _ServerView, _LedgerRows,
                             _ledger_tap)  # the runner, the run's state and its events: importable from here too
 
@@ -23,7 +22,7 @@ log.addHandler(logging.NullHandler())  # a library does not print; configure log
 # %% auto #0
 __all__ = ['log', 'SOURCES', 'PARTITIONS', 'HD_SITES', 'MODELS', 'STRATEGIES', 'STRATEGY_PARAMS', 'ATTACKS', 'PRIVACY',
            'RESULT_METRICS', 'FederationState', 'TrainingState', 'experiment_config', 'playground_code', 'Session',
-           'run_record', 'result_coverage', 'results_warnings', 'Experiment', 'site_reliability']
+           'run_record', 'Experiment']
 
 # %% ../nbs/13_widgets.ipynb #719f3d78
 SOURCES = {"heart_disease": "UCI Heart Disease", "synthetic": "Synthetic hospitals", "csv": "Your CSV"}
@@ -394,49 +393,6 @@ def run_record(fstate: FederationState, tstate: TrainingState, rstate: RunState)
     rec.setdefault("epsilon", eps)
     return rec
 
-# %% ../nbs/13_widgets.ipynb #c1bc39bd
-_AGGS = ("weighted", "mean", "worst", "best", "gap")
-
-def result_coverage(comparison: pd.DataFrame,  # DataFrame(method, site, metric, value), as `Session.comparison`
-                    metric: str = "auroc",  # the metric whose aggregates are described
-                   ) -> pd.DataFrame:
-    "Per method: how many sites have a value of `metric` (what 'weighted', 'mean' and 'worst' cover) and which have none."
-    c = comparison[(comparison.metric == metric) & ~comparison.site.isin(_AGGS)]
-    rows = [dict(method=m, metric=metric, sites=len(g), covered=int(g.value.notna().sum()), left_out=list(g.site[g.value.isna()]))
-            for m, g in c.groupby("method", sort=False)]
-    return pd.DataFrame(rows, columns=["method", "metric", "sites", "covered", "left_out"])
-
-def results_warnings(comparison: pd.DataFrame,  # DataFrame(method, site, metric, value), as `Session.comparison`
-                     test_sizes: Mapping[str, int] | None = None,  # test rows per site
-                     metric: str = "auroc",  # the metric shown
-                     min_test_rows: int = 20,  # fewer test rows than this: the site's metrics are noise
-                     chance_margin: float = 0.05,  # balanced accuracy within this of 0.5 is chance
-                     accuracy_gap: float = 0.15,  # ... while accuracy is at least this much higher: one class predicted
-                    ) -> list[str]:
-    "Plain-language warnings about the latest results: aggregates over fewer sites, small or one-class test sets, one-class predictions."
-    from fhai_nb.metrics import METRIC_LABELS
-    out, name = [], METRIC_LABELS.get(metric, metric)
-    if comparison is None or comparison.empty: return out
-    cov = result_coverage(comparison, metric)
-    first = comparison.method.iloc[0]
-    r = cov[cov.method == first].iloc[0] if (cov.method == first).any() else None
-    if r is not None and r.covered < r.sites:
-        out.append(f"{name} 'weighted', 'mean' and 'worst' cover {r.covered} of {r.sites} sites: no {name} at " + ", ".join(map(str, r.left_out))
-                   + " (undefined there, e.g. one outcome class in the test rows).")
-    bal = comparison[(comparison.method == first) & (comparison.metric == "balanced_accuracy") & ~comparison.site.isin(_AGGS)]
-    one = list(bal.site[bal.value.isna()])
-    if one: out.append(f"{len(one)} site(s) have one outcome class in their test rows ({', '.join(map(str, one))}): AUROC and balanced accuracy are undefined there.")
-    small = {s: n for s, n in (test_sizes or {}).items() if n < min_test_rows}
-    if small: out.append(f"{len(small)} site(s) have fewer than {min_test_rows} test rows (" + ", ".join(f"{s}: {n}" for s, n in small.items())
-                         + "): their metrics are mostly noise; group small sites (prepare's small_sites) or read them with care.")
-    w = comparison[comparison.site == "weighted"].pivot_table(index="method", columns="metric", values="value", sort=False)
-    for m, row in w.iterrows():
-        acc, b = row.get("accuracy", np.nan), row.get("balanced_accuracy", np.nan)
-        if b == b and acc == acc and abs(b - 0.5) <= chance_margin and acc - b >= accuracy_gap:
-            out.append(f"{m} predicts (almost) one class for everyone: accuracy {acc:.2f} but balanced accuracy {b:.2f}, which is chance. "
-                       "The accuracy reflects how rare the outcome is, not skill: judge the model by AUROC and balanced accuracy, or lower its decision threshold.")
-    return out
-
 # %% ../nbs/13_widgets.ipynb #312fb5c0
 _COMPARING = "The last run is still being compared with the pooled and local-only baselines; press Run again in a moment."
 
@@ -577,30 +533,6 @@ def _results(self: Experiment, fed, clf, recipe: dict, strategy: str, privacy: s
     return comp[["method", "site", "metric", "value"]], site_reliability(fed, clf)
 
 Experiment._on_done, Experiment._results = _on_done, _results
-
-# %% ../nbs/13_widgets.ipynb #caa7adaf
-def site_reliability(fed: Federation,  # the federation whose test rows are scored
-                     clf,  # a fitted estimator with predict_proba(df, site=)
-                     n_bins: int = 10,  # equal-width probability bins
-                    ) -> pd.DataFrame:
-    "Reliability curve of each site's test rows, computed inside the site and released as an aggregate, small bins suppressed."
-    import numpy as np
-    from fhai_nb.metrics import reliability_curve
-    from fhai_nb.analytics import suppress_cells
-    out = []
-    for s in fed:
-        if not s.n_test: continue
-        def fn(df, s=s):
-            rc = reliability_curve(df[fed.schema.target].to_numpy(float), clf.predict_proba(df, site=s.name)[:, 1], n_bins)
-            # a bin of 1-4 patients would release their outcomes beside their risk: the site's small-cell rule hides it
-            n = suppress_cells(rc["n"].to_numpy())
-            hide = np.isnan(n)
-            return dict(n=n, mean_p=np.where(hide, np.nan, rc["mean_p"].to_numpy(float)),
-                        frac_pos=np.where(hide, np.nan, rc["frac_pos"].to_numpy(float)))
-        try: a = s.aggregate("reliability", fn, split="test")
-        except FhaiError: continue  # too few rows to release: the site is left out of the plot
-        out.append(pd.DataFrame(dict(site=s.name, bin=range(n_bins), **a.values)))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["site", "bin", "n", "mean_p", "frac_pos"])
 
 # %% ../nbs/13_widgets.ipynb #d3c4be69
 _PANELS = ("PlotView", "figure_widget", "FederationPanel", "TrainingPanel", "RunPanel", "ResultsPanel", "CodePanel",
