@@ -84,17 +84,8 @@ class FederationPanel(W.VBox):
         self.prevalence = _link(s, "prevalence_shift", _slider(W.FloatSlider, "Prevalence shift", 0, 2, 0.1), "prevalence")
         self.missingness = _link(s, "missingness", _slider(W.FloatSlider, "Missingness", 0, 0.5, 0.01), "missingness")
         self.unit_drift = _link(s, "unit_drift", _slider(W.IntSlider, "Unit-drift sites", 0, 5), "unit-drift")
-        self.upload = _cls(W.FileUpload(accept=".csv", multiple=False, description="Upload CSV"), "upload")
-        # typed names apply on Enter or leaving the box, not per keystroke (each change re-reads the CSV and rebuilds the federation)
-        self.target = _link(s, "target", W.Combobox(description="Target", options=[], ensure_option=False, continuous_update=False,
-                                                    style=_STYLE, layout=_wide()), "target")
-        self.site_col = _link(s, "site_col", W.Combobox(description="Site column", options=[], ensure_option=False, continuous_update=False,
-                                                        style=_STYLE, layout=_wide()), "site-col")
-        self.upload.observe(self._uploaded, names="value")
         self.synthetic_box = W.VBox([self.site_size, self.size_skew, self.case_mix, self.prevalence, self.missingness, self.unit_drift])
-        from fhai_nb.prepare_panel import PreparePanel  # the reading findings and the preparation step of an upload
-        self.prepare_panel = PreparePanel(s, pickers=[self.target, self.site_col])
-        self.csv_box = W.VBox([self.upload, self.prepare_panel])
+        self.csv_box = W.VBox([])  # the upload and its preparation: built when 'Your CSV' is chosen (about 60 widgets)
         self.message = _cls(W.HTML(), "fed-message")
         self.score = _cls(W.HTML(), "noniid")
         self.summary = _cls(W.HTML(), "fed-summary")
@@ -128,13 +119,37 @@ def _fp_uploaded(self: FederationPanel, change) -> None:
     s.auto = True
     s.refresh()
 
+def _fp_csv_controls(self: FederationPanel) -> None:
+    "Build the upload, the outcome and site pickers and the preparation panel (once)."
+    s = self.state
+    self.upload = _cls(W.FileUpload(accept=".csv", multiple=False, description="Upload CSV"), "upload")
+    # typed names apply on Enter or leaving the box, not per keystroke (each change re-reads the CSV and rebuilds the federation)
+    self.target = _link(s, "target", W.Combobox(description="Target", options=[], ensure_option=False, continuous_update=False,
+                                                style=_STYLE, layout=_wide()), "target")
+    self.site_col = _link(s, "site_col", W.Combobox(description="Site column", options=[], ensure_option=False, continuous_update=False,
+                                                    style=_STYLE, layout=_wide()), "site-col")
+    self.upload.observe(self._uploaded, names="value")
+    from fhai_nb.prepare_panel import PreparePanel  # the reading findings and the preparation step of an upload
+    self.prepare_panel = PreparePanel(s, pickers=[self.target, self.site_col])
+    self.csv_box.children = (self.upload, self.prepare_panel)
+
+_CSV_CONTROLS = ("upload", "target", "site_col", "prepare_panel")
+
+def _fp_getattr(self: FederationPanel, name: str):
+    "The upload's controls, built on first use (choosing 'Your CSV', or code asking for them)."
+    if name in _CSV_CONTROLS and "csv_box" in self.__dict__:
+        self._csv_controls()
+        return self.__dict__[name]
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
 def _fp_layout(self: FederationPanel) -> None:
     s = self.state
+    if s.source == "csv" and "upload" not in self.__dict__: self._csv_controls()
     _show(self.synthetic_box, s.source == "synthetic"); _show(self.csv_box, s.source == "csv")
     _show(self.partition, s.source != "synthetic"); _show(self.alpha, s.partition == "dirichlet" and s.source != "synthetic")
 
-FederationPanel._uploaded = _fp_uploaded
-FederationPanel._layout = _fp_layout
+FederationPanel._uploaded, FederationPanel._layout = _fp_uploaded, _fp_layout
+FederationPanel._csv_controls, FederationPanel.__getattr__ = _fp_csv_controls, _fp_getattr
 
 # %% ../nbs/13b_panels.ipynb #44a8551d
 def _fp_redraw(self: FederationPanel) -> None:

@@ -3,7 +3,7 @@
 Opens the page once through the widget protocol (number of widget models, bytes of their state) and `pages` times in
 headless Chromium one after another (seconds to usable, and the page's own main-thread work from Chrome's performance
 metrics: script, layout and task seconds), then presses Run in the last page and times the final plot.
-    python scripts/page_cost.py [pages]
+    python scripts/page_cost.py [pages] [folder of dashboards holding playground.ipynb (default: the packaged ones)]
 """
 import asyncio, json, statistics, sys, time
 from fhai_nb import room
@@ -56,7 +56,7 @@ def main(pages: int = 3):
     cost = room.KernelCost(pss_mb=1, pss_after_run_mb=1, warm_cpu_s=0, run_cpu_s=1e-3, server_mb=0)
     plan = room.plan_room(1, cost, spare=0, available_mb=1e9, cores=1)
     plan.pools = {"playground.ipynb": pages + 1}
-    with room.start_room(plan, port=R.free_port()) as server:
+    with room.start_room(plan, port=R.free_port(), root=(sys.argv[2] if len(sys.argv) > 2 else None)) as server:
         server.wait_warm(600, progress=False)
         for k in R._kernels(server.proc): R._settle(k)
         print(R._run_async(states_size(server.url)), flush=True)
