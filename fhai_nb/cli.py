@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None,  # arguments without the program nam
             kw = {} if a.cull_idle_timeout is None else dict(cull_idle_timeout=a.cull_idle_timeout)
             serve_room(a.room, port=a.port, remeasure=a.remeasure, **kw)
         elif a.command == "room-check":
-            rep = _lazy("fhai_nb.room", "room_check", "install the dashboard extras: pip install 'fhai_nb[dashboards]'")(
+            rep = _lazy("fhai_nb.room_check", "room_check", "install the dashboard extras: pip install 'fhai_nb[dashboards]'")(
                 a.n, browsers=a.browsers, window=a.window, artifacts=a.out, remeasure=a.remeasure)
             print(rep)
             Path(a.out, "room_check.json").write_text(json.dumps(dict(summary=rep.summary(), memory=rep.memory,

@@ -7,20 +7,21 @@ Docs: https://example.org/fhai_nb/panels.html.md"""
 # %% ../nbs/13b_panels.ipynb #2f6af85d
 from __future__ import annotations
 import base64
-import contextlib
 import html
-import json
 import pandas as pd
 import traitlets as T
 import ipywidgets as W
 from .core import FhaiError, Federation
 from .widgets import (SOURCES, PARTITIONS, MODELS, STRATEGIES, STRATEGY_PARAMS, ATTACKS, PRIVACY, RESULT_METRICS, FederationState,
-                             TrainingState, RunState, Session, Experiment, playground_code, _message, result_coverage, results_warnings)
+                             TrainingState, RunState, Session, Experiment, playground_code, _message)
+from .result_checks import result_coverage, results_warnings
+from .plot_view import PlotView, figure_widget  # also importable from here
 from .inspector import InspectorState, server_view_summary
+from .runner import watch
 
 # %% auto #0
-__all__ = ['PRIVACY_NOTE', 'STATUS_TEXT', 'PLOT_METRICS', 'INSPECTOR_NOTE', 'PlotView', 'figure_widget', 'FederationPanel',
-           'TrainingPanel', 'RunPanel', 'PrivacyPanel', 'ResultsPanel', 'CodePanel', 'InspectorPanel']
+__all__ = ['PRIVACY_NOTE', 'STATUS_TEXT', 'PLOT_METRICS', 'INSPECTOR_NOTE', 'FederationPanel', 'TrainingPanel', 'RunPanel',
+           'PrivacyPanel', 'ResultsPanel', 'CodePanel', 'InspectorPanel']
 
 # %% ../nbs/13b_panels.ipynb #68004e6f
 def _cls(w: W.DOMWidget, name: str) -> W.DOMWidget:
@@ -53,62 +54,18 @@ def _scroll(table_html: str) -> str:
     "A wide table that scrolls sideways instead of running off the page."
     return f"<div style='overflow-x:auto;max-width:100%'>{table_html}</div>"
 
+def _fresh(view, part: str, *inputs) -> bool:
+    "Whether `part` of `view` must be drawn: its inputs (tables and figures compared by identity) differ from the last drawn."
+    drawn = view.__dict__.setdefault("_drawn", {})
+    old = drawn.get(part)
+    if old is not None and len(old) == len(inputs) and all(a is b or (isinstance(a, (str, int, float, tuple)) and a == b)
+                                                          for a, b in zip(old, inputs)): return False
+    drawn[part] = inputs
+    return True
+
 def _note(text: str, kind: str = "info") -> str:
     colours = dict(info="#1f4e79", error="#9c1c1c", ok="#1d6b2f")
     return f"<div style='color:{colours[kind]};white-space:normal;line-height:1.35'>{text}</div>" if text else ""
-
-# %% ../nbs/13b_panels.ipynb #e89f9744
-class PlotView(W.Output):
-    "A plotly figure drawn by Jupyter's plotly renderer and redrawn on `render()`: one plotly.js per page, however many plots."
-    def __init__(self,
-                 name: str,  # CSS class suffix: the view gets `fhai-<name>`
-                 height: int = 320,  # figure height in pixels
-                 **layout):  # more plotly layout settings
-        super().__init__()
-        _cls(self, name)
-        import plotly.graph_objects as go  # plotly is imported only when a plot is made
-        self._go, self._base = go, dict(height=height, margin=dict(l=50, r=10, t=40, b=40), template="plotly_white", **layout)
-        self._figure = go.Figure(layout=self._base)
-        self._held = 0
-
-    @property
-    def figure(self):
-        "The plotly `Figure` shown."
-        return self._figure
-
-    @figure.setter
-    def figure(self, fig) -> None:
-        self._figure = self._go.Figure(fig)
-        self._figure.update_layout(height=self._base["height"], margin=self._base["margin"])
-        self.render()
-
-    @property
-    def data(self): return self._figure.data
-
-    @data.setter
-    def data(self, traces) -> None: self._figure.data = traces
-
-    def add_scatter(self, **kw): self._figure.add_scatter(**kw)
-    def add_bar(self, **kw): self._figure.add_bar(**kw)
-    def add_traces(self, traces): self._figure.add_traces(traces)
-
-    @contextlib.contextmanager
-    def batch_update(self):
-        "Change the figure inside the block; it is sent to the page once, at the end."
-        self._held += 1
-        try: yield self._figure
-        finally:
-            self._held -= 1
-            if not self._held: self.render()
-
-    def render(self) -> None:
-        "Send the figure to the page."
-        bundle = {"application/vnd.plotly.v1+json": json.loads(self._figure.to_json()), "text/plain": "<plotly figure>"}
-        self.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
-
-def figure_widget(name: str, height: int = 320, **layout) -> PlotView:
-    "An empty `PlotView` with the CSS class `fhai-<name>`."
-    return PlotView(name, height, **layout)
 
 # %% ../nbs/13b_panels.ipynb #7427b7a3
 class FederationPanel(W.VBox):
@@ -127,17 +84,8 @@ class FederationPanel(W.VBox):
         self.prevalence = _link(s, "prevalence_shift", _slider(W.FloatSlider, "Prevalence shift", 0, 2, 0.1), "prevalence")
         self.missingness = _link(s, "missingness", _slider(W.FloatSlider, "Missingness", 0, 0.5, 0.01), "missingness")
         self.unit_drift = _link(s, "unit_drift", _slider(W.IntSlider, "Unit-drift sites", 0, 5), "unit-drift")
-        self.upload = _cls(W.FileUpload(accept=".csv", multiple=False, description="Upload CSV"), "upload")
-        # typed names apply on Enter or leaving the box, not per keystroke (each change re-reads the CSV and rebuilds the federation)
-        self.target = _link(s, "target", W.Combobox(description="Target", options=[], ensure_option=False, continuous_update=False,
-                                                    style=_STYLE, layout=_wide()), "target")
-        self.site_col = _link(s, "site_col", W.Combobox(description="Site column", options=[], ensure_option=False, continuous_update=False,
-                                                        style=_STYLE, layout=_wide()), "site-col")
-        self.upload.observe(self._uploaded, names="value")
         self.synthetic_box = W.VBox([self.site_size, self.size_skew, self.case_mix, self.prevalence, self.missingness, self.unit_drift])
-        from fhai_nb.prepare_panel import PreparePanel  # the reading findings and the preparation step of an upload
-        self.prepare_panel = PreparePanel(s, pickers=[self.target, self.site_col])
-        self.csv_box = W.VBox([self.upload, self.prepare_panel])
+        self.csv_box = W.VBox([])  # the upload and its preparation: built when 'Your CSV' is chosen (about 60 widgets)
         self.message = _cls(W.HTML(), "fed-message")
         self.score = _cls(W.HTML(), "noniid")
         self.summary = _cls(W.HTML(), "fed-summary")
@@ -152,28 +100,56 @@ class FederationPanel(W.VBox):
         s.observe(lambda c: self.redraw(), names="version")
         self._layout(); self.redraw()
 
-    def _uploaded(self, change) -> None:
-        files = change["new"]
-        if not files: return
-        f = files[0]
-        s = self.state
-        with s.hold_trait_notifications():
-            s.auto = False
-            s.csv_name, s.csv_bytes, s.source = f["name"], bytes(f["content"]), "csv"
-            # a new file: the previous file's reading and preparation choices do not apply to it
-            s.read_options, s.positive, s.negative, s.outcome_missing, s.keep = {}, [], [], [], []
-            s.missing_outcome, s.missing_site, s.small_sites = "drop", "drop", "refuse"
-            try:
-                cols = [str(c) for c in s.csv_frame().columns]
-                self.target.options, self.site_col.options = cols, cols
-            except FhaiError: pass
-        s.auto = True
-        s.refresh()
+# %% ../nbs/13b_panels.ipynb #34ec5492
+def _fp_uploaded(self: FederationPanel, change) -> None:
+    files = change["new"]
+    if not files: return
+    f = files[0]
+    s = self.state
+    with s.hold_trait_notifications():
+        s.auto = False
+        s.csv_name, s.csv_bytes, s.source = f["name"], bytes(f["content"]), "csv"
+        # a new file: the previous file's reading and preparation choices do not apply to it
+        s.read_options, s.positive, s.negative, s.outcome_missing, s.keep = {}, [], [], [], []
+        s.missing_outcome, s.missing_site, s.small_sites = "drop", "drop", "refuse"
+        try:
+            cols = [str(c) for c in s.csv_frame().columns]
+            self.target.options, self.site_col.options = cols, cols
+        except FhaiError: pass
+    s.auto = True
+    s.refresh()
 
-    def _layout(self) -> None:
-        s = self.state
-        _show(self.synthetic_box, s.source == "synthetic"); _show(self.csv_box, s.source == "csv")
-        _show(self.partition, s.source != "synthetic"); _show(self.alpha, s.partition == "dirichlet" and s.source != "synthetic")
+def _fp_csv_controls(self: FederationPanel) -> None:
+    "Build the upload, the outcome and site pickers and the preparation panel (once)."
+    s = self.state
+    self.upload = _cls(W.FileUpload(accept=".csv", multiple=False, description="Upload CSV"), "upload")
+    # typed names apply on Enter or leaving the box, not per keystroke (each change re-reads the CSV and rebuilds the federation)
+    self.target = _link(s, "target", W.Combobox(description="Target", options=[], ensure_option=False, continuous_update=False,
+                                                style=_STYLE, layout=_wide()), "target")
+    self.site_col = _link(s, "site_col", W.Combobox(description="Site column", options=[], ensure_option=False, continuous_update=False,
+                                                    style=_STYLE, layout=_wide()), "site-col")
+    self.upload.observe(self._uploaded, names="value")
+    from fhai_nb.prepare_panel import PreparePanel  # the reading findings and the preparation step of an upload
+    self.prepare_panel = PreparePanel(s, pickers=[self.target, self.site_col])
+    self.csv_box.children = (self.upload, self.prepare_panel)
+
+_CSV_CONTROLS = ("upload", "target", "site_col", "prepare_panel")
+
+def _fp_getattr(self: FederationPanel, name: str):
+    "The upload's controls, built on first use (choosing 'Your CSV', or code asking for them)."
+    if name in _CSV_CONTROLS and "csv_box" in self.__dict__:
+        self._csv_controls()
+        return self.__dict__[name]
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+def _fp_layout(self: FederationPanel) -> None:
+    s = self.state
+    if s.source == "csv" and "upload" not in self.__dict__: self._csv_controls()
+    _show(self.synthetic_box, s.source == "synthetic"); _show(self.csv_box, s.source == "csv")
+    _show(self.partition, s.source != "synthetic"); _show(self.alpha, s.partition == "dirichlet" and s.source != "synthetic")
+
+FederationPanel._uploaded, FederationPanel._layout = _fp_uploaded, _fp_layout
+FederationPanel._csv_controls, FederationPanel.__getattr__ = _fp_csv_controls, _fp_getattr
 
 # %% ../nbs/13b_panels.ipynb #44a8551d
 def _fp_redraw(self: FederationPanel) -> None:
@@ -326,7 +302,7 @@ class RunPanel(W.VBox):
         self.run_button.on_click(lambda b: self.experiment.start())
         self.stop_button.on_click(lambda b: self.experiment.stop())
         self.metric.observe(lambda c: self.redraw(), names="value")
-        ex.run.observe(lambda c: self.redraw(), names=["ticks", "status", "message"])
+        watch(ex.run, self.redraw, ["ticks", "status", "message"])
         super().__init__([W.HBox([self.run_button, self.stop_button, self.progress]), self.status, self.message, self.metric, self.plot])
         _cls(self, "run-panel")
         self.redraw()
@@ -342,29 +318,34 @@ class RunPanel(W.VBox):
         self.message.value = _note(_esc(r.message), "error" if r.status == "error" else "info")
         self._plot(r)
 
-    def _plot(self, r: RunState) -> None:
-        metric = self.metric.value
-        wide = r.curves(metric)
-        names = [n for n in ["weighted", *r.site_names] if n in wide.columns]
-        with self.plot.batch_update():
-            if [t.name for t in self.plot.data] != [_label(n) for n in names]:
-                self.plot.data = []
-                for i, n in enumerate(names):
-                    glob = n == "weighted"
-                    self.plot.add_scatter(x=[], y=[], name=_label(n), mode="lines+markers",
-                                          line=dict(width=4 if glob else 1.5, color="black" if glob else _PALETTE[(i - 1) % 10],
-                                                    dash=None if glob else "dot"), marker=dict(size=6 if glob else 4))
-            for t, n in zip(self.plot.data, names):
-                col = wide[n].dropna()
-                t.x, t.y = col.index.tolist(), col.tolist()
-            rounds = r.rounds or self.experiment.training.rounds
-            self.plot.figure.layout.xaxis.range = [0.5, max(rounds, 1) + 0.5]
-            if metric in ("auroc", "accuracy", "balanced_accuracy"): self.plot.figure.layout.yaxis.range = [0, 1.02]
-            else: self.plot.figure.layout.yaxis.autorange = True
-            self.plot.figure.layout.yaxis.title = PLOT_METRICS.get(metric, metric)
-            self.plot.figure.layout.title = f"Test {PLOT_METRICS.get(metric, metric)} per round" if names else "Press Run to train"
-
 def _label(site: str) -> str: return "All sites (weighted)" if site == "weighted" else site
+
+# %% ../nbs/13b_panels.ipynb #49fc7b0d
+def _rp_plot(self: RunPanel, r: RunState) -> None:
+    metric = self.metric.value
+    rounds = r.rounds or self.experiment.training.rounds
+    if not _fresh(self, "plot", r.frame, metric, rounds, tuple(r.site_names)): return  # the same rows: the plot on the page stands
+    wide = r.curves(metric)
+    names = [n for n in ["weighted", *r.site_names] if n in wide.columns]
+    if not names: return self.plot.clear()  # no curve yet: no empty figure for the page to draw (the status says 'Press Run')
+    with self.plot.batch_update():
+        if [t.name for t in self.plot.data] != [_label(n) for n in names]:
+            self.plot.data = []
+            for i, n in enumerate(names):
+                glob = n == "weighted"
+                self.plot.add_scatter(x=[], y=[], name=_label(n), mode="lines+markers",
+                                      line=dict(width=4 if glob else 1.5, color="black" if glob else _PALETTE[(i - 1) % 10],
+                                                dash=None if glob else "dot"), marker=dict(size=6 if glob else 4))
+        for t, n in zip(self.plot.data, names):
+            col = wide[n].dropna()
+            t.x, t.y = col.index.tolist(), col.tolist()
+        self.plot.figure.layout.xaxis.range = [0.5, max(rounds, 1) + 0.5]
+        if metric in ("auroc", "accuracy", "balanced_accuracy"): self.plot.figure.layout.yaxis.range = [0, 1.02]
+        else: self.plot.figure.layout.yaxis.autorange = True
+        self.plot.figure.layout.yaxis.title = PLOT_METRICS.get(metric, metric)
+        self.plot.figure.layout.title = f"Test {PLOT_METRICS.get(metric, metric)} per round"
+
+RunPanel._plot = _rp_plot
 
 # %% ../nbs/13b_panels.ipynb #099473c7
 class PrivacyPanel(W.VBox):
@@ -374,7 +355,7 @@ class PrivacyPanel(W.VBox):
         self.message = _cls(W.HTML(), "privacy-live-message")
         self.table = _cls(W.HTML(), "privacy-epsilon")
         self.rounds = _cls(W.HTML(), "privacy-rounds")
-        ex.run.observe(lambda c: self.redraw(), names=["ticks", "status"])
+        watch(ex.run, self.redraw, ["ticks", "status"])
         super().__init__([self.message, self.table, self.rounds])
         _cls(self, "privacy-live")
         self.redraw()
@@ -423,23 +404,17 @@ class ResultsPanel(W.VBox):
         plots_box = [W.HBox([self.bars_box, self.calibration_box], layout=W.Layout(width="100%", flex_flow="row wrap"))] if plots else []
         super().__init__([self.metric, self.message, self.warnings, self.comparison, self.coverage, *plots_box, W.HTML("<b>Runs this session</b>"), self.table, self.download])
         _cls(self, "results-panel")
-        s.observe(lambda c: self.redraw(), names=["runs", "comparison", "reliability", "message", "test_sizes"])
+        watch(s, self.redraw, ["runs", "comparison", "reliability", "message", "test_sizes"])
         self.metric.observe(lambda c: self.redraw(), names="value")
         self.redraw()
 
     def redraw(self) -> None:
         s, m = self.session, self.metric.value
         self.message.value = _note(_esc(s.message), "error")
-        tab = s.table()
-        if tab.empty:
-            self.table.value = "<i>No runs yet: press Run.</i>"
-            self.download.value = ""
-        else:
-            self.table.value = _scroll(tab.to_html(index=False, classes="fhai-runs", float_format=lambda v: f"{v:.3f}", na_rep=""))
-            b64 = base64.b64encode(s.csv().encode()).decode()
-            self.download.value = (f"<a download='fhai_session_runs.csv' href='data:text/csv;base64,{b64}' "
-                                   f"class='fhai-download-link'>Download the session's runs as CSV</a>")
+        if _fresh(self, "table", s.runs): self._table()  # each part is drawn only when what it shows changed
         comp = s.comparison
+        if self.calibration is not None and _fresh(self, "calibration", s.reliability): self._calibration(s.reliability)
+        if not _fresh(self, "comparison", comp, m, s.test_sizes): return
         self._warn(comp, m)
         if comp is None or comp.empty:
             self.comparison.value = ""
@@ -450,14 +425,27 @@ class ResultsPanel(W.VBox):
             self.comparison.value = (f"<b>Test {PLOT_METRICS[m]} per site: federated vs pooled (non-private reference) vs "
                                      f"each site alone</b>" + wide.to_html(float_format=lambda v: f"{v:.3f}", na_rep="-"))
         if self.bars is not None: self._bars(comp, m)
-        if self.calibration is not None: self._calibration(s.reliability)
 
 # %% ../nbs/13b_panels.ipynb #db1dd110
+def _rp_table(self: ResultsPanel) -> None:
+    "The session's runs, and the CSV download link."
+    s = self.session
+    tab = s.table()
+    if tab.empty:
+        self.table.value = "<i>No runs yet: press Run.</i>"
+        self.download.value = ""
+        return
+    self.table.value = _scroll(tab.to_html(index=False, classes="fhai-runs", float_format=lambda v: f"{v:.3f}", na_rep=""))
+    b64 = base64.b64encode(s.csv().encode()).decode()
+    self.download.value = (f"<a download='fhai_session_runs.csv' href='data:text/csv;base64,{b64}' "
+                           f"class='fhai-download-link'>Download the session's runs as CSV</a>")
+
 def _rp_bars(self: ResultsPanel, comp, m) -> None:
-    _show(self.bars_box, comp is not None and not comp.empty)
+    shown = comp is not None and not comp.empty
+    _show(self.bars_box, shown)
+    if not shown: return self.bars.clear()  # nothing drawn until there are results
     with self.bars.batch_update():
         self.bars.data = []
-        if comp is None or comp.empty: return
         c = comp[comp.metric == m]
         for i, (meth, g) in enumerate(c.groupby("method", sort=False)):
             g = g.groupby("site", sort=False).value.mean()
@@ -467,9 +455,9 @@ def _rp_bars(self: ResultsPanel, comp, m) -> None:
 def _rp_calibration(self: ResultsPanel, rel) -> None:
     ok = rel is not None and len(rel) > 0
     _show(self.calibration_box, ok)
+    if not ok: return self.calibration.clear()
     with self.calibration.batch_update():
         self.calibration.data = []
-        if not ok: return
         self.calibration.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect", line=dict(color="#999", dash="dash"))
         for i, (site, g) in enumerate(rel[rel.n > 0].groupby("site", sort=False)):
             self.calibration.add_scatter(x=g.mean_p.tolist(), y=g.frac_pos.tolist(), mode="lines+markers",
@@ -488,7 +476,7 @@ def _rp_warn(self: ResultsPanel, comp, m) -> None:
     self.warnings.value = "".join(f"<div class='fhai-results-warning'>{_note('Warning: ' + _esc(w), 'error')}</div>" for w in ws)
 
 ResultsPanel._warn = _rp_warn
-ResultsPanel._bars = _rp_bars
+ResultsPanel._bars, ResultsPanel._table = _rp_bars, _rp_table
 ResultsPanel._calibration = _rp_calibration
 
 # %% ../nbs/13b_panels.ipynb #011a8726
@@ -538,13 +526,21 @@ class InspectorPanel(W.VBox):
         self.after = _cls(W.HTML(), "inspector-after")
         self.rounds = _cls(W.HTML(), "inspector-rounds")
         self.round.observe(lambda c: self._draw(), names="value")
-        s.observe(lambda c: self.redraw(), names="ticks")
+        watch(s, self.redraw, "ticks")
         super().__init__([W.HTML(_note(INSPECTOR_NOTE)), self.message, self.round, self.table, self.after, self.rounds])
         _cls(self, "inspector")
+        self.active, self._stale = True, False
         self.redraw()
+
+    def set_active(self, active: bool) -> None:
+        "Draw while shown; while folded away, only note that the view is out of date, and catch up when shown again."
+        self.active = active
+        if active and self._stale: self.redraw()
 
     def redraw(self) -> None:
         "Follow the run: the slider spans the rounds received and stays on the latest unless the user moved it back."
+        self._stale = not self.active
+        if self._stale: return
         rounds, sl = self.state.rounds, self.round
         follow = sl.value == sl.max
         with self.round.hold_trait_notifications():
@@ -555,19 +551,22 @@ class InspectorPanel(W.VBox):
         self.rounds.value = "" if t.empty else ("<b>Every round</b>" + _scroll(t.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-")))
         self._draw()
 
-    def _draw(self) -> None:
-        s = self.state
-        if not s.summaries:
-            why = "Press <b>Run</b>: each round's messages appear here." if s.available or not s.ticks else (
-                  "This engine does not report what the server receives (run_federated has no server_view).")
-            self.message.value, self.table.value, self.after.value = _note(why), "", ""
-            return
-        r = s.round_summary(self.round.value if self.round.value in s.rounds else None)
-        tot = r["received_total"]
-        self.message.value = _note(f"<b>Round {r['round']}</b>: {tot['sites']} updates received, {tot['bytes']:,} bytes in all"
-                                   + (f"; dropped: {_esc(', '.join(r['dropped']))}" if r["dropped"] else "")
-                                   + (f" (first {len(r['received'])} shown)" if len(r["received"]) < tot["sites"] else ""))
-        self.table.value = "<b>Received from each site</b>" + _site_table(pd.DataFrame(r["received"]))
-        self.after.value = ("<b>After the coordinator's transforms</b>" + _site_table(pd.DataFrame(r["aggregated"]))
-                            + f"<div>Global model L2 norm: {r['global_before']:.4g} before, {r['global_after']:.4g} after "
-                              f"(step {r['global_step']:.4g})</div>")
+# %% ../nbs/13b_panels.ipynb #29d69f99
+def _ip_draw(self: InspectorPanel) -> None:
+    s = self.state
+    if not s.summaries:
+        why = "Press <b>Run</b>: each round's messages appear here." if s.available or not s.ticks else (
+              "This engine does not report what the server receives (run_federated has no server_view).")
+        self.message.value, self.table.value, self.after.value = _note(why), "", ""
+        return
+    r = s.round_summary(self.round.value if self.round.value in s.rounds else None)
+    tot = r["received_total"]
+    self.message.value = _note(f"<b>Round {r['round']}</b>: {tot['sites']} updates received, {tot['bytes']:,} bytes in all"
+                               + (f"; dropped: {_esc(', '.join(r['dropped']))}" if r["dropped"] else "")
+                               + (f" (first {len(r['received'])} shown)" if len(r["received"]) < tot["sites"] else ""))
+    self.table.value = "<b>Received from each site</b>" + _site_table(pd.DataFrame(r["received"]))
+    self.after.value = ("<b>After the coordinator's transforms</b>" + _site_table(pd.DataFrame(r["aggregated"]))
+                        + f"<div>Global model L2 norm: {r['global_before']:.4g} before, {r['global_after']:.4g} after "
+                          f"(step {r['global_step']:.4g})</div>")
+
+InspectorPanel._draw = _ip_draw

@@ -66,12 +66,12 @@ class Playground(W.VBox):
         self.privacy_panel = PrivacyPanel(ex)  # epsilon per site, live, when the run is private
         self.results_panel = ResultsPanel(ex.session)
         self.code_panel = CodePanel(ex.federation, ex.training)
-        self.inspector_panel = InspectorPanel(ex.inspector)
-        self.inspector_section = _cls(W.Accordion([self.inspector_panel], titles=("6. What the server sees",)), "inspector-section")
-        self.inspector_section.selected_index = None  # folded until a learner opens it
-        self.stats_panel = StatisticsPanel()  # federated GLM and survival analyses; regression and survival tabs
-        self.stats_section = _cls(W.Accordion([self.stats_panel], titles=("7. Clinical statistics",)), "stats-section")
-        self.stats_section.selected_index = None
+        # folded until a learner opens them, and built then: the first page holds ~70 fewer widgets
+        self._inspector = self._stats = None
+        self.inspector_section = _folded("6. What the server sees", "inspector-section")
+        self.inspector_section.observe(lambda c: self.inspector_panel.set_active(c.new == 0), names="selected_index")  # drawn only while open
+        self.stats_section = _folded("7. Clinical statistics", "stats-section")
+        self.stats_section.observe(lambda c: c.new == 0 and self.stats_panel, names="selected_index")
         head = W.HTML(_CSS + f"<div class='fhai-title'>{title}</div><div style='color:#555'>Hospitals train one model together "
                       "without pooling their patients. Build a federation, choose how to train it, press <b>Run</b>.</div>")
         left = W.VBox([W.HTML("<b>1. Federation</b>"), self.federation_panel, W.HTML("<b>2. Training</b>"), self.training_panel],
@@ -82,6 +82,30 @@ class Playground(W.VBox):
         super().__init__([head, W.HBox([left, right], layout=W.Layout(flex_flow="row wrap", width="100%"))])
         _cls(self, "app")
         self.warm_thread = warm_up(ex.federation.federation) if warm else None
+
+# %% ../nbs/14_playground.ipynb #9e5fc3cd
+def _pg_inspector_panel(self: Playground) -> InspectorPanel:
+    "The message inspector (what the server received each round), built when its section is first opened or asked for."
+    if self._inspector is None:
+        self._inspector = InspectorPanel(self.experiment.inspector)
+        self._inspector.set_active(self.inspector_section.selected_index == 0)
+        self.inspector_section.children = (self._inspector,)
+    return self._inspector
+
+def _pg_stats_panel(self: Playground) -> StatisticsPanel:
+    "Federated GLM and survival analyses (regression and survival tabs), built when first opened or asked for."
+    if self._stats is None:
+        self._stats = StatisticsPanel()
+        self.stats_section.children = (self._stats,)
+    return self._stats
+
+def _folded(title: str, name: str) -> W.Accordion:
+    "A folded accordion section holding a placeholder until its panel is built."
+    a = _cls(W.Accordion([W.HTML("<i>Loading...</i>")], titles=(title,)), name)
+    a.selected_index = None
+    return a
+
+Playground.inspector_panel, Playground.stats_panel = property(_pg_inspector_panel), property(_pg_stats_panel)
 
 # %% ../nbs/14_playground.ipynb #08487532
 DASHBOARDS = {"playground": "Federated learning playground", "heterogeneity": "Heterogeneity explorer",
@@ -229,22 +253,26 @@ class WhyFederate(W.VBox):
             return compare(load_heart_disease(), self.methods(), seeds=self.seeds)
         self.runner.start(job, lambda ev: None, lambda: None, self._done)
 
-    def _done(self, result, error) -> None:
-        self.button.disabled = False
-        if error is not None:
-            from fhai_nb.widgets import _message
-            self.status.value = _note(_message(error), "error")
-            return
-        self.result = result
-        self.status.value = _note(f"Done: {len(self.seeds)} seeds per method. Bars show the mean, whiskers one standard deviation.", "ok")
-        self.redraw()
+# %% ../nbs/14_playground.ipynb #6ee2555a
+def _wf_done(self: WhyFederate, result, error) -> None:
+    self.button.disabled = False
+    if error is not None:
+        from fhai_nb.widgets import _message
+        self.status.value = _note(_message(error), "error")
+        return
+    self.result = result
+    self.status.value = _note(f"Done: {len(self.seeds)} seeds per method. Bars show the mean, whiskers one standard deviation.", "ok")
+    self.redraw()
 
-    def redraw(self) -> None:
-        if self.result is None: return
-        from fhai_nb.compare import summarise, plot_comparison
-        m = self.metric.value
-        s = summarise(self.result)
-        s = s[s.metric == m]
-        wide = s.pivot_table(index="method", columns="site", values="mean", sort=False)
-        self.table.value = f"<b>Mean test {m} over seeds</b>" + wide.to_html(float_format=lambda v: f"{v:.3f}", na_rep="-")
-        self.plot.figure = plot_comparison(self.result, m)
+def _wf_redraw(self: WhyFederate) -> None:
+    if self.result is None: return
+    from fhai_nb.compare import summarise, plot_comparison
+    m = self.metric.value
+    s = summarise(self.result)
+    s = s[s.metric == m]
+    wide = s.pivot_table(index="method", columns="site", values="mean", sort=False)
+    self.table.value = f"<b>Mean test {m} over seeds</b>" + wide.to_html(float_format=lambda v: f"{v:.3f}", na_rep="-")
+    self.plot.figure = plot_comparison(self.result, m)
+
+WhyFederate._done = _wf_done
+WhyFederate.redraw = _wf_redraw

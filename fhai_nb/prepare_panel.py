@@ -100,37 +100,45 @@ class PreparePanel(W.VBox):
         s.observe(lambda c: self.redraw(), names="version")
         self.redraw()
 
-    def _apply(self, **traits) -> None:
-        "Set several traits of the state, then rebuild once."
-        s = self.state
-        auto, s.auto = s.auto, False
-        try:
-            for k, v in traits.items(): setattr(s, k, v)
-        finally: s.auto = auto
-        if auto: s.refresh()
+# %% ../nbs/13c_prepare_panel.ipynb #6e6543c1
+def _pp_apply(self: PreparePanel, **traits) -> None:
+    "Set several traits of the state, then rebuild once."
+    s = self.state
+    auto, s.auto = s.auto, False
+    try:
+        for k, v in traits.items(): setattr(s, k, v)
+    finally: s.auto = auto
+    if auto: s.refresh()
 
-    def _censored_changed(self, change) -> None:
-        if self._busy: return
-        opts = {k: v for k, v in self.state.read_options.items() if k != "censored"}
-        self._apply(read_options=({**opts, "censored": change["new"]} if change["new"] else opts))
+def _pp_censored_changed(self: PreparePanel, change) -> None:
+    if self._busy: return
+    opts = {k: v for k, v in self.state.read_options.items() if k != "censored"}
+    self._apply(read_options=({**opts, "censored": change["new"]} if change["new"] else opts))
 
-    def _small_changed(self, change) -> None:
-        if not self._busy and change["new"] != self.state.small_sites: self._apply(small_sites=change["new"])
+def _pp_small_changed(self: PreparePanel, change) -> None:
+    if not self._busy and change["new"] != self.state.small_sites: self._apply(small_sites=change["new"])
 
-    def _roles_changed(self, change) -> None:
-        if self._busy: return
-        roles = {k: [] for k in ("positive", "negative", "outcome_missing")}
-        for d in self.values.children:
-            if d.value: roles[d.value].append(d._fhai_value)
-        self._apply(**roles)
+def _pp_roles_changed(self: PreparePanel, change) -> None:
+    if self._busy: return
+    roles = {k: [] for k in ("positive", "negative", "outcome_missing")}
+    for d in self.values.children:
+        if d.value: roles[d.value].append(d._fhai_value)
+    self._apply(**roles)
 
-    def _keep_changed(self, change) -> None:
-        if self._busy: return
-        kept = [b.description for b in self._keep_boxes() if b.value]
-        self._apply(keep=kept)
+def _pp_keep_changed(self: PreparePanel, change) -> None:
+    if self._busy: return
+    kept = [b.description for b in self._keep_boxes() if b.value]
+    self._apply(keep=kept)
 
-    def _keep_boxes(self) -> list:
-        return [row.children[0] for row in self.exclusions.children if isinstance(row, W.HBox)]
+def _pp_keep_boxes(self: PreparePanel) -> list:
+    return [row.children[0] for row in self.exclusions.children if isinstance(row, W.HBox)]
+
+PreparePanel._apply = _pp_apply
+PreparePanel._censored_changed = _pp_censored_changed
+PreparePanel._small_changed = _pp_small_changed
+PreparePanel._roles_changed = _pp_roles_changed
+PreparePanel._keep_changed = _pp_keep_changed
+PreparePanel._keep_boxes = _pp_keep_boxes
 
 # %% ../nbs/13c_prepare_panel.ipynb #f163ba1d
 def _pp_redraw(self: PreparePanel) -> None:

@@ -1,4 +1,4 @@
-"""Size the pre-heated kernels for the people in the room, warm them before anyone arrives, keep a few spares, tell a student whose session stopped, and check a machine the day before with thirty simulated participants.
+"""Size the pre-heated kernels for the people in the room, warm them before anyone arrives, keep a few spares, tell a student whose session stopped; the day-before check with thirty simulated participants is in `fhai_nb.room_check`.
 
 Docs: https://example.org/fhai_nb/room.html.md"""
 
@@ -7,37 +7,27 @@ Docs: https://example.org/fhai_nb/room.html.md"""
 # %% ../nbs/14a_room.ipynb #48ba33ed
 from __future__ import annotations
 import asyncio
-import base64
 import json
 import math
 import os
-import random
-import re
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Sequence
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from traitlets import Integer
 from . import __version__
 from .core import FhaiError
 
 # %% auto #0
-__all__ = ['DASHBOARD_FILES', 'CHROMIUM_ARGS', 'FINAL_PLOT_JS', 'KernelCost', 'machine_info', 'RoomPlan', 'plan_room',
-           'RoomKernelManager', 'template_root', 'room_command', 'RoomServer', 'start_room', 'serve_room',
-           'plot_rounds', 'WidgetSession', 'BrowserSession', 'free_port', 'memory_report', 'measure_kernel_cost',
-           'kernel_cost', 'RoomReport', 'room_check']
+__all__ = ['DASHBOARD_FILES', 'KernelCost', 'machine_info', 'RoomPlan', 'plan_room', 'RoomKernelManager', 'template_root',
+           'room_command', 'RoomServer', 'start_room', 'serve_room']
 
 # %% ../nbs/14a_room.ipynb #53a829ff
 @dataclass
@@ -92,6 +82,7 @@ class RoomPlan:
                 f"kernel after a run); warming takes about {self.warm_up_s:.0f} s. This machine holds {self.capacity} "
                 f"(memory: {self.capacity_memory}, cores: {self.capacity_cores}).")
 
+# %% ../nbs/14a_room.ipynb #cc05b9d0
 def plan_room(n: int,  # people in the room
               cost: KernelCost,  # measured per-kernel cost (measure_kernel_cost / kernel_cost)
               dashboard: str = "playground",  # the dashboard everyone opens; the others get one pre-heated kernel each
@@ -266,6 +257,7 @@ class RoomServer:
     def __enter__(self): return self
     def __exit__(self, *exc): self.stop()
 
+# %% ../nbs/14a_room.ipynb #6f4a0b49
 def start_room(plan: RoomPlan, port: int = 8866, root: str | Path | None = None, log_path: str | Path | None = None,
                **command_options) -> RoomServer:
     "Start Voilà for a room and return at once; call `.wait_warm()` before sharing the URL."
@@ -281,6 +273,7 @@ def serve_room(n: int,  # people in the room
                wait: bool = True,  # block until Ctrl-C (False: return the warm RoomServer)
                **command_options):
     "Plan, start and warm a room of `n`, then print the URL (what `fhai dashboards --room N` runs)."
+    from fhai_nb.room_check import kernel_cost  # measured by a one-participant room check, cached per machine
     cost = kernel_cost(dashboard, remeasure=remeasure)
     plan = plan_room(n, cost, dashboard=dashboard)
     print(plan.describe())
@@ -297,339 +290,3 @@ def serve_room(n: int,  # people in the room
     except KeyboardInterrupt: server.stop(); return 0
     finally:
         if main: signal.signal(signal.SIGTERM, old)
-
-# %% ../nbs/14a_room.ipynb #4a791a09
-def _now() -> str: return datetime.now(timezone.utc).isoformat()
-
-def _run_async(coro):
-    "`asyncio.run`, also from inside a running event loop (a Jupyter kernel): then on a worker thread with its own loop."
-    try: asyncio.get_running_loop()
-    except RuntimeError: return asyncio.run(coro)
-    out = {}
-    def work():
-        try: out["value"] = asyncio.run(coro)
-        except BaseException as e: out["error"] = e
-    t = threading.Thread(target=work, name="fhai-room-check"); t.start(); t.join()
-    if "error" in out: raise out["error"]
-    return out["value"]
-
-def _msg(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> str:
-    return json.dumps(dict(header=dict(msg_id=uuid.uuid4().hex, msg_type=msg_type, username="fhai-room", session=session,
-                                       date=_now(), version="5.3"),
-                           parent_header={}, metadata=metadata or {}, content=content, channel="shell", buffers=[]))
-
-def _n_points(x) -> int:
-    "Points in a plotly trace array (a list, or plotly's base64 typed-array encoding)."
-    if isinstance(x, dict) and "bdata" in x:
-        import numpy as np
-        return len(base64.b64decode(x["bdata"])) // np.dtype(x.get("dtype", "f8")).itemsize
-    return len(x or [])
-
-def plot_rounds(outputs: Sequence) -> int:
-    "The fewest points among the traces of a plotly figure in an Output widget's outputs (0 when there is none)."
-    for o in outputs or ():
-        fig = o.get("data", {}).get("application/vnd.plotly.v1+json")
-        if fig and fig.get("data"): return min(_n_points(t.get("x")) for t in fig["data"])
-    return 0
-
-# %% ../nbs/14a_room.ipynb #02639f45
-class WidgetSession:
-    "One participant speaking Jupyter's kernel and widget protocols to a Voilà page: open it, press Run, time both."
-    def __init__(self, base_url: str, path: str = "voila/render/playground.ipynb"):
-        self.base_url, self.path = base_url.rstrip("/"), path
-        self.session = uuid.uuid4().hex
-        self.states: dict = {}  # model id -> widget state
-        self.by_class: dict = {}  # CSS class -> model id
-        self.kernel_id: str | None = None
-        self._changed = asyncio.Event()
-        self._ws = self._reader = None
-
-    async def open(self, timeout: float = 120) -> float:
-        "Load the page and the widgets' state; returns seconds to a usable page (Run button and federation summary)."
-        from tornado.httpclient import AsyncHTTPClient
-        from tornado.websocket import websocket_connect
-        t0 = time.perf_counter()
-        r = await AsyncHTTPClient().fetch(f"{self.base_url}/{self.path}", request_timeout=timeout)
-        m = re.search(r'<script id="jupyter-config-data" type="application/json">\s*(.*?)\s*</script>', r.body.decode(), re.S)
-        if not m: raise FhaiError("the page has no kernel (no jupyter-config-data): Voilà served an error page")
-        self.kernel_id = json.loads(m.group(1))["kernelId"]
-        ws_url = self.base_url.replace("http", "ws", 1) + f"/api/kernels/{self.kernel_id}/channels?session_id={self.session}"
-        self._ws = await websocket_connect(ws_url)
-        control = uuid.uuid4().hex
-        await self._ws.write_message(_msg("comm_open", dict(comm_id=control, target_name="jupyter.widget.control", data={}),
-                                          self.session, metadata={"version": "1.0.0"}))
-        await self._ws.write_message(_msg("comm_msg", dict(comm_id=control, data=dict(method="request_states")), self.session))
-        while True:
-            raw = await asyncio.wait_for(self._ws.read_message(), timeout)
-            if raw is None: raise FhaiError("the kernel's websocket closed before the widgets arrived")
-            msg = json.loads(raw)
-            if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == control:
-                self.states = {k: v["state"] for k, v in msg["content"]["data"]["states"].items()}
-                break
-        for mid, st in self.states.items():
-            for c in st.get("_dom_classes", ()): self.by_class.setdefault(c, mid)
-        self._reader = asyncio.ensure_future(self._read())
-        if "fhai-run" not in self.by_class or "<table" not in self.state("fhai-fed-summary").get("value", ""):
-            raise FhaiError("the page is blank: no Run button or federation summary among its widgets")
-        return time.perf_counter() - t0
-
-    async def _read(self):
-        while True:
-            raw = await self._ws.read_message()
-            if raw is None: return
-            msg = json.loads(raw)
-            if msg["msg_type"] != "comm_msg": continue
-            data, mid = msg["content"]["data"], msg["content"]["comm_id"]
-            if data.get("method") in ("update", "echo_update") and mid in self.states:
-                self.states[mid].update(data.get("state", {}))
-                self._changed.set()
-
-    def state(self, css_class: str) -> dict: return self.states[self.by_class[css_class]]
-
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 120) -> None:
-        "Wait until `predicate()` holds on the widgets' state."
-        end = time.perf_counter() + timeout
-        while not predicate():
-            self._changed.clear()
-            left = end - time.perf_counter()
-            if left <= 0: raise FhaiError(f"timed out after {timeout:.0f} s waiting for the page")
-            try: await asyncio.wait_for(self._changed.wait(), left)
-            except asyncio.TimeoutError: pass
-
-    async def click(self, css_class: str) -> None:
-        "Press a button, as the page's widget manager does."
-        await self._ws.write_message(_msg("comm_msg", dict(comm_id=self.by_class[css_class],
-                                                           data=dict(method="custom", content=dict(event="click"))), self.session))
-
-    def status(self) -> dict:
-        "The run status the page shows: status, round, rounds."
-        v = self.state("fhai-run-status").get("value", "")
-        return {k: v for k, v in re.findall(r"data-(status|round|rounds)='([^']*)'", v)}
-
-    async def run(self, timeout: float = 120) -> dict:
-        "Press Run; seconds to the final plot (every round drawn) and to the results row."
-        t0 = time.perf_counter()
-        await self.click("fhai-run")
-        await self.wait_for(lambda: self.status().get("status") in ("done", "error", "stopped"), timeout)
-        st = self.status()
-        if st["status"] != "done": raise FhaiError(f"the run ended with status {st['status']!r}")
-        rounds = int(st["rounds"])
-        await self.wait_for(lambda: plot_rounds(self.state("fhai-live-plot").get("outputs")) >= rounds, timeout)
-        plot_s = time.perf_counter() - t0
-        await self.wait_for(lambda: "<tbody>" in self.state("fhai-session-table").get("value", "")
-                            and "<tr" in self.state("fhai-session-table")["value"].split("<tbody>", 1)[1], timeout)
-        return dict(final_plot_s=plot_s, results_s=time.perf_counter() - t0)
-
-    async def close(self) -> None:
-        if self._reader is not None: self._reader.cancel()
-        if self._ws is not None: self._ws.close()
-
-# %% ../nbs/14a_room.ipynb #e3b054b5
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-FINAL_PLOT_JS = ("(rounds) => { const t = document.querySelectorAll('.fhai-live-plot .scatterlayer .trace');"
-                 " return t.length > 0 && Array.from(t).every(x => x.querySelectorAll('path.point').length >= rounds); }")
-
-class BrowserSession:
-    "One participant in a real headless Chromium page (Playwright), with a screenshot at the end."
-    def __init__(self, browser, base_url: str, path: str = "voila/render/playground.ipynb", screenshot: Path | None = None):
-        self.browser, self.url, self.screenshot = browser, f"{base_url.rstrip('/')}/{path}", screenshot
-        self.ctx = self.page = None
-
-    async def open(self, timeout: float = 120) -> float:
-        t0 = time.perf_counter()
-        self.ctx = await self.browser.new_context(viewport={"width": 1300, "height": 1000})
-        self.page = await self.ctx.new_page()
-        await self.page.goto(self.url, timeout=timeout * 1000)
-        await self.page.wait_for_selector(".fhai-run:not([disabled])", timeout=timeout * 1000)
-        await self.page.wait_for_selector(".fhai-fed-summary table", timeout=timeout * 1000)
-        return time.perf_counter() - t0
-
-    async def run(self, timeout: float = 120) -> dict:
-        t0 = time.perf_counter()
-        await self.page.click(".fhai-run")
-        await self.page.wait_for_selector(".fhai-run-status [data-status='done']", timeout=timeout * 1000)
-        rounds = int(await self.page.get_attribute(".fhai-run-status [data-status='done']", "data-rounds"))
-        await self.page.wait_for_function(FINAL_PLOT_JS, arg=rounds, timeout=timeout * 1000)
-        plot_s = time.perf_counter() - t0
-        await self.page.wait_for_selector(".fhai-session-table tbody tr", timeout=timeout * 1000)
-        return dict(final_plot_s=plot_s, results_s=time.perf_counter() - t0)
-
-    async def close(self) -> None:
-        if self.page is not None and self.screenshot is not None:
-            try: await self.page.screenshot(path=str(self.screenshot), full_page=True)
-            except Exception: pass
-        if self.ctx is not None: await self.ctx.close()
-
-# %% ../nbs/14a_room.ipynb #12bc1772
-def free_port() -> int:
-    "A free TCP port on 127.0.0.1."
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-
-def _kernels(proc) -> list:
-    "The kernel processes (psutil) under a Voilà process."
-    import psutil
-    try: kids = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess: return []
-    return [k for k in kids if any("ipykernel" in a for a in k.cmdline())]
-
-def _pss_mb(p) -> float:
-    try: return p.memory_full_info().pss / 2**20
-    except Exception: return p.memory_info().rss / 2**20
-
-def _cpu_s(p) -> float:
-    t = p.cpu_times(); return t.user + t.system
-
-def _settle(p, quiet: float = 0.05, every: float = 0.5, timeout: float = 120) -> None:
-    "Wait until a process stops using CPU (its background warm-up has finished)."
-    end, last = time.perf_counter() + timeout, _cpu_s(p)
-    while time.perf_counter() < end:
-        time.sleep(every)
-        now = _cpu_s(p)
-        if now - last < quiet: return
-        last = now
-
-def memory_report(server: RoomServer) -> dict:
-    "Memory of a running room now: the server, each kernel (PSS, MB) and the total."
-    import psutil
-    ks = [_pss_mb(k) for k in _kernels(server.proc)]
-    srv = _pss_mb(psutil.Process(server.proc.pid))
-    return dict(server_mb=srv, kernels=len(ks), kernel_median_mb=statistics.median(ks) if ks else float("nan"),
-                kernel_max_mb=max(ks, default=float("nan")), total_mb=srv + sum(ks))
-
-def measure_kernel_cost(dashboard: str = "playground", timeout: float = 300) -> KernelCost:
-    "Measure one dashboard kernel on a real Voilà server: memory before and after a Run, CPU to warm and to run."
-    import psutil
-    zero = KernelCost(pss_mb=1, pss_after_run_mb=1, warm_cpu_s=0, run_cpu_s=1e-3, server_mb=0)
-    plan = plan_room(1, zero, dashboard=dashboard, spare=0, available_mb=1e9, cores=1)
-    plan.pools = {DASHBOARD_FILES[dashboard]: 1}  # only the dashboard measured
-    with start_room(plan, port=free_port()) as server:
-        server.wait_warm(timeout, progress=False)
-        (k,) = _kernels(server.proc)
-        _settle(k)  # the dashboard warms its training stack in a background thread after rendering
-        pss, warm_cpu, srv = _pss_mb(k), _cpu_s(k), _pss_mb(psutil.Process(server.proc.pid))
-        async def one():
-            s = WidgetSession(server.url, f"voila/render/{DASHBOARD_FILES[dashboard]}")
-            try:
-                await s.open(timeout)
-                c0 = _cpu_s(k)
-                if dashboard == "playground": await s.run(timeout)
-                return _cpu_s(k) - c0
-            finally: await s.close()
-        run_cpu = _run_async(one())
-        after = _pss_mb(k)
-    return KernelCost(pss_mb=pss, pss_after_run_mb=max(after, pss), warm_cpu_s=warm_cpu, run_cpu_s=max(run_cpu, 1e-3),
-                      server_mb=srv, dashboard=dashboard, measured_at=_now(), machine=machine_info())
-
-def _cache_file(dashboard: str) -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fhai_nb"
-    return base / f"kernel_cost-{dashboard}-{__version__}-py{sys.version_info[0]}{sys.version_info[1]}.json"
-
-def kernel_cost(dashboard: str = "playground", remeasure: bool = False) -> KernelCost:
-    "The measured cost of one dashboard kernel on this machine (cached; `remeasure=True` measures again)."
-    f = _cache_file(dashboard)
-    if f.exists() and not remeasure:
-        d = json.loads(f.read_text())
-        if d.get("machine", {}).get("cores") == os.cpu_count(): return KernelCost.from_dict(d)
-    print(f"measuring one {dashboard} kernel on this machine (once; cached in {f})...", flush=True)
-    cost = measure_kernel_cost(dashboard)
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(json.dumps(cost.to_dict(), indent=1))
-    return cost
-
-# %% ../nbs/14a_room.ipynb #26310f93
-@dataclass
-class RoomReport:
-    "What a room check measured: one row per session, the room's memory and its warm-up."
-    sessions: object  # DataFrame: session, kind, usable_s, final_plot_s, results_s, ok, error
-    memory: dict  # memory_report after every session's run
-    warm_s: float  # seconds to warm the room
-    plan: RoomPlan
-
-    def summary(self) -> dict:
-        "Medians, 95th percentiles, failures and memory, as one flat dict."
-        s, ok = self.sessions, self.sessions[self.sessions.ok]
-        q = lambda col, p: float(ok[col].quantile(p)) if len(ok) else float("nan")
-        return dict(sessions=len(s), completed=len(ok), failed=int((~s.ok).sum()), browsers=int((s.kind == "browser").sum()),
-                    usable_median_s=q("usable_s", .5), usable_p95_s=q("usable_s", .95),
-                    final_plot_median_s=q("final_plot_s", .5), final_plot_p95_s=q("final_plot_s", .95),
-                    results_median_s=q("results_s", .5), warm_s=self.warm_s,
-                    kernel_pss_median_mb=self.memory["kernel_median_mb"], room_memory_gb=self.memory["total_mb"] / 1024)
-
-    def __str__(self) -> str:
-        m = self.summary()
-        lines = [f"room check: {m['completed']}/{m['sessions']} sessions completed a run ({m['browsers']} in Chromium), "
-                 f"{m['failed']} failed; warm-up {m['warm_s']:.0f} s",
-                 f"  usable page: median {m['usable_median_s']:.2f} s, 95th percentile {m['usable_p95_s']:.2f} s",
-                 f"  Run to final plot: median {m['final_plot_median_s']:.2f} s, 95th percentile {m['final_plot_p95_s']:.2f} s"
-                 f" (results row: median {m['results_median_s']:.2f} s)",
-                 f"  memory: {m['room_memory_gb']:.1f} GB in all, {m['kernel_pss_median_mb']:.0f} MB per kernel (median PSS)"]
-        bad = self.sessions[~self.sessions.ok]
-        lines += [f"  session {r.session} ({r.kind}): {r.error}" for r in bad.itertuples()]
-        return "\n".join(lines)
-
-async def _participant(i, make, window, rng_delay, timeout, opened: asyncio.Barrier | None):
-    row = dict(session=i, kind=make.kind, ok=False, error="")
-    s = None
-    try:
-        s = await make(i)
-        row["usable_s"] = await s.open(timeout)
-    except Exception as e:
-        row["error"] = f"page: {type(e).__name__}: {str(e)[:200]}"
-    if opened is not None: await opened.wait()  # everyone has the page before the room presses Run
-    if not row["error"]:
-        try:
-            await asyncio.sleep(rng_delay)
-            row.update(await s.run(timeout)); row["ok"] = True
-        except Exception as e:
-            row["error"] = f"run: {type(e).__name__}: {str(e)[:200]}"
-    if s is not None:
-        try: await s.close()
-        except Exception: pass
-    return row
-
-async def _check_sessions(url, n, browsers, window, timeout, seed, artifacts):
-    rng = random.Random(seed)
-    delays = [rng.uniform(0, window) for _ in range(n)]
-    barrier = asyncio.Barrier(n)
-    pw = browser = None
-    try:
-        async def protocol(i): return WidgetSession(url)
-        protocol.kind = "protocol"
-        makers = [protocol] * n
-        if browsers:
-            from playwright.async_api import async_playwright
-            pw = await async_playwright().start()
-            browser = await pw.chromium.launch(executable_path=os.environ.get("FHAI_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
-            async def chromium(i): return BrowserSession(browser, url, screenshot=Path(artifacts) / f"room_session_{i:02d}.png")
-            chromium.kind = "browser"
-            makers = [chromium] * browsers + [protocol] * (n - browsers)
-        return await asyncio.gather(*(_participant(i, m, window, delays[i], timeout, barrier) for i, m in enumerate(makers)))
-    finally:
-        if browser is not None: await browser.close()
-        if pw is not None: await pw.stop()
-
-def room_check(n: int = 30,  # people to simulate
-               browsers: int = 5,  # of them, real Chromium pages (the rest speak the kernel protocol)
-               window: float = 10.0,  # everyone presses Run at a random moment within this many seconds
-               port: int | None = None,  # port on 127.0.0.1 (default: a free one)
-               timeout: float = 180,  # seconds a page or a run may take before it counts as failed
-               seed: int = 0,  # seed of the press times
-               artifacts: str | Path = "test-artifacts",  # screenshots and the server log
-               remeasure: bool = False,  # measure the kernel cost again
-               ) -> RoomReport:
-    "A dry run of a room: start and warm it, open `n` sessions at once, press Run within `window` s, report."
-    import pandas as pd
-    if not isinstance(browsers, int) or not 0 <= browsers <= n:
-        raise FhaiError(f"browsers must be a whole number from 0 to n={n}, got {browsers!r}")
-    if browsers and not Path(os.environ.get("FHAI_CHROMIUM", "/usr/bin/chromium")).exists():
-        raise FhaiError("no Chromium at /usr/bin/chromium: install Debian's chromium (apt-get install -y chromium), "
-                        "set FHAI_CHROMIUM, or pass browsers=0")
-    plan = plan_room(n, kernel_cost(remeasure=remeasure), window=window)
-    artifacts = Path(artifacts); artifacts.mkdir(parents=True, exist_ok=True)
-    with start_room(plan, port=port or free_port(), log_path=artifacts / "room_voila.log") as server:
-        warm = server.wait_warm()
-        rows = _run_async(_check_sessions(server.url, n, browsers, window, timeout, seed, artifacts))
-        mem = memory_report(server)
-    return RoomReport(pd.DataFrame(rows), mem, warm, plan)

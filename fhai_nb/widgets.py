@@ -1,4 +1,4 @@
-"""Plain traitlets models hold what the user chose and what happened, and one `RunConfig` describes the experiment they add up to; a background runner trains without freezing the page. The panels that render these models are in `fhai_nb.panels`.
+"""Plain traitlets models hold what the user chose and what happened, and one `RunConfig` describes the experiment they add up to; `Experiment` trains it in the background (`fhai_nb.runner`) and keeps the session's results. The panels that render these models are in `fhai_nb.panels`.
 
 Docs: https://example.org/fhai_nb/widgets.html.md"""
 
@@ -6,28 +6,23 @@ Docs: https://example.org/fhai_nb/widgets.html.md"""
 
 # %% ../nbs/13_widgets.ipynb #c5a54c52
 from __future__ import annotations
-import asyncio
-import io
 import logging
-import sys
-import threading
-import time
-from collections import deque
-from typing import Any, Callable, Mapping
-import numpy as np
+from typing import Callable
 import pandas as pd
 import traitlets as T
 from .core import FhaiError, Federation
 from .inspector import InspectorState, server_view_summary
+from .result_checks import result_coverage, results_warnings, site_reliability  # also importable from here
+from .runner import (BackgroundRunner, RunState, STATUSES, batch_views, watch, _Trained, _ServerView, _LedgerRows,
+                            _ledger_tap)  # the runner, the run's state and its events: importable from here too
 
 log = logging.getLogger("fhai_nb.widgets")
 log.addHandler(logging.NullHandler())  # a library does not print; configure logging to see unexpected errors
 
 # %% auto #0
 __all__ = ['log', 'SOURCES', 'PARTITIONS', 'HD_SITES', 'MODELS', 'STRATEGIES', 'STRATEGY_PARAMS', 'ATTACKS', 'PRIVACY',
-           'STATUSES', 'RESULT_METRICS', 'FederationState', 'TrainingState', 'experiment_config', 'playground_code',
-           'BackgroundRunner', 'RunState', 'Session', 'run_record', 'result_coverage', 'results_warnings', 'Experiment',
-           'site_reliability']
+           'RESULT_METRICS', 'FederationState', 'TrainingState', 'experiment_config', 'playground_code', 'Session',
+           'run_record', 'Experiment']
 
 # %% ../nbs/13_widgets.ipynb #719f3d78
 SOURCES = {"heart_disease": "UCI Heart Disease", "synthetic": "Synthetic hospitals", "csv": "Your CSV"}
@@ -81,24 +76,28 @@ class FederationState(T.HasTraits):
 
     _csv = None  # (the uploaded bytes, read options, frame): every control change rebuilds, but an upload is read once
 
-    def csv_frame(self) -> pd.DataFrame:
-        "The upload as `read_export` reads it (a fresh copy; read once per upload and read options); its findings go to `reading`."
-        if not self.csv_bytes:
-            if self.csv_name: raise FhaiError(f"file {self.csv_name!r} is empty: no header and no rows. Export the table again")
-            raise FhaiError("no CSV uploaded yet; use 'Upload CSV' to choose a file")
-        opts = repr(sorted(self.read_options.items()))
-        if self._csv is None or self._csv[0] is not self.csv_bytes or self._csv[1] != opts:
-            from fhai_nb.data import read_export
-            self._csv = None
-            self.set_trait("reading", None)
-            r = read_export(self.csv_bytes, name=self.csv_name or "your CSV", **self.read_options)  # structural faults raise here
-            self.set_trait("reading", r)
-            self._csv = (self.csv_bytes, opts, r.check().frame)  # cell faults: one message listing each (file, column, lines, fix)
-        return self._csv[2].copy()
+# %% ../nbs/13_widgets.ipynb #222b74ef
+def _fs_csv_frame(self: FederationState) -> pd.DataFrame:
+    "The upload as `read_export` reads it (a fresh copy; read once per upload and read options); its findings go to `reading`."
+    if not self.csv_bytes:
+        if self.csv_name: raise FhaiError(f"file {self.csv_name!r} is empty: no header and no rows. Export the table again")
+        raise FhaiError("no CSV uploaded yet; use 'Upload CSV' to choose a file")
+    opts = repr(sorted(self.read_options.items()))
+    if self._csv is None or self._csv[0] is not self.csv_bytes or self._csv[1] != opts:
+        from fhai_nb.data import read_export
+        self._csv = None
+        self.set_trait("reading", None)
+        r = read_export(self.csv_bytes, name=self.csv_name or "your CSV", **self.read_options)  # structural faults raise here
+        self.set_trait("reading", r)
+        self._csv = (self.csv_bytes, opts, r.check().frame)  # cell faults: one message listing each (file, column, lines, fix)
+    return self._csv[2].copy()
 
-    def frame(self) -> pd.DataFrame | None:
-        "The rows held in memory for the config (the uploaded CSV), or None for the built-in sources."
-        return self.csv_frame() if self.source == "csv" else None
+def _fs_frame(self: FederationState) -> pd.DataFrame | None:
+    "The rows held in memory for the config (the uploaded CSV), or None for the built-in sources."
+    return self.csv_frame() if self.source == "csv" else None
+
+FederationState.csv_frame = _fs_csv_frame
+FederationState.frame = _fs_frame
 
 # %% ../nbs/13_widgets.ipynb #d368cba5
 def _check(self: FederationState) -> None:
@@ -255,37 +254,43 @@ class TrainingState(T.HasTraits):
     dp_noise = T.Enum(["central", "distributed"], default_value="central")  # who adds the noise (distributed: under secure aggregation)
     secagg_threshold = T.Int(2)  # sites that must survive a round for secure aggregation to finish it
 
-    def model_entry(self):
-        "The model as a `RunConfig` entry: 'logreg' or {'name': 'mlp', 'hidden': [units]}."
-        return {"name": "mlp", "hidden": [self.hidden]} if self.model == "mlp" else "logreg"
+# %% ../nbs/13_widgets.ipynb #80227bb2
+def _ts_model_entry(self: TrainingState):
+    "The model as a `RunConfig` entry: 'logreg' or {'name': 'mlp', 'hidden': [units]}."
+    return {"name": "mlp", "hidden": [self.hidden]} if self.model == "mlp" else "logreg"
 
-    def config_entries(self) -> dict:
-        "Model, strategy and its options, training options, faults and seed, as `RunConfig` entries."
-        strategy_kwargs = {kw: getattr(self, tr) for tr, kw in STRATEGY_PARAMS.get(self.strategy, {}).items()}
-        if self.fraction != 1.0: strategy_kwargs["fraction"] = self.fraction
-        training = dict(rounds=self.rounds)
-        if self.local_mode == "steps": training["local_steps"] = self.local_steps
-        else: training["local_epochs"] = self.local_epochs
-        training.update(batch_size=self.batch_size, lr=self.lr)
-        if self.optimizer != "sgd": training["optimizer"] = self.optimizer
-        if self.privacy != "none": training["transforms"] = self.transforms()
-        faults = None
-        if self.dropout or self.byzantine:
-            faults = {"dropout": self.dropout} if self.dropout else {}
-            if self.byzantine: faults.update(byzantine=self.byzantine, attack=self.attack)
-        return dict(model=self.model_entry(), strategy=self.strategy, strategy_kwargs=strategy_kwargs, training=training,
-                    faults=faults, seed=self.seed)
+def _ts_config_entries(self: TrainingState) -> dict:
+    "Model, strategy and its options, training options, faults and seed, as `RunConfig` entries."
+    strategy_kwargs = {kw: getattr(self, tr) for tr, kw in STRATEGY_PARAMS.get(self.strategy, {}).items()}
+    if self.fraction != 1.0: strategy_kwargs["fraction"] = self.fraction
+    training = dict(rounds=self.rounds)
+    if self.local_mode == "steps": training["local_steps"] = self.local_steps
+    else: training["local_epochs"] = self.local_epochs
+    training.update(batch_size=self.batch_size, lr=self.lr)
+    if self.optimizer != "sgd": training["optimizer"] = self.optimizer
+    if self.privacy != "none": training["transforms"] = self.transforms()
+    faults = None
+    if self.dropout or self.byzantine:
+        faults = {"dropout": self.dropout} if self.dropout else {}
+        if self.byzantine: faults.update(byzantine=self.byzantine, attack=self.attack)
+    return dict(model=self.model_entry(), strategy=self.strategy, strategy_kwargs=strategy_kwargs, training=training,
+                faults=faults, seed=self.seed)
 
-    def baseline_recipe(self) -> dict:
-        "Centralised training with the same model, optimiser and amount of work, for the pooled and local-only baselines."
-        epochs = self.rounds * (self.local_epochs if self.local_mode == "epochs" else 1)
-        return dict(model=self.model_entry(), epochs=min(epochs, 200), batch_size=self.batch_size, lr=self.lr,
-                    optimizer=self.optimizer, seed=self.seed)
+def _ts_baseline_recipe(self: TrainingState) -> dict:
+    "Centralised training with the same model, optimiser and amount of work, for the pooled and local-only baselines."
+    epochs = self.rounds * (self.local_epochs if self.local_mode == "epochs" else 1)
+    return dict(model=self.model_entry(), epochs=min(epochs, 200), batch_size=self.batch_size, lr=self.lr,
+                optimizer=self.optimizer, seed=self.seed)
 
-    def code(self) -> str:
-        "Python that trains the same model on a federation `fed` (the training half of `RunConfig.to_python`)."
-        from fhai_nb.runs import RunConfig
-        return RunConfig(**self.config_entries()).to_python(data=False)
+def _ts_code(self: TrainingState) -> str:
+    "Python that trains the same model on a federation `fed` (the training half of `RunConfig.to_python`)."
+    from fhai_nb.runs import RunConfig
+    return RunConfig(**self.config_entries()).to_python(data=False)
+
+TrainingState.model_entry = _ts_model_entry
+TrainingState.config_entries = _ts_config_entries
+TrainingState.baseline_recipe = _ts_baseline_recipe
+TrainingState.code = _ts_code
 
 # %% ../nbs/13_widgets.ipynb #b5666e60
 def _transforms(self: TrainingState) -> list[dict]:
@@ -344,164 +349,6 @@ def playground_code(federation: FederationState, training: TrainingState) -> str
     "One Python cell that rebuilds the federation and reruns the training with the library."
     return experiment_config(federation, training).to_python()
 
-# %% ../nbs/13_widgets.ipynb #8106168a
-# one class of ~90 lines: its methods hand events between the worker and the kernel's loop and read only together
-def _kernel_loop():
-    "The running event loop of a Jupyter kernel (Voila, JupyterLab), or None (plain Python, pytest, nbdev-test)."
-    app = sys.modules.get("ipykernel.kernelapp")
-    if app is None or not app.IPKernelApp.initialized(): return None
-    try: return asyncio.get_running_loop()
-    except RuntimeError: return None
-
-class BackgroundRunner:
-    "Run a job in a worker thread, delivering its events on the kernel's event loop; Stop sets a flag the job polls."
-    def __init__(self,
-                 mode: str = "auto",  # 'auto' (thread when a kernel event loop runs, else inline), 'thread' or 'sync'
-                 min_interval: float = 0.25,  # fewest seconds between two redraws (a browser redrawing plots faster on 2 cores stops reading clicks)
-                ):
-        if mode not in ("auto", "thread", "sync"): raise FhaiError(f"mode must be 'auto', 'thread' or 'sync', got {mode!r}")
-        self.mode, self.min_interval = mode, min_interval
-        self._stop, self._lock = threading.Event(), threading.Lock()
-        self._queue: deque = deque()
-        self.thread: threading.Thread | None = None
-        self.loop = None
-        self._scheduled = False
-        self._last_render = 0.0
-        self._active = False
-        self.used_mode = None
-
-    @property
-    def running(self) -> bool:
-        "Whether a job is in progress (in a thread, or inline in sync mode)."
-        return self._active
-
-    def stop(self) -> None:
-        "Ask the job to stop after the current round."
-        self._stop.set()
-
-    def should_stop(self) -> bool: return self._stop.is_set()
-
-    def start(self,
-              job: Callable,  # job(emit, should_stop) -> result; runs in the worker
-              on_event: Callable,  # on_event(event), on the loop's thread, for every event in order
-              on_render: Callable,  # on_render(), at most every min_interval seconds
-              on_done: Callable,  # on_done(result, error), once, after the last event
-             ) -> None:
-        "Start the job (in a thread when possible)."
-        if self.running: raise FhaiError("a run is already in progress; press Stop or wait for it to finish")
-        self._stop.clear(); self._queue.clear(); self._scheduled = False
-        self.on_event, self.on_render, self.on_done = on_event, on_render, on_done
-        self.loop = _kernel_loop()
-        self.used_mode = "sync" if self.mode == "sync" or (self.mode == "auto" and self.loop is None) else "thread"
-        self._active = True
-        if self.used_mode == "sync": return self._work(job)
-        self.thread = threading.Thread(target=self._work, args=(job,), daemon=True, name="fhai-run")
-        self.thread.start()
-
-    def join(self, timeout: float | None = None) -> None:
-        "Wait for a threaded job to finish."
-        if self.thread is not None: self.thread.join(timeout)
-
-    def _work(self, job):
-        result, error = None, None
-        try: result = job(self._emit, self.should_stop)
-        except BaseException as e: error = e
-        self._deliver(self._finish, result, error)
-
-    def _deliver(self, fn, *args):
-        if self.used_mode == "thread" and self.loop is not None and self.loop.is_running():
-            self.loop.call_soon_threadsafe(fn, *args)
-        else:
-            with self._lock: fn(*args)
-
-    def _emit(self, event):
-        self._queue.append(event)
-        if self.used_mode == "thread" and self.loop is not None:
-            if not self._scheduled:
-                self._scheduled = True
-                self.loop.call_soon_threadsafe(self._flush)
-        else:
-            with self._lock: self._flush()
-
-    def _flush(self, final: bool = False):
-        self._scheduled = False
-        while self._queue: self.on_event(self._queue.popleft())
-        now = time.perf_counter()
-        if final or now - self._last_render >= self.min_interval:
-            self._last_render = now
-            self.on_render()
-        elif self.loop is not None and self.used_mode == "thread" and not self._scheduled:
-            self._scheduled = True
-            self.loop.call_later(self.min_interval, self._flush)
-
-    def _finish(self, result, error):
-        self._flush(final=True)
-        self._active = False
-        self.on_done(result, error)
-
-# %% ../nbs/13_widgets.ipynb #38f99a00
-STATUSES = ("idle", "running", "done", "stopped", "error")
-
-class RunState(T.HasTraits):
-    "Progress of the current run: status, rounds, and the tidy history rows received so far."
-    status = T.Enum(list(STATUSES), default_value="idle")
-    round = T.Int(0)
-    rounds = T.Int(0)
-    message = T.Unicode("")
-    frame = T.Any(None, allow_none=True)  # DataFrame(round, site, split, metric, value) so far
-    history = T.Any(None, allow_none=True)  # the engine's History once finished
-    elapsed = T.Float(0.0)  # seconds since Run was pressed
-    site_names = T.List()
-    ticks = T.Int(0)  # bumped whenever new rows arrive
-    ledger = T.Any(None, allow_none=True)  # DataFrame of the privacy-ledger rows received so far (None: none yet)
-
-    def begin(self, rounds: int, site_names: list) -> None:
-        self._t0 = time.perf_counter()
-        self.set_trait("frame", None); self.set_trait("ledger", None); self.history = None; self.message = ""; self.elapsed = 0.0
-        self.site_names, self.rounds, self.round, self.status = list(site_names), rounds, 0, "running"
-
-    def add(self, rows: pd.DataFrame, round: int, elapsed: float) -> None:
-        "Append one round's rows (views redraw on `tick()`)."
-        self.set_trait("frame", rows.copy() if self.frame is None else pd.concat([self.frame, rows], ignore_index=True))
-        self.round, self.elapsed = int(round), time.perf_counter() - getattr(self, "_t0", time.perf_counter())
-
-    def tick(self) -> None:
-        "Tell views to redraw."
-        self.ticks += 1
-
-    def curves(self, metric: str = "auroc", split: str = "test") -> pd.DataFrame:
-        "Wide table round x site of one metric, for plotting."
-        f = self.frame
-        if f is None or f.empty: return pd.DataFrame()
-        f = f[(f.metric == metric) & (f.split == split)]
-        return f.pivot_table(index="round", columns="site", values="value", aggfunc="last")
-
-# %% ../nbs/13_widgets.ipynb #679605a6
-_EPS_COLUMNS = ["round", "site", "epsilon", "delta", "mechanism", "level"]
-
-def _rs_add_ledger(self: RunState, rows: list) -> None:
-    "Append privacy-ledger rows (dicts) as they arrive; views redraw on `tick()`."
-    new = pd.DataFrame(list(rows))
-    self.set_trait("ledger", new if self.ledger is None else pd.concat([self.ledger, new], ignore_index=True))
-
-def _rs_epsilon(self: RunState) -> pd.DataFrame:
-    "Epsilon by round and site from the ledger rows so far (a client-level row for 'all' stands for every site)."
-    f = self.ledger
-    if f is None or f.empty or "epsilon" not in f.columns: return pd.DataFrame(columns=_EPS_COLUMNS)
-    out = []
-    for r in f[f["epsilon"].notna()].to_dict("records"):
-        for s in (self.site_names if r["site"] == "all" else [r["site"]]):
-            out.append(dict(round=int(r["round"]), site=s, epsilon=float(r["epsilon"]), delta=float(r["delta"]),
-                            mechanism=r.get("mechanism"), level=r.get("level")))
-    return pd.DataFrame(out, columns=_EPS_COLUMNS)
-
-def _rs_spent(self: RunState) -> pd.Series:
-    "Latest epsilon per site (empty without DP rows)."
-    e = self.epsilon()
-    return e.groupby("site", sort=False)["epsilon"].last() if len(e) else pd.Series(dtype=float, name="epsilon")
-
-RunState.add_ledger, RunState.epsilon, RunState.spent = _rs_add_ledger, _rs_epsilon, _rs_spent
-
 # %% ../nbs/13_widgets.ipynb #0e9aefbd
 RESULT_METRICS = ("auroc", "accuracy", "brier", "ece")
 
@@ -546,79 +393,7 @@ def run_record(fstate: FederationState, tstate: TrainingState, rstate: RunState)
     rec.setdefault("epsilon", eps)
     return rec
 
-# %% ../nbs/13_widgets.ipynb #c1bc39bd
-_AGGS = ("weighted", "mean", "worst", "best", "gap")
-
-def result_coverage(comparison: pd.DataFrame,  # DataFrame(method, site, metric, value), as `Session.comparison`
-                    metric: str = "auroc",  # the metric whose aggregates are described
-                   ) -> pd.DataFrame:
-    "Per method: how many sites have a value of `metric` (what 'weighted', 'mean' and 'worst' cover) and which have none."
-    c = comparison[(comparison.metric == metric) & ~comparison.site.isin(_AGGS)]
-    rows = [dict(method=m, metric=metric, sites=len(g), covered=int(g.value.notna().sum()), left_out=list(g.site[g.value.isna()]))
-            for m, g in c.groupby("method", sort=False)]
-    return pd.DataFrame(rows, columns=["method", "metric", "sites", "covered", "left_out"])
-
-def results_warnings(comparison: pd.DataFrame,  # DataFrame(method, site, metric, value), as `Session.comparison`
-                     test_sizes: Mapping[str, int] | None = None,  # test rows per site
-                     metric: str = "auroc",  # the metric shown
-                     min_test_rows: int = 20,  # fewer test rows than this: the site's metrics are noise
-                     chance_margin: float = 0.05,  # balanced accuracy within this of 0.5 is chance
-                     accuracy_gap: float = 0.15,  # ... while accuracy is at least this much higher: one class predicted
-                    ) -> list[str]:
-    "Plain-language warnings about the latest results: aggregates over fewer sites, small or one-class test sets, one-class predictions."
-    from fhai_nb.metrics import METRIC_LABELS
-    out, name = [], METRIC_LABELS.get(metric, metric)
-    if comparison is None or comparison.empty: return out
-    cov = result_coverage(comparison, metric)
-    first = comparison.method.iloc[0]
-    r = cov[cov.method == first].iloc[0] if (cov.method == first).any() else None
-    if r is not None and r.covered < r.sites:
-        out.append(f"{name} 'weighted', 'mean' and 'worst' cover {r.covered} of {r.sites} sites: no {name} at " + ", ".join(map(str, r.left_out))
-                   + " (undefined there, e.g. one outcome class in the test rows).")
-    bal = comparison[(comparison.method == first) & (comparison.metric == "balanced_accuracy") & ~comparison.site.isin(_AGGS)]
-    one = list(bal.site[bal.value.isna()])
-    if one: out.append(f"{len(one)} site(s) have one outcome class in their test rows ({', '.join(map(str, one))}): AUROC and balanced accuracy are undefined there.")
-    small = {s: n for s, n in (test_sizes or {}).items() if n < min_test_rows}
-    if small: out.append(f"{len(small)} site(s) have fewer than {min_test_rows} test rows (" + ", ".join(f"{s}: {n}" for s, n in small.items())
-                         + "): their metrics are mostly noise; group small sites (prepare's small_sites) or read them with care.")
-    w = comparison[comparison.site == "weighted"].pivot_table(index="method", columns="metric", values="value", sort=False)
-    for m, row in w.iterrows():
-        acc, b = row.get("accuracy", np.nan), row.get("balanced_accuracy", np.nan)
-        if b == b and acc == acc and abs(b - 0.5) <= chance_margin and acc - b >= accuracy_gap:
-            out.append(f"{m} predicts (almost) one class for everyone: accuracy {acc:.2f} but balanced accuracy {b:.2f}, which is chance. "
-                       "The accuracy reflects how rare the outcome is, not skill: judge the model by AUROC and balanced accuracy, or lower its decision threshold.")
-    return out
-
 # %% ../nbs/13_widgets.ipynb #312fb5c0
-class _Trained:
-    "Marker event: training finished (the final plot can show) and evaluation follows."
-    def __init__(self, clf): self.clf = clf
-
-class _ServerView:
-    "Event: one round's summary of what the coordinator received."
-    def __init__(self, summary: dict): self.summary = summary
-
-class _LedgerRows:
-    "Event: privacy-ledger rows written this round."
-    def __init__(self, rows: list): self.rows = rows
-
-_TAP = None
-def _ledger_tap(emit: Callable):
-    "A transform listed last that hands each round's new privacy-ledger rows to `emit` as they are written; it changes nothing."
-    global _TAP
-    if _TAP is None:
-        from fhai_nb.engine import Transform
-        class LedgerTap(Transform):
-            name = None  # not a config transform (RunConfig lists only named ones)
-            def __init__(self, emit): self.emit, self.seen = emit, 0
-            def after_aggregate(self, old, new, ctx):
-                rows, self.seen = ctx.ledger[self.seen:], len(ctx.ledger)
-                if rows: self.emit(_LedgerRows([dict(r) for r in rows]))
-                return dict(new)
-            def __deepcopy__(self, memo): return type(self)(self.emit)  # the estimator copies transforms per fit; emit is shared
-        _TAP = LedgerTap
-    return _TAP(emit)
-
 _COMPARING = "The last run is still being compared with the pooled and local-only baselines; press Run again in a moment."
 
 def _server_view_hook(emit: Callable) -> dict:
@@ -665,13 +440,14 @@ class Experiment(T.HasTraits):
         # the controls stay live during a run: the session row and the comparison describe the settings it started with
         self._ran = (FederationState(auto=False, **self.federation.trait_values(spec=True)), TrainingState(**self.training.trait_values()))
         self.config = config
-        self.run.begin(self.training.rounds, fed.site_names)
-        self.session.comparison, self.session.reliability, self.session.message = None, None, ""
-        self.session.test_sizes = {s.name: int(s.n_test) for s in fed}
+        from fhai_nb.estimator import _engine_accepts
+        with batch_views(self.run, self.session, self.inspector):  # the panels redraw once for the new run
+            self.run.begin(self.training.rounds, fed.site_names)
+            self.session.comparison, self.session.reliability, self.session.message = None, None, ""
+            self.session.test_sizes = {s.name: int(s.n_test) for s in fed}
+            self.inspector.begin(available=_engine_accepts("server_view"))
         recipe, evaluate, strategy = self.training.baseline_recipe(), self.evaluate, self.training.strategy
         privacy = "" if self.training.privacy == "none" else ", " + PRIVACY[self.training.privacy].lower().replace("dp", "DP")
-        from fhai_nb.estimator import _engine_accepts
-        self.inspector.begin(available=_engine_accepts("server_view"))
         tap = bool(config.training.get("transforms"))  # privacy transforms write ledger rows: show them as they come
         def job(emit, should_stop):
             hooks = _server_view_hook(emit)  # {} when this engine does not report the server's view
@@ -700,13 +476,14 @@ def _ex_on_event(self: Experiment, ev) -> None:
     if isinstance(ev, _LedgerRows): return self.run.add_ledger(ev.rows)
     if isinstance(ev, _Trained):
         r = self.run
-        r.history, self.model = ev.clf.history_, ev.clf
-        stopped = self.runner.should_stop() and r.round < r.rounds
-        # the message first: once the status says done, another thread may press Run and write its own message
-        r.message = f"Stopped after round {r.round} of {r.rounds}." if stopped else ""
-        r.status = "stopped" if stopped else "done"
-        self.session.add(run_record(*self._ran, r))
-        r.tick(); self.inspector.tick()
+        with batch_views(r, self.session, self.inspector):  # status, message, the session's row: one redraw of each panel
+            r.history, self.model = ev.clf.history_, ev.clf
+            stopped = self.runner.should_stop() and r.round < r.rounds
+            # the message first: once the status says done, another thread may press Run and write its own message
+            r.message = f"Stopped after round {r.round} of {r.rounds}." if stopped else ""
+            r.status = "stopped" if stopped else "done"
+            self.session.add(run_record(*self._ran, r))
+            r.tick(); self.inspector.tick()
         return
     self.run.add(ev.frame_rows, ev.round, ev.elapsed_s)
 
@@ -714,10 +491,11 @@ def _ex_federation_changed(self: Experiment, change) -> None:
     "When the data turns into an error, the last run's messages and plots no longer describe it: clear them (the session table stays)."
     if not self.federation.error or self.runner.running: return
     r = self.run
-    r.set_trait("frame", None); r.history = None; r.message = ""
-    if r.status == "error": r.status = "idle"
-    self.session.comparison, self.session.reliability, self.session.message, self.session.test_sizes = None, None, "", {}
-    r.tick()
+    with batch_views(r, self.session):
+        r.set_trait("frame", None); r.history = None; r.message = ""
+        if r.status == "error": r.status = "idle"
+        self.session.comparison, self.session.reliability, self.session.message, self.session.test_sizes = None, None, "", {}
+        r.tick()
 
 Experiment.stop = _ex_stop
 Experiment._federation_changed = _ex_federation_changed
@@ -726,6 +504,9 @@ Experiment._on_event = _ex_on_event
 
 # %% ../nbs/13_widgets.ipynb #e5c1dc09
 def _on_done(self: Experiment, result, error) -> None:
+    with batch_views(self.run, self.session): _done(self, result, error)  # the comparison and the calibration: one redraw
+
+def _done(self: Experiment, result, error) -> None:
     if error is not None:
         if self.run.status == "running":
             self.run.status, self.run.message = "error", _message(error)
@@ -752,30 +533,6 @@ def _results(self: Experiment, fed, clf, recipe: dict, strategy: str, privacy: s
     return comp[["method", "site", "metric", "value"]], site_reliability(fed, clf)
 
 Experiment._on_done, Experiment._results = _on_done, _results
-
-# %% ../nbs/13_widgets.ipynb #caa7adaf
-def site_reliability(fed: Federation,  # the federation whose test rows are scored
-                     clf,  # a fitted estimator with predict_proba(df, site=)
-                     n_bins: int = 10,  # equal-width probability bins
-                    ) -> pd.DataFrame:
-    "Reliability curve of each site's test rows, computed inside the site and released as an aggregate, small bins suppressed."
-    import numpy as np
-    from fhai_nb.metrics import reliability_curve
-    from fhai_nb.analytics import suppress_cells
-    out = []
-    for s in fed:
-        if not s.n_test: continue
-        def fn(df, s=s):
-            rc = reliability_curve(df[fed.schema.target].to_numpy(float), clf.predict_proba(df, site=s.name)[:, 1], n_bins)
-            # a bin of 1-4 patients would release their outcomes beside their risk: the site's small-cell rule hides it
-            n = suppress_cells(rc["n"].to_numpy())
-            hide = np.isnan(n)
-            return dict(n=n, mean_p=np.where(hide, np.nan, rc["mean_p"].to_numpy(float)),
-                        frac_pos=np.where(hide, np.nan, rc["frac_pos"].to_numpy(float)))
-        try: a = s.aggregate("reliability", fn, split="test")
-        except FhaiError: continue  # too few rows to release: the site is left out of the plot
-        out.append(pd.DataFrame(dict(site=s.name, bin=range(n_bins), **a.values)))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["site", "bin", "n", "mean_p", "frac_pos"])
 
 # %% ../nbs/13_widgets.ipynb #d3c4be69
 _PANELS = ("PlotView", "figure_widget", "FederationPanel", "TrainingPanel", "RunPanel", "ResultsPanel", "CodePanel",

@@ -3,7 +3,8 @@ import asyncio, base64, json
 import numpy as np
 import pytest
 from fhai_nb.core import FhaiError
-from fhai_nb.room import KernelCost, RoomKernelManager, plan_room, plot_rounds, room_command, _msg
+from fhai_nb.room import KernelCost, RoomKernelManager, plan_room, room_command
+from fhai_nb.room_check import plot_rounds, _msg
 from fhai_nb.cli import main
 
 COST = KernelCost(pss_mb=250, pss_after_run_mb=300, warm_cpu_s=4.0, run_cpu_s=0.4, server_mb=150)
@@ -55,8 +56,8 @@ def test_waiting_kernels_are_not_culled():
 @pytest.mark.parametrize("argv, msg", [(["dashboards", "--room", "0"], "1 or more"),
                                        (["dashboards", "--room", "3", "--pool-size", "2"], "leave out --pool-size")])
 def test_cli_room_refusals(argv, msg, capsys, monkeypatch):
-    import fhai_nb.room as room
-    monkeypatch.setattr(room, "kernel_cost", lambda *a, **k: COST)
+    import fhai_nb.room_check as room_check
+    monkeypatch.setattr(room_check, "kernel_cost", lambda *a, **k: COST)
     assert main(argv) == 2
     assert msg in capsys.readouterr().err
 

@@ -104,4 +104,6 @@ def test_playground_has_folded_statistics_section():
     from fhai_nb.playground import Playground
     app = Playground(warm=False)
     assert app.stats_section.titles == ("7. Clinical statistics",) and app.stats_section.selected_index is None
-    assert app.stats_section.children == (app.stats_panel,) and isinstance(app.stats_panel, StatisticsPanel)
+    assert app._stats is None  # folded: built when first opened
+    app.stats_section.selected_index = 0
+    assert app.stats_section.children == (app._stats,) and isinstance(app.stats_panel, StatisticsPanel)

@@ -3,7 +3,8 @@ student whose kernel dies sees a banner and gets a fresh pre-heated kernel on re
 import json, re, time
 import psutil
 import pytest
-from fhai_nb.room import KernelCost, plan_room, start_room, free_port, _kernels
+from fhai_nb.room import KernelCost, plan_room, start_room
+from fhai_nb.room_check import free_port, _kernels
 
 pytestmark = pytest.mark.browser
 COST = KernelCost(pss_mb=300, pss_after_run_mb=350, warm_cpu_s=4, run_cpu_s=0.3, server_mb=150)  # planning only: no limit hit
