@@ -7,7 +7,9 @@ Docs: https://example.org/fhai_nb/core.html.md"""
 # %% ../nbs/00_core.ipynb #62d3b113
 from __future__ import annotations
 import functools
+import gc
 import html
+from contextlib import contextmanager
 import inspect
 from collections import Counter
 from dataclasses import dataclass, field, asdict
@@ -19,7 +21,7 @@ from .protocol import Update  # the message a site returns after training (defin
 
 # %% auto #0
 __all__ = ['KINDS', 'MIN_ROWS', 'MIN_SITE_ROWS', 'FhaiError', 'DisclosureError', 'Feature', 'Schema', 'check_target', 'Aggregate',
-           'Site', 'split_site', 'Federation']
+           'no_gc', 'Site', 'split_site', 'Federation']
 
 # %% ../nbs/00_core.ipynb #fd0f656c
 class FhaiError(ValueError):
@@ -208,6 +210,14 @@ def _policy_class():
     "`DisclosurePolicy`, imported when first needed (the `disclosure` module builds on this one)."
     from fhai_nb.disclosure import DisclosurePolicy
     return DisclosurePolicy
+
+@contextmanager
+def no_gc():
+    "Pause Python's cyclic garbage collector while many objects are made (10,000 sites' frames, a run); resume it after."
+    was = gc.isenabled(); gc.disable()  # each collection would rescan every object made so far
+    try: yield
+    finally:
+        if was: gc.enable()
 
 @functools.lru_cache(maxsize=1)
 def _default_policy():
@@ -470,7 +480,7 @@ def from_frame(cls: Federation,
     if site_col == target: raise FhaiError(f"{site_col!r} is given as both the site column and the target; the target is the outcome, the site column names each row's hospital")
     if df[site_col].isna().any(): raise FhaiError(f"site column {site_col!r} is empty in {int(df[site_col].isna().sum())} row(s); fill or drop them")
     schema = schema or Schema.infer(df, target, features, exclude=[site_col, *exclude])
-    sites, groups = [], [(str(nm), g.drop(columns=[site_col])) for nm, g in df.groupby(site_col, sort=False)]
+    with no_gc(): sites, groups = [], [(str(nm), g.drop(columns=[site_col])) for nm, g in df.groupby(site_col, sort=False)]
     for nm, g in groups: check_target(g[schema.target], schema.target, nm)
     small = {nm: len(g) for nm, g in groups if len(g) < min_site_rows}
     one = {nm: _plain([g[schema.target].iloc[0]])[0] for nm, g in groups if nm not in small and g[schema.target].nunique() < 2}
@@ -479,9 +489,10 @@ def from_frame(cls: Federation,
               ([f"{len(one)} site(s) with only one outcome class: {one}"] if one else [])
         raise FhaiError("; ".join(why) + ". Merge them with other sites or leave them out before building the federation "
                         "(fhai_nb.prepare.prepare(df, ..., small_sites='merge', 'drop' or a grouping column does either and shows the rule)")
-    for nm, g in groups:
-        tr, te = split_site(g, schema.target, test_size, seed)
-        sites.append(Site(nm, tr, te, policy=policy))
+    with no_gc():
+        for nm, g in groups:
+            tr, te = split_site(g, schema.target, test_size, seed)
+            sites.append(Site(nm, tr, te, policy=policy))
     quiet = {s.name: s.n_train for s in sites if not s.releasable("train")}
     if quiet:
         import warnings

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
-from .core import FhaiError, Federation
+from .core import FhaiError, Federation, no_gc
 from .learners import ModelSpec, as_model, get_params
 from .metrics import HIGHER_IS_BETTER, METRICS, across_sites
 from .protocol import ServerView, TaskBatch, Update, UpdateBatch, as_update_batch
@@ -254,15 +254,6 @@ def _callables(name: str, fs, what: str) -> list:
 
 # %% ../nbs/08_engine.ipynb #8930621a
 @contextmanager
-def _no_gc():
-    "Pause the cyclic garbage collector during a run (each collection would scan the whole federation); resume after."
-    import gc
-    was = gc.isenabled(); gc.disable()
-    try: yield
-    finally:
-        if was: gc.enable()
-
-@contextmanager
 def _num_threads(n):
     "Run with `n` torch intra-op threads (None: leave as is), restoring the setting afterwards."
     import torch
@@ -361,7 +352,8 @@ def coordinate_round(r: int,  # 1-based round number
                     ) -> ServerView:
     "COORDINATOR: one round in protocol messages (configure, TaskBatch out, UpdateBatch in, server transforms, aggregate); its `ServerView`."
     plan = strategy.configure(r, names, rng_for(seed, _CONFIGURE, r))  # which sites train, with what instructions
-    task = TaskBatch(r, [s for s, _ in plan], _f32(params), [c for _, c in plan])
+    sites_, configs = (list(x) for x in zip(*plan)) if plan else ([], [])
+    task = TaskBatch(r, sites_, _f32(params), configs)
     received = sites.fit(task)  # ---- the sites train; only this UpdateBatch comes back ----
     batch, new = received, params
     if len(received) >= need:
@@ -370,8 +362,8 @@ def coordinate_round(r: int,  # 1-based round number
         new = strategy.aggregate(r, params, batch)
         for j, tf in enumerate(transforms): new = tf.after_aggregate(params, new, ctx(j))
         new = {k: v.double() for k, v in new.items()}  # the master copy stays float64
-    back = set(received.sites)
-    return ServerView(r, received, batch, params, new, list(task.sites), [s for s in task.sites if s not in back])
+    back = set(received.sites) if received.sites != task.sites else None  # None: every site replied
+    return ServerView(r, received, batch, params, new, list(task.sites), [] if back is None else [s for s in task.sites if s not in back])
 
 # %% ../nbs/08_engine.ipynb #e79f2b1d
 def _early_stop(es: EarlyStopping, state: dict, r: int, rows: list, params: Mapping) -> bool:
@@ -440,7 +432,7 @@ def run_federated(fed: Federation,  # the hospitals
                 weight_decay=weight_decay, dp=dp)
     o = _check(fed, model, strategy, rounds, local, flat, faults, transforms, eval_every, early_stopping, seed, callbacks, should_stop,
                checkpoint, personalise, server_view)
-    with _no_gc(): sites, module, config = _build_sites(o, fed, preprocess, executor)  # everything site side: the simulation
+    with no_gc(): sites, module, config = _build_sites(o, fed, preprocess, executor)  # everything site side: the simulation
     strategy, tfs, names, rounds, eval_every, ck, es = o["strategy"], o["transforms"], sites.names, o["rounds"], o["eval_every"], o["checkpoint"], o["early_stopping"]
     params = _f64(get_params(module))  # the coordinator's master copy
     n_public = dict(zip(names, sites.n_train.tolist()))  # training-set sizes: public counts
@@ -454,7 +446,7 @@ def run_federated(fed: Federation,  # the hospitals
     evaluate = lambda r, p: _metric_rows(r, names, sites.evaluate(_f32(p))) + (_metric_rows(r, names, sites.evaluate(personal=True)) if sites.has_personal else [])
     bar = _progress_bar(progress, rounds, start - 1)
     try:
-        with torch.random.fork_rng(devices=[]), _num_threads(sites.num_threads), _no_gc():
+        with torch.random.fork_rng(devices=[]), _num_threads(sites.num_threads), no_gc():
             r = start - 1
             for r in range(start, rounds + 1):
                 tr = time.perf_counter()
@@ -493,5 +485,5 @@ def run_federated(fed: Federation,  # the hospitals
 # %% ../nbs/08_engine.ipynb #ae8d53b8
 def _history(rows, final, config, ledger, log_rows, sites, stopped, best_round, elapsed) -> History:
     "The run's History from its rows and the sites' personal models."
-    with _no_gc(): frame = history_frame(rows)
+    with no_gc(): frame = history_frame(rows)
     return History(frame, _f32(final), config, pd.DataFrame(ledger), pd.DataFrame(log_rows), sites.personal_models(), stopped, best_round, elapsed)

@@ -60,7 +60,7 @@ def _group_ends(xs):
 def _stacked_auroc(q, y, valid, n1, n0):
     "Per-site Mann-Whitney AUROC from average ranks; padding sorts last."
     S, N = q.shape
-    key = np.where(valid, q, np.inf)
+    key = q if valid is None else np.where(valid, q, np.inf)
     order = np.argsort(key, axis=1)  # ties are handled by groups: their order within a group does not matter
     _, starts, ends = _group_ends(np.take_along_axis(key, order, 1))
     pos = np.broadcast_to(np.arange(N), (S, N))
@@ -73,12 +73,13 @@ def _stacked_auroc(q, y, valid, n1, n0):
 def _stacked_auprc(q, y, valid, n1):
     "Per-site average precision: one step per distinct threshold, in decreasing order of q."
     S, N = q.shape
-    key = np.where(valid, -q, np.inf)
+    key = -q if valid is None else np.where(valid, -q, np.inf)
     order = np.argsort(key, axis=1)  # ties are handled by groups: their order within a group does not matter
     gid, _, _ = _group_ends(np.take_along_axis(key, order, 1))
     flat = (np.arange(S)[:, None] * N + gid).ravel()
     gpos = np.bincount(flat, weights=np.take_along_axis(y, order, 1).ravel(), minlength=S * N).reshape(S, N)
-    gcnt = np.bincount(flat, weights=np.take_along_axis(valid.astype(np.float64), order, 1).ravel(), minlength=S * N).reshape(S, N)
+    w = np.ones(S * N) if valid is None else np.take_along_axis(valid.astype(np.float64), order, 1).ravel()
+    gcnt = np.bincount(flat, weights=w, minlength=S * N).reshape(S, N)
     ctp, ccnt = np.cumsum(gpos, 1), np.cumsum(gcnt, 1)
     ap = np.where(gcnt > 0, gpos / np.where(n1 > 0, n1, 1)[:, None] * ctp / np.maximum(ccnt, 1), 0.0).sum(1)
     return np.where(n1 > 0, ap, np.nan)
@@ -96,28 +97,31 @@ def stacked_metrics(y,  # (S, N) 0/1 labels, padded
     S, N = q.shape
     n = np.full(S, N, np.int64) if n is None else np.asarray(n, dtype=np.int64)
     valid = np.arange(N)[None, :] < n[:, None]
-    vf, y = valid.astype(np.float64), np.where(valid, y, 0.0)
+    full = bool(valid.all())  # no padding (every site has N rows): the masks below would only multiply by one
+    vf, y = (1.0, y) if full else (valid.astype(np.float64), np.where(valid, y, 0.0))
+    mask = (lambda a: a) if full else (lambda a: a * vf)
+    rows = (lambda a: a.ravel()) if full else (lambda a: a[valid])
     nn, empty = np.maximum(n, 1).astype(np.float64), np.where(n > 0, 1.0, np.nan)
     out = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         if logits is not None:
             z = np.asarray(logits, dtype=np.float64)
-            out["loss"] = ((np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))) * vf).sum(1) / nn * empty
+            out["loss"] = mask(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum(1) / nn * empty
         pred = (q > threshold).astype(np.float64)
         n1 = y.sum(1); n0 = n - n1
-        bal = 0.5 * ((pred * y).sum(1) / n1 + ((1 - pred) * (1 - y) * vf).sum(1) / n0)
+        bal = 0.5 * ((pred * y).sum(1) / n1 + mask((1 - pred) * (1 - y)).sum(1) / n0)
         b = np.minimum((q * n_bins).astype(np.int64), n_bins - 1)
-        flat = (np.arange(S)[:, None] * n_bins + b)[valid]
-        sp = np.bincount(flat, weights=q[valid], minlength=S * n_bins).reshape(S, n_bins)
-        sy = np.bincount(flat, weights=y[valid], minlength=S * n_bins).reshape(S, n_bins)
+        flat = rows(np.arange(S)[:, None] * n_bins + b)
+        sp = np.bincount(flat, weights=rows(q), minlength=S * n_bins).reshape(S, n_bins)
+        sy = np.bincount(flat, weights=rows(y), minlength=S * n_bins).reshape(S, n_bins)
         eps = np.finfo(float).eps
         qc = np.clip(q, eps, 1 - eps)
-        out.update(auroc=_stacked_auroc(q, y, valid, n1, n0), auprc=_stacked_auprc(q, y, valid, n1),
-                   accuracy=((pred == y) * vf).sum(1) / nn * empty,
+        out.update(auroc=_stacked_auroc(q, y, None if full else valid, n1, n0), auprc=_stacked_auprc(q, y, None if full else valid, n1),
+                   accuracy=mask(pred == y).sum(1) / nn * empty,
                    balanced_accuracy=np.where((n1 > 0) & (n0 > 0), bal, np.nan),
-                   brier=(((q - y) ** 2) * vf).sum(1) / nn * empty,
+                   brier=mask((q - y) ** 2).sum(1) / nn * empty,
                    ece=np.abs(sy - sp).sum(1) / nn * empty,  # |B_b| |mean y - mean p| = |sum y - sum p| per bin
-                   log_loss=-((y * np.log(qc) + (1 - y) * np.log1p(-qc)) * vf).sum(1) / nn * empty)
+                   log_loss=-mask(y * np.log(qc) + (1 - y) * np.log1p(-qc)).sum(1) / nn * empty)
     return out
 
 def _one(y_true, p, metric: str, n_bins: int = 10) -> float:

@@ -258,13 +258,15 @@ def _one_block(frames: Sequence, fed: Federation) -> tuple | None:
     layouts = {tuple(c) for c in {id(f.columns): f.columns for f in frames}.values()}  # slices of one frame share one Index
     key = next(iter(layouts)) if len(layouts) == 1 else ()
     if not key or len(set(key)) != len(key): return None
-    try: big = np.concatenate([f.to_numpy(dtype=np.float32) for f in frames])
+    try: parts = [f.to_numpy(dtype=np.float32) for f in frames]  # views, for slices of one numeric frame
     except (ValueError, TypeError): return None
     pos = {c: i for i, c in enumerate(key)}
-    sel = [pos[c] for c in fed.schema.names]
-    run = bool(sel) and sel == list(range(sel[0], sel[0] + len(sel)))  # features side by side: a slice copies ~10x faster than a gather
-    X = np.ascontiguousarray(big[:, sel[0]:sel[0] + len(sel)] if run else np.take(big, sel, axis=1))
-    return None if np.isnan(X).any() else (X, big[:, pos[fed.schema.target]].copy())
+    sel, t = [pos[c] for c in fed.schema.names], pos[fed.schema.target]
+    run = bool(sel) and sel == list(range(sel[0], sel[0] + len(sel)))  # features side by side: copy them straight into X
+    X = np.concatenate([a[:, sel[0]:sel[0] + len(sel)] for a in parts]) if run else np.take(np.concatenate(parts), sel, axis=1)
+    X = np.ascontiguousarray(X)  # row-major whatever the frames' layout (a column-major X takes another BLAS path)
+    if np.isnan(X.sum()): return None  # a NaN somewhere (the sum is NaN): each site converts on its own and names it
+    return X, np.concatenate([a[:, t] for a in parts])
 
 def _all_arrays(fed: Federation, split: str, pre, n_features: int) -> tuple[list, tuple | None]:
     "Site side: every site's (X, y) of `split`; or, when all convert as one block, each site's row count and that block."
@@ -372,14 +374,14 @@ def fit(self: SimulatedSites, task: TaskBatch) -> UpdateBatch:
     r = task.round
     dropped, strag = self.faults.draw(r, task.sites, self.seed) if self.faults is not None else ([], [])
     gone, slow = set(dropped), set(strag)
-    self.report = dict(dropped=dropped, stragglers=strag, byzantine=[s for s in task.sites if s in self.byzantine and s not in gone])
+    self.report = dict(dropped=dropped, stragglers=strag, byzantine=[s for s in task.sites if s in self.byzantine and s not in gone] if self.byzantine else [])
     if gone: task = task.subset([j for j, s in enumerate(task.sites) if s not in gone])
     if self.dp is not None:  # a site whose budget this round would overspend does not train (and says so)
         spent = self._budget_spent(task.sites, slow)
         self.report["budget_spent"] = spent
         if spent: task = task.subset([j for j, s in enumerate(task.sites) if s not in set(spent)])
     if not len(task): return UpdateBatch([], np.zeros(0, np.int64), {})
-    sel = np.array([self.index[s] for s in task.sites], dtype=np.int64)
+    sel = np.arange(len(self.names)) if task.sites == self.names else np.array([self.index[s] for s in task.sites], dtype=np.int64)
     work = np.array([self.faults.straggler_work if s in slow else 1.0 for s in task.sites]) if slow else None
     self._round, self.state.sel = (r, sel, work), sel
     P, loss, steps = self._train(task.params, "global", **self.strategy.prepare(task, self.state))
@@ -401,6 +403,12 @@ def _attack(self: SimulatedSites, r: int, sel: np.ndarray, batch: UpdateBatch) -
 
 # %% ../nbs/07b_simulation.ipynb #c1524bbf
 @patch
+def _members(self: SimulatedSites, sel: np.ndarray) -> tuple[list, list]:
+    "Names and data of the sites at positions `sel` (the lists themselves when it is every site in order: 10,000 a round)."
+    if len(sel) == len(self.names) and bool((sel == np.arange(len(sel))).all()): return self.names, self.data
+    return [self.names[i] for i in sel.tolist()], [self.data[i] for i in sel.tolist()]
+
+@patch
 def _train(self: SimulatedSites, starts, stream: str = "global", prox_mu=None, prox_center=None, correction=None, local: LocalTraining | None = None):
     "Local training of this round's sites from `starts` (one dict, or `Stacked`); (params (S, ...), losses (S,), steps (S,))."
     r, sel, work = self._round
@@ -416,10 +424,11 @@ def _train(self: SimulatedSites, starts, stream: str = "global", prox_mu=None, p
     if off is not None: self.offsets[stream][sel] += plan[2]
     tseeds = (hash_keys(self.seed, _TORCH, r, salt, self.keys[sel]) >> np.uint64(2)).astype(np.int64).tolist() if self.random else None
     if prox_mu is not None and not np.any(prox_mu): prox_mu = None
-    tasks = LocalTasks([self.names[i] for i in sel.tolist()], L, plan, tseeds, prox_mu, prox_center, correction)
+    names, data = self._members(sel)
+    tasks = LocalTasks(names, L, plan, tseeds, prox_mu, prox_center, correction)
     if isinstance(starts, Stacked): starts = [{k: v[j] for k, v in starts.items()} for j in range(len(sel))]
     else: starts = [starts] * len(sel)  # the same object: a vectorised executor broadcasts it
-    results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)
+    results = self.executor.train(self.module, starts, data, tasks)
     return stacked_results(results, self.pnames)
 
 # %% ../nbs/07b_simulation.ipynb #1f088933
@@ -453,11 +462,11 @@ def _train_dp(self: SimulatedSites, starts, sel, work, salt, L, prox_mu, prox_ce
     plan = poisson_plan(self.seed, r, sel, self.n_train[sel], q, T, salt)
     dp = dict(plan=plan, sigma=sig, clip=self.dp.max_grad_norm, seed=self.seed, round=r, site_index=sel, salt=salt)
     if prox_mu is not None and not np.any(prox_mu): prox_mu = None
-    names = [self.names[i] for i in sel.tolist()]
+    names, data = self._members(sel)
     tasks = LocalTasks(names, L, (plan.idx, plan.mask, plan.steps), None, prox_mu, prox_center, correction, dp=dp)
     if isinstance(starts, Stacked): starts = [{k: v[j] for k, v in starts.items()} for j in range(len(sel))]
     else: starts = [starts] * len(sel)
-    results = self.executor.train(self.module, starts, [self.data[i] for i in sel.tolist()], tasks)
+    results = self.executor.train(self.module, starts, data, tasks)
     groups: dict = {}
     for s, a, b, c in zip(names, sig.tolist(), q.tolist(), T.tolist()): groups.setdefault((a, b, c), []).append(s)
     for (a, b, c), ss in groups.items():

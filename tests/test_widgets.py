@@ -307,7 +307,8 @@ def test_run_pressed_while_baselines_train_says_so(monkeypatch):
     try:
         assert ex.start()
         t0 = time.time()
-        while ex.run.status != "done" and time.time() - t0 < 60: time.sleep(0.01)
+        # views redraw once a batch of state changes ends: wait for the panel, not only the state, to show 'done'
+        while not (ex.run.status == "done" and panel.stop_button.disabled) and time.time() - t0 < 60: time.sleep(0.01)
         assert ex.run.status == "done" and panel.stop_button.disabled and not panel.run_button.disabled
         panel.run_button.click()
         assert "baselines" in ex.run.message and "Stop" not in ex.run.message, ex.run.message
