@@ -83,7 +83,8 @@ def _direct_forward(module, prefix: str = ""):
     if isinstance(module, torch.nn.Linear):
         w, b = prefix + "weight", prefix + "bias"
         has_b = module.bias is not None
-        if module.out_features == 1:  # a logit: w (S, 1, d) times x^T (S, d, B), some three times faster than x times w^T
+        if module.out_features == 1 and not prefix:  # logistic regression: w (S, 1, d) times x^T (S, d, B), some three times faster
+        # than x times w^T (not inside a network: there the transposed activations slow every other layer's backward pass)
             def logit(P, x):
                 xt = x.transpose(1, 2)
                 return (torch.baddbmm(P[b].unsqueeze(-1), P[w], xt) if has_b else torch.bmm(P[w], xt)).transpose(1, 2)
