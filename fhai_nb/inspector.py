@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import traitlets as T
 from .core import FhaiError
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['server_view_summary', 'InspectorState']

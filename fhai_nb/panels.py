@@ -18,6 +18,7 @@ from .result_checks import result_coverage, results_warnings
 from .plot_view import PlotView, figure_widget  # also importable from here
 from .inspector import InspectorState, server_view_summary
 from .runner import watch
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['PRIVACY_NOTE', 'STATUS_TEXT', 'PLOT_METRICS', 'INSPECTOR_NOTE', 'FederationPanel', 'TrainingPanel', 'RunPanel',
@@ -101,7 +102,8 @@ class FederationPanel(W.VBox):
         self._layout(); self.redraw()
 
 # %% ../nbs/13b_panels.ipynb #34ec5492
-def _fp_uploaded(self: FederationPanel, change) -> None:
+@patch
+def _uploaded(self: FederationPanel, change) -> None:
     files = change["new"]
     if not files: return
     f = files[0]
@@ -119,7 +121,8 @@ def _fp_uploaded(self: FederationPanel, change) -> None:
     s.auto = True
     s.refresh()
 
-def _fp_csv_controls(self: FederationPanel) -> None:
+@patch
+def _csv_controls(self: FederationPanel) -> None:
     "Build the upload, the outcome and site pickers and the preparation panel (once)."
     s = self.state
     self.upload = _cls(W.FileUpload(accept=".csv", multiple=False, description="Upload CSV"), "upload")
@@ -142,17 +145,18 @@ def _fp_getattr(self: FederationPanel, name: str):
         return self.__dict__[name]
     raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-def _fp_layout(self: FederationPanel) -> None:
+FederationPanel.__getattr__ = _fp_getattr  # assigned, not @patch: patch would leave a module-level __getattr__ that breaks imports
+
+@patch
+def _layout(self: FederationPanel) -> None:
     s = self.state
     if s.source == "csv" and "upload" not in self.__dict__: self._csv_controls()
     _show(self.synthetic_box, s.source == "synthetic"); _show(self.csv_box, s.source == "csv")
     _show(self.partition, s.source != "synthetic"); _show(self.alpha, s.partition == "dirichlet" and s.source != "synthetic")
 
-FederationPanel._uploaded, FederationPanel._layout = _fp_uploaded, _fp_layout
-FederationPanel._csv_controls, FederationPanel.__getattr__ = _fp_csv_controls, _fp_getattr
-
 # %% ../nbs/13b_panels.ipynb #44a8551d
-def _fp_redraw(self: FederationPanel) -> None:
+@patch
+def redraw(self: FederationPanel) -> None:
     "Show the federation's summary, non-IID score and per-site distributions (or the error)."
     s, fed = self.state, self.state.federation
     if fed is None:
@@ -171,7 +175,8 @@ def _fp_redraw(self: FederationPanel) -> None:
             self.view.value = keep
         self._draw_preview()
 
-def _fp_draw_preview(self: FederationPanel) -> None:
+@patch
+def _draw_preview(self: FederationPanel) -> None:
     "Draw the chosen per-site distribution (from site aggregates) into the preview figure."
     fed, fig = self.state.federation, None
     if self.preview is None: return
@@ -181,8 +186,6 @@ def _fp_draw_preview(self: FederationPanel) -> None:
     # nothing to draw for this federation: an empty figure, never the previous federation's plot
     self.preview.figure = fig if fig is not None else self.preview._go.Figure(layout=self.preview._base)
 
-FederationPanel.redraw = _fp_redraw
-FederationPanel._draw_preview = _fp_draw_preview
 
 _VIEWS = ("prevalence", "sizes")
 
@@ -254,9 +257,9 @@ class TrainingPanel(W.VBox):
         _show(self.noise_multiplier, dp and s.dp_calibration == "noise"); _show(self.target_epsilon, dp and s.dp_calibration == "epsilon")
         _show(self.secagg_threshold, s.privacy == "secagg" or (dp and s.dp_noise == "distributed"))
 
-
 # %% ../nbs/13b_panels.ipynb #eb566dfc
-def _tp_privacy_controls(self: TrainingPanel, s: TrainingState) -> None:
+@patch
+def _privacy_controls(self: TrainingPanel, s: TrainingState) -> None:
     "Build the privacy section's controls (linked to `s`) into `self.privacy`."
     num = lambda desc, step: W.FloatText(description=desc, step=step, style=_STYLE, layout=_wide())
     self.privacy_mode = _link(s, "privacy", _dropdown("Privacy", PRIVACY), "privacy-mode")
@@ -274,12 +277,11 @@ def _tp_privacy_controls(self: TrainingPanel, s: TrainingState) -> None:
     self.privacy = [_cls(W.HTML(_note(PRIVACY_NOTE)), "privacy-note"), self.privacy_mode, self.privacy_calibration, self.noise_multiplier,
                     self.target_epsilon, self.delta, self.clip_norm, self.dp_noise, self.secagg_threshold, self.privacy_summary]
 
-def _tp_privacy_check(self: TrainingPanel) -> None:
+@patch
+def _privacy_check(self: TrainingPanel) -> None:
     "Say what the privacy setting does, or why it is refused (the same check Run makes)."
     try: self.privacy_summary.value = _note(_esc(self.state.privacy_summary()), "ok" if self.state.privacy != "none" else "info")
     except Exception as e: self.privacy_summary.value = _note(_esc(_message(e)), "error")
-
-TrainingPanel._privacy_controls, TrainingPanel._privacy_check = _tp_privacy_controls, _tp_privacy_check
 
 # %% ../nbs/13b_panels.ipynb #418c344a
 STATUS_TEXT = dict(idle="Ready", running="Running", done="Done", stopped="Stopped", error="Error")
@@ -321,7 +323,8 @@ class RunPanel(W.VBox):
 def _label(site: str) -> str: return "All sites (weighted)" if site == "weighted" else site
 
 # %% ../nbs/13b_panels.ipynb #49fc7b0d
-def _rp_plot(self: RunPanel, r: RunState) -> None:
+@patch
+def _plot(self: RunPanel, r: RunState) -> None:
     metric = self.metric.value
     rounds = r.rounds or self.experiment.training.rounds
     if not _fresh(self, "plot", r.frame, metric, rounds, tuple(r.site_names)): return  # the same rows: the plot on the page stands
@@ -344,8 +347,6 @@ def _rp_plot(self: RunPanel, r: RunState) -> None:
         else: self.plot.figure.layout.yaxis.autorange = True
         self.plot.figure.layout.yaxis.title = PLOT_METRICS.get(metric, metric)
         self.plot.figure.layout.title = f"Test {PLOT_METRICS.get(metric, metric)} per round"
-
-RunPanel._plot = _rp_plot
 
 # %% ../nbs/13b_panels.ipynb #099473c7
 class PrivacyPanel(W.VBox):
@@ -427,7 +428,8 @@ class ResultsPanel(W.VBox):
         if self.bars is not None: self._bars(comp, m)
 
 # %% ../nbs/13b_panels.ipynb #db1dd110
-def _rp_table(self: ResultsPanel) -> None:
+@patch
+def _table(self: ResultsPanel) -> None:
     "The session's runs, and the CSV download link."
     s = self.session
     tab = s.table()
@@ -440,7 +442,8 @@ def _rp_table(self: ResultsPanel) -> None:
     self.download.value = (f"<a download='fhai_session_runs.csv' href='data:text/csv;base64,{b64}' "
                            f"class='fhai-download-link'>Download the session's runs as CSV</a>")
 
-def _rp_bars(self: ResultsPanel, comp, m) -> None:
+@patch
+def _bars(self: ResultsPanel, comp, m) -> None:
     shown = comp is not None and not comp.empty
     _show(self.bars_box, shown)
     if not shown: return self.bars.clear()  # nothing drawn until there are results
@@ -452,7 +455,8 @@ def _rp_bars(self: ResultsPanel, comp, m) -> None:
             self.bars.add_bar(x=g.index.tolist(), y=g.tolist(), name=str(meth), marker_color=_PALETTE[i % 10])
         self.bars.figure.layout.title = f"Per-site test {PLOT_METRICS[m]}"
 
-def _rp_calibration(self: ResultsPanel, rel) -> None:
+@patch
+def _calibration(self: ResultsPanel, rel) -> None:
     ok = rel is not None and len(rel) > 0
     _show(self.calibration_box, ok)
     if not ok: return self.calibration.clear()
@@ -464,7 +468,8 @@ def _rp_calibration(self: ResultsPanel, rel) -> None:
                                          name=str(site), line=dict(color=_PALETTE[i % 10]), marker=dict(size=[4 + min(n, 60) ** 0.5 for n in g.n]))
         self.calibration.figure.layout.title = "Calibration of the federated model"
 
-def _rp_warn(self: ResultsPanel, comp, m) -> None:
+@patch
+def _warn(self: ResultsPanel, comp, m) -> None:
     "Say how many sites the aggregates cover, and warn about small or one-class test sets and one-class predictions."
     if comp is None or comp.empty:
         self.coverage.value = self.warnings.value = ""
@@ -474,10 +479,6 @@ def _rp_warn(self: ResultsPanel, comp, m) -> None:
                                 + "; ".join(f"{_esc(r.method)} {r.covered} of {r.sites} sites" for r in cov.itertuples()))
     ws = results_warnings(comp, self.session.test_sizes, m)
     self.warnings.value = "".join(f"<div class='fhai-results-warning'>{_note('Warning: ' + _esc(w), 'error')}</div>" for w in ws)
-
-ResultsPanel._warn = _rp_warn
-ResultsPanel._bars, ResultsPanel._table = _rp_bars, _rp_table
-ResultsPanel._calibration = _rp_calibration
 
 # %% ../nbs/13b_panels.ipynb #011a8726
 class CodePanel(W.VBox):
@@ -552,7 +553,8 @@ class InspectorPanel(W.VBox):
         self._draw()
 
 # %% ../nbs/13b_panels.ipynb #29d69f99
-def _ip_draw(self: InspectorPanel) -> None:
+@patch
+def _draw(self: InspectorPanel) -> None:
     s = self.state
     if not s.summaries:
         why = "Press <b>Run</b>: each round's messages appear here." if s.available or not s.ticks else (
@@ -568,5 +570,3 @@ def _ip_draw(self: InspectorPanel) -> None:
     self.after.value = ("<b>After the coordinator's transforms</b>" + _site_table(pd.DataFrame(r["aggregated"]))
                         + f"<div>Global model L2 norm: {r['global_before']:.4g} before, {r['global_after']:.4g} after "
                           f"(step {r['global_step']:.4g})</div>")
-
-InspectorPanel._draw = _ip_draw

@@ -26,6 +26,7 @@ from .panels import (FederationPanel, TrainingPanel, RunPanel, ResultsPanel, Cod
 from .stats_panel import StatisticsPanel
 
 logging.getLogger("fhai_nb.playground").addHandler(logging.NullHandler())
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['DASHBOARDS', 'warm_up', 'Playground', 'dashboards_dir', 'voila_command', 'wait_for_server', 'serve',
@@ -254,7 +255,8 @@ class WhyFederate(W.VBox):
         self.runner.start(job, lambda ev: None, lambda: None, self._done)
 
 # %% ../nbs/14_playground.ipynb #6ee2555a
-def _wf_done(self: WhyFederate, result, error) -> None:
+@patch
+def _done(self: WhyFederate, result, error) -> None:
     self.button.disabled = False
     if error is not None:
         from fhai_nb.widgets import _message
@@ -264,7 +266,8 @@ def _wf_done(self: WhyFederate, result, error) -> None:
     self.status.value = _note(f"Done: {len(self.seeds)} seeds per method. Bars show the mean, whiskers one standard deviation.", "ok")
     self.redraw()
 
-def _wf_redraw(self: WhyFederate) -> None:
+@patch
+def redraw(self: WhyFederate) -> None:
     if self.result is None: return
     from fhai_nb.compare import summarise, plot_comparison
     m = self.metric.value
@@ -273,6 +276,3 @@ def _wf_redraw(self: WhyFederate) -> None:
     wide = s.pivot_table(index="method", columns="site", values="mean", sort=False)
     self.table.value = f"<b>Mean test {m} over seeds</b>" + wide.to_html(float_format=lambda v: f"{v:.3f}", na_rep="-")
     self.plot.figure = plot_comparison(self.result, m)
-
-WhyFederate._done = _wf_done
-WhyFederate.redraw = _wf_redraw

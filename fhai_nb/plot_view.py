@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import ipywidgets as W
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['PlotView', 'figure_widget']

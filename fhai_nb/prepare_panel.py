@@ -11,6 +11,7 @@ import ipywidgets as W
 from .core import FhaiError
 from .widgets import FederationState
 from .panels import _cls, _link, _note, _esc, _scroll, _show, _STYLE, _wide, _dropdown
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['CENSORED', 'ROLES', 'MISSING_OUTCOME', 'MISSING_SITE', 'SMALL_SITES', 'findings_table', 'outcome_values',
@@ -101,7 +102,8 @@ class PreparePanel(W.VBox):
         self.redraw()
 
 # %% ../nbs/13c_prepare_panel.ipynb #6e6543c1
-def _pp_apply(self: PreparePanel, **traits) -> None:
+@patch
+def _apply(self: PreparePanel, **traits) -> None:
     "Set several traits of the state, then rebuild once."
     s = self.state
     auto, s.auto = s.auto, False
@@ -110,38 +112,37 @@ def _pp_apply(self: PreparePanel, **traits) -> None:
     finally: s.auto = auto
     if auto: s.refresh()
 
-def _pp_censored_changed(self: PreparePanel, change) -> None:
+@patch
+def _censored_changed(self: PreparePanel, change) -> None:
     if self._busy: return
     opts = {k: v for k, v in self.state.read_options.items() if k != "censored"}
     self._apply(read_options=({**opts, "censored": change["new"]} if change["new"] else opts))
 
-def _pp_small_changed(self: PreparePanel, change) -> None:
+@patch
+def _small_changed(self: PreparePanel, change) -> None:
     if not self._busy and change["new"] != self.state.small_sites: self._apply(small_sites=change["new"])
 
-def _pp_roles_changed(self: PreparePanel, change) -> None:
+@patch
+def _roles_changed(self: PreparePanel, change) -> None:
     if self._busy: return
     roles = {k: [] for k in ("positive", "negative", "outcome_missing")}
     for d in self.values.children:
         if d.value: roles[d.value].append(d._fhai_value)
     self._apply(**roles)
 
-def _pp_keep_changed(self: PreparePanel, change) -> None:
+@patch
+def _keep_changed(self: PreparePanel, change) -> None:
     if self._busy: return
     kept = [b.description for b in self._keep_boxes() if b.value]
     self._apply(keep=kept)
 
-def _pp_keep_boxes(self: PreparePanel) -> list:
+@patch
+def _keep_boxes(self: PreparePanel) -> list:
     return [row.children[0] for row in self.exclusions.children if isinstance(row, W.HBox)]
 
-PreparePanel._apply = _pp_apply
-PreparePanel._censored_changed = _pp_censored_changed
-PreparePanel._small_changed = _pp_small_changed
-PreparePanel._roles_changed = _pp_roles_changed
-PreparePanel._keep_changed = _pp_keep_changed
-PreparePanel._keep_boxes = _pp_keep_boxes
-
 # %% ../nbs/13c_prepare_panel.ipynb #f163ba1d
-def _pp_redraw(self: PreparePanel) -> None:
+@patch
+def redraw(self: PreparePanel) -> None:
     "Draw the reading's findings and every step of the preparation from the state."
     s, self._busy = self.state, True
     try:
@@ -172,10 +173,9 @@ def _pp_redraw(self: PreparePanel) -> None:
         self.notes.value = "" if p is None or not p.notes_ else _note("<br>".join(_esc(n) for n in p.notes_))
     finally: self._busy = False
 
-PreparePanel.redraw = _pp_redraw
-
 # %% ../nbs/13c_prepare_panel.ipynb #15440a65
-def _pp_draw_values(self: PreparePanel) -> None:
+@patch
+def _draw_values(self: PreparePanel) -> None:
     "One role picker per value of the outcome column (rebuilt when the column or its values change)."
     s = self.state
     vals = outcome_values(s)
@@ -192,7 +192,8 @@ def _pp_draw_values(self: PreparePanel) -> None:
     role = {str(v): k for k in ("positive", "negative", "outcome_missing") for v in getattr(s, k)}
     for d in self.values.children: d.value = role.get(str(d._fhai_value), "")
 
-def _pp_draw_exclusions(self: PreparePanel, p) -> None:
+@patch
+def _draw_exclusions(self: PreparePanel, p) -> None:
     "The screen's exclusions with their reasons, each with a box that keeps the column as a feature."
     if p is None:
         self.exclusions.children, self._shown["excl"] = [], None
@@ -208,5 +209,3 @@ def _pp_draw_exclusions(self: PreparePanel, p) -> None:
         kids.append(W.HBox([b, W.HTML(f"<span class='fhai-prep-reason'>{_esc(reason)}" + (f": {_esc(detail)}" if detail else "") + "</span>")]))
     if len(kids) == 1: kids = [W.HTML(_note(f"All {int((c.role == 'feature').sum())} candidate columns are used as features."))]
     self.exclusions.children, self._shown["excl"] = kids, key
-
-PreparePanel._draw_values, PreparePanel._draw_exclusions = _pp_draw_values, _pp_draw_exclusions

@@ -13,6 +13,7 @@ import pandas as pd
 import traitlets as T
 import ipywidgets as W
 from .core import FhaiError, Federation
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['CASES', 'case_frame', 'attack_arrays', 'utility_point', 'check_sweep', 'privacy_utility', 'plot_privacy_utility',
@@ -172,7 +173,8 @@ class PrivacyUtilityState(T.HasTraits):
                     attack=self.attack, seed=self.seed)
 
 # %% ../nbs/14b_privacy_app.ipynb #4abaf19e
-def _pu_start(self: PrivacyUtilityState, mode: str = "auto") -> bool:
+@patch
+def start(self: PrivacyUtilityState, mode: str = "auto") -> bool:
     "Check the settings and run the sweep in the background; False (and a message) if they are refused or a sweep runs."
     from fhai_nb.widgets import BackgroundRunner, _message
     if self.status == "running": self.message = "A sweep is already running; wait for it to finish."; return False
@@ -189,8 +191,6 @@ def _pu_start(self: PrivacyUtilityState, mode: str = "auto") -> bool:
         self.ticks += 1
     self._runner.start(job, on_event, lambda: setattr(self, "ticks", self.ticks + 1), on_done)
     return True
-
-PrivacyUtilityState.start = _pu_start
 
 # %% ../nbs/14b_privacy_app.ipynb #2facba2d
 class PrivacyUtilityApp(W.VBox):

@@ -10,6 +10,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 from .core import FhaiError, Federation
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['result_coverage', 'results_warnings', 'site_reliability']

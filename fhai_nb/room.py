@@ -24,6 +24,7 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from traitlets import Integer
 from . import __version__
 from .core import FhaiError
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['DASHBOARD_FILES', 'KernelCost', 'machine_info', 'RoomPlan', 'plan_room', 'RoomKernelManager', 'template_root',

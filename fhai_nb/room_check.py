@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 from . import __version__
 from .core import FhaiError
 from .room import DASHBOARD_FILES, KernelCost, RoomPlan, RoomServer, machine_info, plan_room, start_room
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['CHROMIUM_ARGS', 'FINAL_PLOT_JS', 'plot_rounds', 'WidgetSession', 'BrowserSession', 'free_port', 'memory_report',
@@ -119,7 +120,8 @@ class WidgetSession:
     def state(self, css_class: str) -> dict: return self.states[self.by_class[css_class]]
 
 # %% ../nbs/14c_room_check.ipynb #1d4e0db1
-async def _ws_wait_for(self: WidgetSession, predicate: Callable[[], bool], timeout: float = 120) -> None:
+@patch
+async def wait_for(self: WidgetSession, predicate: Callable[[], bool], timeout: float = 120) -> None:
     "Wait until `predicate()` holds on the widgets' state."
     end = time.perf_counter() + timeout
     while not predicate():
@@ -129,22 +131,26 @@ async def _ws_wait_for(self: WidgetSession, predicate: Callable[[], bool], timeo
         try: await asyncio.wait_for(self._changed.wait(), left)
         except asyncio.TimeoutError: pass
 
-async def _ws_click(self: WidgetSession, css_class: str) -> None:
+@patch
+async def click(self: WidgetSession, css_class: str) -> None:
     "Press a button, as the page's widget manager does."
     await self._ws.write_message(_msg("comm_msg", dict(comm_id=self.by_class[css_class],
                                                        data=dict(method="custom", content=dict(event="click"))), self.session))
 
-def _ws_status(self: WidgetSession) -> dict:
+@patch
+def status(self: WidgetSession) -> dict:
     "The run status the page shows: status, round, rounds."
     v = self.state("fhai-run-status").get("value", "")
     return {k: v for k, v in re.findall(r"data-(status|round|rounds)='([^']*)'", v)}
 
-def _ws_runs(self: WidgetSession) -> int:
+@patch
+def runs(self: WidgetSession) -> int:
     "Rows in the page's session table (one per finished run)."
     v = self.state("fhai-session-table").get("value", "")
     return v.split("<tbody>", 1)[1].count("<tr") if "<tbody>" in v else 0
 
-async def _ws_run(self: WidgetSession, timeout: float = 120) -> dict:
+@patch
+async def run(self: WidgetSession, timeout: float = 120) -> dict:
     "Press Run; seconds to the results row and to the final plot (every round drawn), also for a second Run on the page."
     t0, before = time.perf_counter(), self.runs()
     await self.click("fhai-run")
@@ -158,16 +164,10 @@ async def _ws_run(self: WidgetSession, timeout: float = 120) -> dict:
     await self.wait_for(lambda: plot_rounds(self.state("fhai-live-plot").get("outputs")) >= rounds, timeout)
     return dict(final_plot_s=time.perf_counter() - t0, results_s=results_s)
 
-async def _ws_close(self: WidgetSession) -> None:
+@patch
+async def close(self: WidgetSession) -> None:
     if self._reader is not None: self._reader.cancel()
     if self._ws is not None: self._ws.close()
-
-WidgetSession.wait_for = _ws_wait_for
-WidgetSession.click = _ws_click
-WidgetSession.status = _ws_status
-WidgetSession.runs = _ws_runs
-WidgetSession.run = _ws_run
-WidgetSession.close = _ws_close
 
 # %% ../nbs/14c_room_check.ipynb #e3b054b5
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

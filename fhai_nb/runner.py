@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 import pandas as pd
 import traitlets as T
 from .core import FhaiError
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['STATUSES', 'BackgroundRunner', 'watch', 'batch_views', 'RunState']
@@ -78,18 +79,21 @@ class BackgroundRunner:
         if self.thread is not None: self.thread.join(timeout)
 
 # %% ../nbs/12a_runner.ipynb #bff1ed7c
-def _br_work(self: BackgroundRunner, job):
+@patch
+def _work(self: BackgroundRunner, job):
     result, error = None, None
     try: result = job(self._emit, self.should_stop)
     except BaseException as e: error = e
     self._deliver(self._finish, result, error)
 
-def _br_deliver(self: BackgroundRunner, fn, *args):
+@patch
+def _deliver(self: BackgroundRunner, fn, *args):
     if self.used_mode == "thread" and self.loop is not None and self.loop.is_running(): self.loop.call_soon_threadsafe(fn, *args)
     else:
         with self._lock: fn(*args)
 
-def _br_emit(self: BackgroundRunner, event):
+@patch
+def _emit(self: BackgroundRunner, event):
     "Queue an event (from the worker); the loop takes the queue when a redraw is due, at once for an urgent event."
     self._queue.append(event)
     urgent = getattr(event, "urgent", False)
@@ -101,11 +105,13 @@ def _br_emit(self: BackgroundRunner, event):
     else:
         with self._lock: self._flush()  # inline: every event at once, redraws still at most every min_interval
 
-def _br_flush_when_due(self: BackgroundRunner):
+@patch
+def _flush_when_due(self: BackgroundRunner):
     "On the loop: one flush when the next redraw is due."
     if self._timer is None: self._timer = self.loop.call_later(max(self._last_render + self.min_interval - time.perf_counter(), 0), self._flush)
 
-def _br_flush(self: BackgroundRunner, final: bool = False):
+@patch
+def _flush(self: BackgroundRunner, final: bool = False):
     "Hand every queued event to `on_event`, in order; then redraw if one is due (or this is the end)."
     if self._timer is not None: self._timer.cancel(); self._timer = None
     self._scheduled = False
@@ -115,13 +121,11 @@ def _br_flush(self: BackgroundRunner, final: bool = False):
         self._last_render = now
         self.on_render()
 
-def _br_finish(self: BackgroundRunner, result, error):
+@patch
+def _finish(self: BackgroundRunner, result, error):
     self._flush(final=True)
     self._active = False
     self.on_done(result, error)
-
-BackgroundRunner._work, BackgroundRunner._deliver, BackgroundRunner._emit = _br_work, _br_deliver, _br_emit
-BackgroundRunner._flush_when_due, BackgroundRunner._flush, BackgroundRunner._finish = _br_flush_when_due, _br_flush, _br_finish
 
 # %% ../nbs/12a_runner.ipynb #e3995acc
 def watch(state: T.HasTraits,  # the state model a view shows
@@ -186,12 +190,14 @@ class RunState(T.HasTraits):
 # %% ../nbs/12a_runner.ipynb #447a3c27
 _EPS_COLUMNS = ["round", "site", "epsilon", "delta", "mechanism", "level"]
 
-def _rs_add_ledger(self: RunState, rows: list) -> None:
+@patch
+def add_ledger(self: RunState, rows: list) -> None:
     "Append privacy-ledger rows (dicts) as they arrive; views redraw on `tick()`."
     new = pd.DataFrame(list(rows))
     self.set_trait("ledger", new if self.ledger is None else pd.concat([self.ledger, new], ignore_index=True))
 
-def _rs_epsilon(self: RunState) -> pd.DataFrame:
+@patch
+def epsilon(self: RunState) -> pd.DataFrame:
     "Epsilon by round and site from the ledger rows so far (a client-level row for 'all' stands for every site)."
     f = self.ledger
     if f is None or f.empty or "epsilon" not in f.columns: return pd.DataFrame(columns=_EPS_COLUMNS)
@@ -202,12 +208,11 @@ def _rs_epsilon(self: RunState) -> pd.DataFrame:
                             mechanism=r.get("mechanism"), level=r.get("level")))
     return pd.DataFrame(out, columns=_EPS_COLUMNS)
 
-def _rs_spent(self: RunState) -> pd.Series:
+@patch
+def spent(self: RunState) -> pd.Series:
     "Latest epsilon per site (empty without DP rows)."
     e = self.epsilon()
     return e.groupby("site", sort=False)["epsilon"].last() if len(e) else pd.Series(dtype=float, name="epsilon")
-
-RunState.add_ledger, RunState.epsilon, RunState.spent = _rs_add_ledger, _rs_epsilon, _rs_spent
 
 # %% ../nbs/12a_runner.ipynb #0bd89837
 class _Trained:

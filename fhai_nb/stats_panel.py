@@ -13,6 +13,7 @@ import ipywidgets as W
 from .core import FhaiError
 from .widgets import _message
 from .panels import _cls, _note, _esc, _scroll, _STYLE, _wide, figure_widget
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['REGRESSION_DATA', 'SURVIVAL_DATA', 'FAMILY_LABELS', 'RESOLUTIONS', 'load_dataset', 'outcome_families',
@@ -79,7 +80,8 @@ class RegressionState(T.HasTraits):
                     covariates=[n for n in self.federation.schema.names if n != self.outcome])
 
 # %% ../nbs/13d_stats_panel.ipynb #191636cf
-def _rs_normalise(self: RegressionState) -> None:
+@patch
+def _normalise(self: RegressionState) -> None:
     fed = self.federation
     fams = outcome_families(fed)
     with self.hold_trait_notifications():
@@ -88,11 +90,13 @@ def _rs_normalise(self: RegressionState) -> None:
         names = [n for n in fed.schema.names if n != self.outcome]
         self.covariates = tuple(c for c in self.covariates if c in names)
 
-def _rs_default_covariates(self: RegressionState) -> None:
+@patch
+def _default_covariates(self: RegressionState) -> None:
     "Start from the first three covariates, so a first Fit shows a table."
     self.covariates = tuple(self.options()["covariates"][:3])
 
-def _rs_changed(self: RegressionState, change=None) -> None:
+@patch
+def _changed(self: RegressionState, change=None) -> None:
     if self._busy: return
     self._busy = True
     try:
@@ -104,7 +108,8 @@ def _rs_changed(self: RegressionState, change=None) -> None:
     if self.fitted: self.fit()
     else: self.version += 1
 
-def _rs_update(self: RegressionState, **kw) -> RegressionState:
+@patch
+def update(self: RegressionState, **kw) -> RegressionState:
     "Set several choices, then restore consistency and refit once."
     self._busy = True
     try:
@@ -113,11 +118,9 @@ def _rs_update(self: RegressionState, **kw) -> RegressionState:
     self._changed()
     return self
 
-RegressionState._default_covariates = _rs_default_covariates
-RegressionState._normalise, RegressionState._changed, RegressionState.update = _rs_normalise, _rs_changed, _rs_update
-
 # %% ../nbs/13d_stats_panel.ipynb #b8a97fe4
-def _rs_fit(self: RegressionState) -> RegressionState:
+@patch
+def fit(self: RegressionState) -> RegressionState:
     "Fit the federated GLM now; a refusal becomes `message` (and `error`), never an exception."
     from fhai_nb.glm import FederatedGLM
     self.fitted = True
@@ -135,8 +138,6 @@ def _rs_fit(self: RegressionState) -> RegressionState:
         self.model, self.table, self.error, self.message = None, None, True, _message(e)
     self.version += 1
     return self
-
-RegressionState.fit = _rs_fit
 
 # %% ../nbs/13d_stats_panel.ipynb #c714e156
 class SurvivalState(T.HasTraits):
@@ -175,7 +176,8 @@ class SurvivalState(T.HasTraits):
         return [f.name for f in self.federation.schema.features if f.kind == "binary"]
 
 # %% ../nbs/13d_stats_panel.ipynb #542f33e3
-def _ss_fit(self: SurvivalState) -> SurvivalState:
+@patch
+def fit(self: SurvivalState) -> SurvivalState:
     "Estimate the curves and the log-rank test now; a refusal becomes `message` (and `error`)."
     from fhai_nb.survival import federated_km, federated_logrank
     self.fitted = True
@@ -197,8 +199,6 @@ def _ss_fit(self: SurvivalState) -> SurvivalState:
         self.km, self.logrank, self.error, self.message = None, None, True, _message(e)
     self.version += 1
     return self
-
-SurvivalState.fit = _ss_fit
 
 # %% ../nbs/13d_stats_panel.ipynb #7fe28246
 _TABLE_COLS = ("coef", "std err", "P>|z|")
@@ -245,7 +245,8 @@ class RegressionPanel(W.VBox):
         _cls(self, "stats-regression")
 
 # %% ../nbs/13d_stats_panel.ipynb #73c6a94b
-def _rp_redraw(self: RegressionPanel) -> None:
+@patch
+def redraw(self: RegressionPanel) -> None:
     "Show the state: controls, message, table and forest plot."
     s, opt = self.state, self.state.options()
     self._syncing = True
@@ -263,8 +264,6 @@ def _rp_redraw(self: RegressionPanel) -> None:
         from fhai_nb.glm import plot_forest
         _plot_slot(self.forest, "stats-forest", 300).figure = plot_forest(s.table, title=f"{s.outcome}: {FAMILY_LABELS[s.family]}")
     self.forest.layout.display = None if s.table is not None else "none"
-
-RegressionPanel.redraw = _rp_redraw
 
 # %% ../nbs/13d_stats_panel.ipynb #cc054d28
 class SurvivalPanel(W.VBox):

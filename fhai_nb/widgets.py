@@ -18,6 +18,7 @@ from .runner import (BackgroundRunner, RunState, STATUSES, batch_views, watch, _
 
 log = logging.getLogger("fhai_nb.widgets")
 log.addHandler(logging.NullHandler())  # a library does not print; configure logging to see unexpected errors
+from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
 __all__ = ['log', 'SOURCES', 'PARTITIONS', 'HD_SITES', 'MODELS', 'STRATEGIES', 'STRATEGY_PARAMS', 'ATTACKS', 'PRIVACY',
@@ -77,7 +78,8 @@ class FederationState(T.HasTraits):
     _csv = None  # (the uploaded bytes, read options, frame): every control change rebuilds, but an upload is read once
 
 # %% ../nbs/13_widgets.ipynb #222b74ef
-def _fs_csv_frame(self: FederationState) -> pd.DataFrame:
+@patch
+def csv_frame(self: FederationState) -> pd.DataFrame:
     "The upload as `read_export` reads it (a fresh copy; read once per upload and read options); its findings go to `reading`."
     if not self.csv_bytes:
         if self.csv_name: raise FhaiError(f"file {self.csv_name!r} is empty: no header and no rows. Export the table again")
@@ -92,15 +94,14 @@ def _fs_csv_frame(self: FederationState) -> pd.DataFrame:
         self._csv = (self.csv_bytes, opts, r.check().frame)  # cell faults: one message listing each (file, column, lines, fix)
     return self._csv[2].copy()
 
-def _fs_frame(self: FederationState) -> pd.DataFrame | None:
+@patch
+def frame(self: FederationState) -> pd.DataFrame | None:
     "The rows held in memory for the config (the uploaded CSV), or None for the built-in sources."
     return self.csv_frame() if self.source == "csv" else None
 
-FederationState.csv_frame = _fs_csv_frame
-FederationState.frame = _fs_frame
-
 # %% ../nbs/13_widgets.ipynb #d368cba5
-def _check(self: FederationState) -> None:
+@patch
+def check(self: FederationState) -> None:
     "Raise `FhaiError` for settings that cannot make a federation, before building anything."
     if self.source == "heart_disease" and self.partition == "natural" and not 1 <= self.n_sites <= 4:
         raise FhaiError(f"Heart Disease has 4 hospitals; with 'As recorded' choose 1 to 4 sites (got {self.n_sites}), "
@@ -123,10 +124,9 @@ def _check(self: FederationState) -> None:
             raise FhaiError(f"{self.target!r} is chosen as both 'Target' and 'Site column'; the site column names each "
                             "row's hospital and the target is the outcome: choose two different columns")
 
-FederationState.check = _check
-
 # %% ../nbs/13_widgets.ipynb #75b9c3b1
-def _data(self: FederationState) -> dict:
+@patch
+def data(self: FederationState) -> dict:
     "The federation these settings describe, as a `RunConfig` data entry (an upload's rows go beside it: `frame()`)."
     self.check()
     if self.source == "heart_disease":
@@ -139,7 +139,8 @@ def _data(self: FederationState) -> dict:
                 "prepare": self.prepare_choices()}
     return self._partition({"source": "partition", "path": name, "target": self.target})
 
-def _prepare_choices(self: FederationState) -> dict:
+@patch
+def prepare_choices(self: FederationState) -> dict:
     "The preparation step's choices as `prepare` keywords (its defaults left out): the `prepare` entry of the data."
     from fhai_nb.core import _plain
     d = dict(outcome=self.target, site_col=self.site_col)
@@ -149,11 +150,13 @@ def _prepare_choices(self: FederationState) -> dict:
         if getattr(self, k) != default: d[k] = getattr(self, k)
     return d
 
+@patch
 def _partition(self: FederationState, d: dict) -> dict:
     d.update(n_sites=self.n_sites, scheme=self.partition, seed=self.seed)
     if self.partition == "dirichlet": d["alpha"] = self.alpha
     return d
 
+@patch
 def _synthetic_kwargs(self: FederationState) -> dict:
     kw = dict(n_sites=self.n_sites, seed=self.seed, n_rows=self.site_size)
     for k, v in dict(size_skew=self.size_skew, case_mix=self.case_mix, prevalence_shift=self.prevalence_shift,
@@ -164,7 +167,8 @@ def _synthetic_kwargs(self: FederationState) -> dict:
         kw["unit_drift"] = {f"hospital_{i:0{w}d}": {"creatinine": "umol/L"} for i in range(min(self.unit_drift, self.n_sites))}
     return kw
 
-def _build(self: FederationState) -> Federation:
+@patch
+def build(self: FederationState) -> Federation:
     "The federation of the data entry (for a prepared upload, the `Preparation` is kept too: the panel shows its report)."
     from fhai_nb.sources import build_federation, _preparation
     self.set_trait("preparation", None)
@@ -174,18 +178,16 @@ def _build(self: FederationState) -> Federation:
     self.set_trait("preparation", prep)
     return prep.federation_
 
-def _code(self: FederationState) -> str:
+@patch
+def code(self: FederationState) -> str:
     "Python that builds the same federation (the data half of `RunConfig.to_python`)."
     from fhai_nb.runs import _data_code
     imports, lines = _data_code(self.data(), self.source == "csv")
     return "\n".join(list(dict.fromkeys(imports)) + lines)
 
-FederationState.data, FederationState._partition, FederationState._synthetic_kwargs = _data, _partition, _synthetic_kwargs
-FederationState.prepare_choices = _prepare_choices
-FederationState.build, FederationState.code = _build, _code
-
 # %% ../nbs/13_widgets.ipynb #3754ffda
-def _refresh(self: FederationState) -> None:
+@patch
+def refresh(self: FederationState) -> None:
     "Rebuild the federation and its non-IID score, or record the error."
     try:
         fed = self.build()
@@ -204,7 +206,6 @@ def _refresh(self: FederationState) -> None:
             self.set_trait("warning", "No heterogeneity report: " + _message(e))
     self.version += 1
 
-FederationState.refresh = _refresh
 
 def _message(e: BaseException) -> str:
     "Text a user reads for an exception: the message of an `FhaiError`, a short note for anything else."
@@ -255,11 +256,13 @@ class TrainingState(T.HasTraits):
     secagg_threshold = T.Int(2)  # sites that must survive a round for secure aggregation to finish it
 
 # %% ../nbs/13_widgets.ipynb #80227bb2
-def _ts_model_entry(self: TrainingState):
+@patch
+def model_entry(self: TrainingState):
     "The model as a `RunConfig` entry: 'logreg' or {'name': 'mlp', 'hidden': [units]}."
     return {"name": "mlp", "hidden": [self.hidden]} if self.model == "mlp" else "logreg"
 
-def _ts_config_entries(self: TrainingState) -> dict:
+@patch
+def config_entries(self: TrainingState) -> dict:
     "Model, strategy and its options, training options, faults and seed, as `RunConfig` entries."
     strategy_kwargs = {kw: getattr(self, tr) for tr, kw in STRATEGY_PARAMS.get(self.strategy, {}).items()}
     if self.fraction != 1.0: strategy_kwargs["fraction"] = self.fraction
@@ -276,24 +279,22 @@ def _ts_config_entries(self: TrainingState) -> dict:
     return dict(model=self.model_entry(), strategy=self.strategy, strategy_kwargs=strategy_kwargs, training=training,
                 faults=faults, seed=self.seed)
 
-def _ts_baseline_recipe(self: TrainingState) -> dict:
+@patch
+def baseline_recipe(self: TrainingState) -> dict:
     "Centralised training with the same model, optimiser and amount of work, for the pooled and local-only baselines."
     epochs = self.rounds * (self.local_epochs if self.local_mode == "epochs" else 1)
     return dict(model=self.model_entry(), epochs=min(epochs, 200), batch_size=self.batch_size, lr=self.lr,
                 optimizer=self.optimizer, seed=self.seed)
 
-def _ts_code(self: TrainingState) -> str:
+@patch
+def code(self: TrainingState) -> str:
     "Python that trains the same model on a federation `fed` (the training half of `RunConfig.to_python`)."
     from fhai_nb.runs import RunConfig
     return RunConfig(**self.config_entries()).to_python(data=False)
 
-TrainingState.model_entry = _ts_model_entry
-TrainingState.config_entries = _ts_config_entries
-TrainingState.baseline_recipe = _ts_baseline_recipe
-TrainingState.code = _ts_code
-
 # %% ../nbs/13_widgets.ipynb #b5666e60
-def _transforms(self: TrainingState) -> list[dict]:
+@patch
+def transforms(self: TrainingState) -> list[dict]:
     "The privacy choice as `RunConfig` transform entries (an empty list for none)."
     sa = {"name": "secure_aggregation", "threshold": self.secagg_threshold}
     if self.privacy == "secagg": return [sa]
@@ -304,17 +305,17 @@ def _transforms(self: TrainingState) -> list[dict]:
     if self.dp_noise == "distributed": return [dict(dp, noise="distributed"), sa]
     return [dp]
 
-def _privacy_label(self: TrainingState) -> str:
+@patch
+def privacy_label(self: TrainingState) -> str:
     "The privacy setting in a few words, for the session table."
     if self.privacy == "none": return "none"
     if self.privacy == "secagg": return f"secure aggregation (t={self.secagg_threshold})"
     cal = f"sigma {self.noise_multiplier:g}" if self.dp_calibration == "noise" else f"target eps {self.target_epsilon:g}"
     return f"client DP ({cal}, C {self.clip_norm:g}, {self.dp_noise})"
 
-TrainingState.transforms, TrainingState.privacy_label = _transforms, _privacy_label
-
 # %% ../nbs/13_widgets.ipynb #a1327c14
-def _privacy_summary(self: TrainingState) -> str:
+@patch
+def privacy_summary(self: TrainingState) -> str:
     "What the privacy choice does, in a sentence; a `FhaiError` naming the fix when a setting is refused (clip norm, delta, ...)."
     if self.privacy == "none": return "No privacy protection: every site sends its exact update, and no epsilon bounds what it reveals."
     from fhai_nb.runs import RunConfig
@@ -333,8 +334,6 @@ def _eps_after(sigma: float, rounds: int, delta: float) -> float:
     "Epsilon of `rounds` accounted DP-FedAvg steps (every site every round)."
     from fhai_nb.accounting import epsilon_for
     return epsilon_for(sigma, 1.0, rounds, delta)
-
-TrainingState.privacy_summary = _privacy_summary
 
 # %% ../nbs/13_widgets.ipynb #8d68533b
 def experiment_config(federation: FederationState,  # the data (an upload's rows travel in memory as data_frame)
@@ -462,16 +461,19 @@ class Experiment(T.HasTraits):
         return True
 
 # %% ../nbs/13_widgets.ipynb #28b1946d
-def _ex_stop(self: Experiment) -> None:
+@patch
+def stop(self: Experiment) -> None:
     "Stop after the current round (training only: a comparison with the baselines already under way finishes)."
     if self.runner.running and self.run.status == "running":
         self.runner.stop()
         self.run.message = "Stopping after this round..."
 
-def _ex_render(self: Experiment) -> None:
+@patch
+def _render(self: Experiment) -> None:
     self.run.tick(); self.inspector.tick()
 
-def _ex_on_event(self: Experiment, ev) -> None:
+@patch
+def _on_event(self: Experiment, ev) -> None:
     if isinstance(ev, _ServerView): return self.inspector.add(ev.summary)
     if isinstance(ev, _LedgerRows): return self.run.add_ledger(ev.rows)
     if isinstance(ev, _Trained):
@@ -487,7 +489,8 @@ def _ex_on_event(self: Experiment, ev) -> None:
         return
     self.run.add(ev.frame_rows, ev.round, ev.elapsed_s)
 
-def _ex_federation_changed(self: Experiment, change) -> None:
+@patch
+def _federation_changed(self: Experiment, change) -> None:
     "When the data turns into an error, the last run's messages and plots no longer describe it: clear them (the session table stays)."
     if not self.federation.error or self.runner.running: return
     r = self.run
@@ -497,12 +500,8 @@ def _ex_federation_changed(self: Experiment, change) -> None:
         self.session.comparison, self.session.reliability, self.session.message, self.session.test_sizes = None, None, "", {}
         r.tick()
 
-Experiment.stop = _ex_stop
-Experiment._federation_changed = _ex_federation_changed
-Experiment._render = _ex_render
-Experiment._on_event = _ex_on_event
-
 # %% ../nbs/13_widgets.ipynb #e5c1dc09
+@patch
 def _on_done(self: Experiment, result, error) -> None:
     with batch_views(self.run, self.session): _done(self, result, error)  # the comparison and the calibration: one redraw
 
@@ -520,6 +519,7 @@ def _done(self: Experiment, result, error) -> None:
     if self.run.message == _COMPARING: self.run.message = ""  # the comparison is in: Run works again
     self.run.tick()
 
+@patch
 def _results(self: Experiment, fed, clf, recipe: dict, strategy: str, privacy: str = ""):
     "Comparison with pooled and local-only baselines (cached per federation and recipe), and per-site calibration."
     from fhai_nb.estimator import PooledClassifier, LocalClassifier
@@ -531,8 +531,6 @@ def _results(self: Experiment, fed, clf, recipe: dict, strategy: str, privacy: s
     methods = [(f"federated ({STRATEGIES[strategy]}{privacy})", clf)] + b["methods"]
     comp = pd.concat([m.evaluate(fed, "test").assign(method=name) for name, m in methods], ignore_index=True)
     return comp[["method", "site", "metric", "value"]], site_reliability(fed, clf)
-
-Experiment._on_done, Experiment._results = _on_done, _results
 
 # %% ../nbs/13_widgets.ipynb #d3c4be69
 _PANELS = ("PlotView", "figure_widget", "FederationPanel", "TrainingPanel", "RunPanel", "ResultsPanel", "CodePanel",
