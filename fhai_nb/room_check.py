@@ -113,9 +113,14 @@ class WidgetSession:
             msg = json.loads(raw)
             if msg["msg_type"] != "comm_msg": continue
             data, mid = msg["content"]["data"], msg["content"]["comm_id"]
-            if data.get("method") in ("update", "echo_update") and mid in self.states:
-                self.states[mid].update(data.get("state", {}))
-                self._changed.set()
+            if data.get("method") in ("update", "echo_update"):
+                self._received(mid, raw)
+                if mid in self.states:
+                    self.states[mid].update(data.get("state", {}))
+                    self._changed.set()
+
+    def _received(self, model_id: str, raw: str) -> None:
+        "Called with every widget update the page receives (a hook for measuring tools: messages and bytes per Run)."
 
     def state(self, css_class: str) -> dict: return self.states[self.by_class[css_class]]
 

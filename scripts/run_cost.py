@@ -5,27 +5,18 @@ Run `runs` times; each Run is measured from the click until the kernel is quiet 
 comparison and every redraw). Prints medians of the runs after the first (the first trains the cached baselines).
     python scripts/run_cost.py [runs]
 """
-import asyncio, json, statistics, sys, time
+import asyncio, statistics, sys, time
 from fhai_nb import room, room_check as R
 
 class CountingSession(R.WidgetSession):
     "A WidgetSession that counts the widget update messages and bytes it receives."
     n_msgs = n_bytes = 0
     by_widget: dict = {}
-    async def _read(self):
-        while True:
-            raw = await self._ws.read_message()
-            if raw is None: return
-            msg = json.loads(raw)
-            if msg["msg_type"] != "comm_msg": continue
-            data, mid = msg["content"]["data"], msg["content"]["comm_id"]
-            if data.get("method") in ("update", "echo_update"):
-                self.n_msgs += 1; self.n_bytes += len(raw)
-                st = self.states.get(mid, {})
-                name = next(iter(st.get("_dom_classes", ())), st.get("_model_name", "?"))
-                self.by_widget[name] = self.by_widget.get(name, 0) + 1
-                if mid in self.states:
-                    self.states[mid].update(data.get("state", {})); self._changed.set()
+    def _received(self, mid, raw):
+        self.n_msgs += 1; self.n_bytes += len(raw)
+        st = self.states.get(mid, {})
+        name = next(iter(st.get("_dom_classes", ())), st.get("_model_name", "?"))
+        self.by_widget[name] = self.by_widget.get(name, 0) + 1
 
 def main(runs: int = 5):
     zero = room.KernelCost(pss_mb=1, pss_after_run_mb=1, warm_cpu_s=0, run_cpu_s=1e-3, server_mb=0)
