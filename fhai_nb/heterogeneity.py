@@ -15,8 +15,8 @@ from .analytics import coordinator, collect_profiles, agree_bins, _stack, _same_
 
 # %% auto #0
 __all__ = ['divergence_table', 'non_iid_from_aggregates', 'collect_distributions', 'non_iid_score',
-           'heterogeneity_from_aggregates', 'heterogeneity_report', 'plot_site_sizes', 'plot_label_prevalence',
-           'plot_feature', 'plot_feature_summary', 'plot_heterogeneity']
+           'heterogeneity_from_aggregates', 'heterogeneity_report', 'site_sizes', 'plot_site_sizes', 'label_prevalence',
+           'pooled_prevalence', 'plot_label_prevalence', 'plot_feature', 'plot_feature_summary', 'plot_heterogeneity']
 
 # %% ../nbs/04_heterogeneity.ipynb #ce111670
 def _cells(aggs: Sequence[Aggregate]) -> dict:
@@ -213,30 +213,48 @@ def _axis_title(fed: Federation, column: str) -> str:
     return f"{column} ({unit})" if unit else column
 
 # %% ../nbs/04_heterogeneity.ipynb #aa79bd32
+def site_sizes(fed: Federation,  # the federation
+              ) -> pd.DataFrame:
+    "Each site's training and test rows, one row per site (counts every site publishes)."
+    return pd.DataFrame({"site": fed.site_names, "train": [s.n_train for s in fed.sites], "test": [s.n_test for s in fed.sites]})
+
 def plot_site_sizes(fed: Federation,  # the federation
                    ):
     "Bar chart of each site's training and test rows (quantity skew at a glance)."
     go = _go()
-    names = fed.site_names
-    tr, te = [s.n_train for s in fed.sites], [s.n_test for s in fed.sites]
-    fig = go.Figure([go.Bar(name="train", x=names, y=tr), go.Bar(name="test", x=names, y=te)])
+    t = site_sizes(fed)
+    fig = go.Figure([go.Bar(name="train", x=t.site, y=t.train), go.Bar(name="test", x=t.site, y=t.test)])
     fig.update_layout(barmode="stack", title="Rows per site", yaxis_title="rows", **_LAYOUT)
     return fig
 
 # %% ../nbs/04_heterogeneity.ipynb #5b996876
+def label_prevalence(fed: Federation,  # the federation
+                     split: str = "train",  # which rows
+                     min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
+                    ) -> pd.DataFrame:
+    "Rows, cases and outcome prevalence per site from the label counts each site releases (NaN where it withholds them)."
+    aggs = collect_profiles(fed, [], split, min_rows)
+    lc = np.vstack([np.asarray(a.values["label_counts"], dtype=float) for a in aggs])
+    ok = ~np.isnan(lc).any(1)
+    rows = np.array([a.n for a in aggs], dtype=np.int64)  # a site's row count is public; its split by outcome may not be
+    return pd.DataFrame({"site": [a.site for a in aggs], "rows": rows, "cases": np.where(ok, lc[:, 1], np.nan),
+                         "prevalence": np.where(ok, lc[:, 1] / np.maximum(rows, 1), np.nan), "suppressed": ~ok})
+
+def pooled_prevalence(table: pd.DataFrame,  # `label_prevalence`'s table
+                     ) -> float:
+    "The prevalence of all released label counts together (suppressed sites left out)."
+    t = table[~table.suppressed]
+    return float(t.cases.sum() / max(t.rows.sum(), 1))
+
 def plot_label_prevalence(fed: Federation,  # the federation
                           split: str = "train",  # which rows
                           min_rows: int | None = None,  # a larger cell count than the sites' policy (never smaller)
                          ):
     "Outcome prevalence per site with the pooled prevalence as a line; suppressed sites are marked, not drawn."
     go = _go()
-    aggs = collect_profiles(fed, [], split, min_rows)
-    lc = np.vstack([np.asarray(a.values["label_counts"], dtype=float) for a in aggs])
-    ok = ~np.isnan(lc).any(1)
-    prev = np.where(ok, lc[:, 1] / np.maximum(lc.sum(1), 1), np.nan)
-    pooled = np.nansum(lc[ok, 1]) / max(np.nansum(lc[ok]), 1)
-    names = [a.site for a in aggs]
-    fig = go.Figure(go.Bar(x=names, y=prev, text=[f"{p:.0%}" if o else f"suppressed (<{fed.policy.threshold(min_rows)})" for p, o in zip(prev, ok)],
+    t = label_prevalence(fed, split, min_rows)
+    pooled, ok = pooled_prevalence(t), ~t.suppressed
+    fig = go.Figure(go.Bar(x=t.site, y=t.prevalence, text=[f"{p:.0%}" if o else f"suppressed (<{fed.policy.threshold(min_rows)})" for p, o in zip(t.prevalence, ok)],
                            textposition="outside", marker_color=["#4c78a8" if o else "#bbbbbb" for o in ok],
                            hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     fig.add_hline(y=pooled, line_dash="dash", annotation_text=f"pooled {pooled:.0%}")

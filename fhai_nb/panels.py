@@ -15,7 +15,7 @@ from .core import FhaiError, Federation
 from .widgets import (SOURCES, PARTITIONS, MODELS, STRATEGIES, STRATEGY_PARAMS, ATTACKS, PRIVACY, RESULT_METRICS, FederationState,
                              TrainingState, RunState, Session, Experiment, playground_code, _message)
 from .result_checks import result_coverage, results_warnings
-from .plot_view import PlotView, figure_widget  # also importable from here
+from .plot_view import PlotView, figure_widget, bars_html  # also importable from here
 from .inspector import InspectorState, server_view_summary
 from .runner import watch
 from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
@@ -90,11 +90,13 @@ class FederationPanel(W.VBox):
         self.message = _cls(W.HTML(), "fed-message")
         self.score = _cls(W.HTML(), "noniid")
         self.summary = _cls(W.HTML(), "fed-summary")
-        self.preview = figure_widget("fed-preview", 300) if preview else None
+        self.bars = _cls(W.HTML(), "fed-bars")  # prevalence and sizes: HTML bars, so the page's first view needs no plotly.js
+        self.preview = figure_widget("fed-preview", 300) if preview else None  # a feature's distribution, when one is chosen
+        self.preview_table = None  # the table behind the bars on show
         self.view = _cls(W.Dropdown(description="Preview", options=_VIEWS, value="prevalence", style=_STYLE, layout=_wide()), "preview-view")
         self.view.observe(lambda c: self._draw_preview(), names="value")
         kids = [self.source, self.partition, self.n_sites, self.alpha, self.synthetic_box, self.csv_box, self.seed,
-                self.message, self.score, self.summary] + ([self.view, self.preview] if preview else [])
+                self.message, self.score, self.summary] + ([self.view, self.bars, self.preview] if preview else [])
         super().__init__(kids)
         _cls(self, "federation-panel")
         s.observe(lambda c: self._layout(), names=["source", "partition"])
@@ -177,23 +179,42 @@ def redraw(self: FederationPanel) -> None:
 
 @patch
 def _draw_preview(self: FederationPanel) -> None:
-    "Draw the chosen per-site distribution (from site aggregates) into the preview figure."
-    fed, fig = self.state.federation, None
+    "Draw the chosen per-site distribution (from site aggregates): bars as HTML, a feature's distribution as a plot."
+    fed, view, table, fig = self.state.federation, self.view.value, None, None
     if self.preview is None: return
     if fed is not None and not self.state.warning:
-        try: fig = _preview_figure(fed, self.view.value)
+        try:
+            if view in _VIEWS: table = _preview_table(fed, view)
+            else: fig = _preview_figure(fed, view)
         except Exception as e: self.message.value = _note("Preview unavailable: " + _esc(_message(e)), "error")
-    # nothing to draw for this federation: an empty figure, never the previous federation's plot
-    self.preview.figure = fig if fig is not None else self.preview._go.Figure(layout=self.preview._base)
+    # nothing to draw for this federation: no bars and no plot, never the previous federation's
+    self.preview_table, self.bars.value = table, "" if table is None else _bars(fed, view, table)
+    if fig is None: self.preview.clear()
+    else: self.preview.figure = fig
+    _show(self.preview, fig is not None)
 
 
 _VIEWS = ("prevalence", "sizes")
 
-def _preview_figure(fed: Federation, view: str):
-    "A per-site distribution figure from `fhai_nb.heterogeneity`: outcome prevalence, site sizes, or one feature."
+def _preview_table(fed: Federation, view: str) -> pd.DataFrame:
+    "The per-site table behind a bars view, from `fhai_nb.heterogeneity`: outcome prevalence or site sizes."
     from fhai_nb import heterogeneity as H
-    if view == "prevalence": return H.plot_label_prevalence(fed)
-    if view == "sizes": return H.plot_site_sizes(fed)
+    return H.label_prevalence(fed) if view == "prevalence" else H.site_sizes(fed)
+
+def _bars(fed: Federation, view: str, t: pd.DataFrame) -> str:
+    "A bars view drawn as HTML (`bars_html`)."
+    if view == "sizes":
+        return bars_html("Rows per site", t.site, {"train": (t.train, "#4c78a8"), "test": (t.test, "#f58518")},
+                         [f"{a:,} + {b:,}" for a, b in zip(t.train, t.test)], float((t.train + t.test).max()))
+    from fhai_nb.heterogeneity import pooled_prevalence
+    pooled, cut = pooled_prevalence(t), fed.policy.threshold(None)
+    texts = [f"suppressed (<{cut} in a cell)" if s else f"{p:.0%} of {n:,}" for s, p, n in zip(t.suppressed, t.prevalence, t.rows)]
+    return bars_html(f"Outcome prevalence per site ({fed.schema.target}, train)", t.site, {"prevalence": (t.prevalence, "#4c78a8")},
+                     texts, 1.0, mark=(pooled, f"pooled {pooled:.0%}"))
+
+def _preview_figure(fed: Federation, view: str):
+    "One feature's per-site distribution as a plotly figure (`fhai_nb.heterogeneity.plot_feature`)."
+    from fhai_nb import heterogeneity as H
     return H.plot_feature(fed, view)
 
 # %% ../nbs/13b_panels.ipynb #4d8f2cec

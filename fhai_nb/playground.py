@@ -6,6 +6,7 @@ Docs: https://example.org/fhai_nb/playground.html.md"""
 
 # %% ../nbs/14_playground.ipynb #702aa357
 from __future__ import annotations
+import json
 import logging
 import os
 import shutil
@@ -29,8 +30,8 @@ logging.getLogger("fhai_nb.playground").addHandler(logging.NullHandler())
 from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
-__all__ = ['DASHBOARDS', 'warm_up', 'Playground', 'dashboards_dir', 'voila_command', 'wait_for_server', 'serve',
-           'HeterogeneityExplorer', 'WhyFederate']
+__all__ = ['DASHBOARDS', 'warm_up', 'Playground', 'dashboards_dir', 'labextensions_dir', 'voila_command', 'wait_for_server',
+           'serve', 'HeterogeneityExplorer', 'WhyFederate']
 
 # %% ../nbs/14_playground.ipynb #8c3cd6bd
 _CSS = """<style>
@@ -116,6 +117,10 @@ def dashboards_dir() -> Path:
     "The folder of dashboard notebooks shipped inside the package."
     return Path(str(resources.files("fhai_nb") / "dashboards"))
 
+def labextensions_dir() -> Path:
+    "The folder of front-end extensions shipped inside the package (`fhai-plotly-lazy`: plotly.js loaded at the first figure)."
+    return Path(str(resources.files("fhai_nb") / "share" / "labextensions"))
+
 def voila_command(port: int = 8866,  # port on `ip`
                   pool_size: int = 1,  # pre-heated kernels per dashboard (0: no pre-heating)
                   cull_idle_timeout: int = 300,  # seconds a kernel may idle before it is shut down (0: never)
@@ -137,8 +142,10 @@ def voila_command(port: int = 8866,  # port on `ip`
            # on a busy server a kernel's output can take longer than nbclient's default 4 s to arrive; Voila would then
            # drop the app's output and serve a blank page (seen in the 10-session load test)
            f"--VoilaExecutor.iopub_timeout={int(iopub_timeout)}",
-           # load only the front-end extensions the dashboards use: less JavaScript per page for a room of browsers
-           '--VoilaConfiguration.extension_allowlist=["@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8", "jupyterlab-plotly"]']
+           # load only the front-end extensions the dashboards use: less JavaScript per page for a room of browsers; plotly
+           # figures are drawn by fhai-plotly-lazy, which loads JupyterLab's plotly renderer (4.8 MB) when the first one is shown
+           f"--VoilaConfiguration.extra_labextensions_path={json.dumps([str(labextensions_dir())])}",
+           '--VoilaConfiguration.extension_allowlist=["@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8", "fhai-plotly-lazy"]']
     if pool_size > 0: cmd += ["--preheat_kernel=True", f"--pool_size={int(pool_size)}"]
     return cmd
 

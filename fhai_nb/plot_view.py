@@ -1,4 +1,4 @@
-"""A plotly figure in an `Output` widget, drawn by Jupyter's plotly renderer: one plotly.js per page, one message per change, nothing sent for a plot with nothing to show.
+"""A plotly figure in an `Output` widget, drawn by Jupyter's plotly renderer (one plotly.js per page, one message per change, nothing sent for a plot with nothing to show), and per-site bar charts drawn as plain HTML for a page's first view.
 
 Docs: https://example.org/fhai_nb/plot_view.html.md"""
 
@@ -8,11 +8,14 @@ Docs: https://example.org/fhai_nb/plot_view.html.md"""
 from __future__ import annotations
 import contextlib
 import json
+import math
+from typing import Sequence
+from html import escape
 import ipywidgets as W
 from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
-__all__ = ['PlotView', 'figure_widget']
+__all__ = ['PlotView', 'figure_widget', 'bars_html']
 
 # %% ../nbs/12c_plot_view.ipynb #e89f9744
 class PlotView(W.Output):
@@ -71,3 +74,30 @@ class PlotView(W.Output):
 def figure_widget(name: str, height: int = 320, **layout) -> PlotView:
     "An empty `PlotView` with the CSS class `fhai-<name>`."
     return PlotView(name, height, **layout)
+
+# %% ../nbs/12c_plot_view.ipynb #7e7ea92e
+def bars_html(title: str,  # the heading above the bars
+              labels: Sequence[str],  # one row per label (a site)
+              parts: dict,  # legend name -> (values, colour): segments stacked left to right, in this order
+              texts: Sequence[str],  # what is written after each bar
+              top: float,  # the value that fills a bar's whole width
+              mark: tuple | None = None,  # (value, legend text): a dashed line across every bar
+              ) -> str:
+    "A horizontal bar chart as an HTML table: rows of stacked segments, numbers beside them, no JavaScript."
+    pct = lambda v: f"{100 * min(max(v / top, 0.0), 1.0):.2f}%" if top > 0 else "0%"
+    line = (f"<div title='{escape(mark[1])}' style='position:absolute;left:{pct(mark[0])};top:-3px;bottom:-3px;"
+            "border-left:2px dashed #333'></div>") if mark else ""
+    rows = []
+    for i, label in enumerate(labels):
+        segs = "".join(f"<div title='{escape(name)}: {v:g}' style='width:{pct(v)};background:{colour}'></div>"
+                       for name, (values, colour) in parts.items() if not math.isnan(v := float(values[i])))
+        rows.append(f"<tr><td style='padding:3px 10px 3px 0;white-space:nowrap'>{escape(str(label))}</td>"
+                    f"<td style='width:65%'><div style='position:relative;display:flex;height:18px;background:#f0f0f0'>{segs}{line}</div></td>"
+                    f"<td style='padding-left:10px;white-space:nowrap'>{escape(texts[i])}</td></tr>")
+    keys = [f"<span style='display:inline-block;width:10px;height:10px;background:{c};margin:0 4px 0 12px'></span>{escape(n)}"
+            for n, (_, c) in parts.items()] if len(parts) > 1 else []
+    if mark: keys.append(f"<span style='display:inline-block;width:0;height:12px;border-left:2px dashed #333;margin:0 4px 0 12px'></span>{escape(mark[1])}")
+    legend = f"<div style='color:#444;margin-top:4px'>{''.join(keys)}</div>" if keys else ""
+    return (f"<div class='fhai-bars' style='font-size:13px;max-width:720px;margin:6px 0'>"
+            f"<div style='font-weight:600;margin-bottom:4px'>{escape(title)}</div>"
+            f"<table style='border-collapse:collapse;width:100%'>{''.join(rows)}</table>{legend}</div>")

@@ -1,5 +1,6 @@
 "The assembled playground, the dashboard notebooks and the Voila serve helper (headless; the browser tests live in tests/browser)."
 import json, os, socket, subprocess, time, urllib.request
+from pathlib import Path
 import pytest
 from fhai_nb.core import FhaiError
 from fhai_nb.playground import (Playground, HeterogeneityExplorer, WhyFederate, DASHBOARDS, dashboards_dir, voila_command, serve,
@@ -58,6 +59,25 @@ def test_voila_command_has_workshop_settings():
         assert flag in cmd
     with pytest.raises(FhaiError, match="pool_size"): voila_command(pool_size=-1)
     with pytest.raises(FhaiError, match="no dashboards"): voila_command(root="/nonexistent/dir")
+
+def test_plotly_renderer_loads_with_the_first_figure():
+    "Voila pages load fhai-plotly-lazy, not jupyterlab-plotly's 4.8 MB bundle; the lazy loader finds that bundle when a figure is drawn."
+    from jupyter_core.paths import jupyter_path
+    from fhai_nb.playground import labextensions_dir
+    cmd = voila_command()
+    allow = json.loads(next(c for c in cmd if c.startswith("--VoilaConfiguration.extension_allowlist=")).split("=", 1)[1])
+    assert "fhai-plotly-lazy" in allow and "jupyterlab-plotly" not in allow
+    extra = json.loads(next(c for c in cmd if c.startswith("--VoilaConfiguration.extra_labextensions_path=")).split("=", 1)[1])
+    assert extra == [str(labextensions_dir())]
+    lazy = labextensions_dir() / "fhai-plotly-lazy"
+    build = json.loads((lazy / "package.json").read_text())["jupyterlab"]["_build"]
+    js = (lazy / build["load"]).read_text()
+    assert build["mimeExtension"] == "./mimeExtension" and 'window._JUPYTERLAB["fhai-plotly-lazy"]' in js
+    assert "application/vnd.plotly.v1+json" in js
+    # what the loader reads at run time: the installed plotly extension's entry script and the module it exposes
+    real = next(p for p in (Path(d) / "jupyterlab-plotly" / "package.json" for d in jupyter_path("labextensions")) if p.exists())
+    real_build = json.loads(real.read_text())["jupyterlab"]["_build"]
+    assert (real.parent / real_build["load"]).is_file() and real_build["mimeExtension"] == "./mimeExtension"
 
 def test_serve_starts_voila_on_loopback_and_stops():
     with socket.socket() as s:

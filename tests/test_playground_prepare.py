@@ -116,12 +116,12 @@ def test_new_errors_clear_old_messages_and_plots():
     ex = pg.experiment
     pg.run_panel.run_button.click()
     assert ex.run.status == "done" and ex.session.comparison is not None and len(pg.run_panel.plot.data)
-    assert pg.federation_panel.preview.figure.data
+    assert pg.federation_panel.preview_table is not None and "<tr>" in pg.federation_panel.bars.value
     _upload(pg.federation_panel, "bad.csv", messy_exports()["footer_note.csv"].data)
     assert ex.federation.error and "line(s) 62" in pg.federation_panel.message.value
     assert ex.run.frame is None and ex.session.comparison is None and ex.run.message == ""
     assert pg.results_panel.comparison.value == "" and pg.results_panel.warnings.value == ""
-    assert all(len(t.x) == 0 for t in pg.run_panel.plot.data) and not pg.federation_panel.preview.figure.data
+    assert all(len(t.x) == 0 for t in pg.run_panel.plot.data) and pg.federation_panel.bars.value == ""
     assert pg.federation_panel.summary.value == "" and pg.federation_panel.prepare_panel.rows.value == ""
     assert len(ex.session.runs) == 1  # the session's table of past runs stays
     pg.run_panel.run_button.click()

@@ -15,7 +15,7 @@ def test_moving_sites_slider_updates_state_and_preview():
     assert p.state.n_sites == 2 and p.state.version > before
     assert p.state.federation.site_names == ["cleveland", "hungary"]
     assert "2 sites" in p.summary.value and "switzerland" not in p.summary.value
-    assert list(p.preview.data[0].x) == ["cleveland", "hungary"]  # per-site prevalence bars follow
+    assert p.preview_table.site.tolist() == ["cleveland", "hungary"] and p.bars.value.count("<tr>") == 2  # prevalence bars follow
     assert "Non-IID score" in p.score.value
 
 def test_heterogeneity_knob_moves_noniid_score_and_preview():
@@ -23,10 +23,14 @@ def test_heterogeneity_knob_moves_noniid_score_and_preview():
     calm = p.state.score
     p.prevalence.value = 2.0  # per-site outcome prevalence shift
     assert p.state.score > calm + 0.01, (calm, p.state.score)
-    prev = list(p.preview.data[0].y)
-    assert max(prev) - min(prev) > 0.05  # the sites' prevalences now differ visibly
+    prev = p.preview_table.prevalence
+    assert prev.max() - prev.min() > 0.05  # the sites' prevalences now differ visibly
+    assert p.preview.outputs == () and p.preview.layout.display == "none"  # bars are HTML: no plotly figure on the page
     p.view.value = "creatinine"  # a feature's per-site distribution
     assert len(p.preview.data) == 4 and p.preview.figure.layout.title.text.startswith("creatinine")
+    assert p.bars.value == "" and p.preview_table is None and p.preview.layout.display is None
+    p.view.value = "sizes"
+    assert p.preview.outputs == () and p.preview_table.columns.tolist() == ["site", "train", "test"] and "Rows per site" in p.bars.value
 
 def test_partition_and_alpha_controls():
     s = FederationState(partition="dirichlet", n_sites=4, alpha=100.0)
@@ -49,15 +53,18 @@ def test_every_control_that_rebuilds_the_federation_waits_for_the_user_to_finish
 def test_preview_never_shows_the_previous_federation():
     "When the new settings give an error, or a federation too small to release its distributions, the old plot must go."
     p = FederationPanel()
-    assert [list(t.x) for t in p.preview.data] == [["cleveland", "hungary", "switzerland", "va"]]
+    assert p.preview_table.site.tolist() == ["cleveland", "hungary", "switzerland", "va"]
     p.n_sites.value = 7  # Heart Disease has four hospitals: an error
-    assert p.state.federation is None and len(p.preview.data) == 0
+    assert p.state.federation is None and p.preview_table is None and p.bars.value == ""
     p.n_sites.value = 4
-    assert len(p.preview.data) == 1
+    assert p.bars.value.count("<tr>") == 4
+    p.view.value = "age"; p.n_sites.value = 7  # a feature's plot goes too
+    assert p.state.federation is None and len(p.preview.data) == 0 and p.preview.outputs == ()
+    p.n_sites.value = 4; p.view.value = "prevalence"
     with p.state.hold_trait_notifications():
         p.state.auto, p.state.partition, p.state.n_sites, p.state.alpha = False, "dirichlet", 6, 0.3
     p.state.auto = True; p.state.refresh()
-    assert p.state.federation is not None and "refuses" in p.state.warning and len(p.preview.data) == 0
+    assert p.state.federation is not None and "refuses" in p.state.warning and p.bars.value == "" and len(p.preview.data) == 0
 
 def test_synthetic_controls_only_shown_for_synthetic():
     p = FederationPanel(preview=False)

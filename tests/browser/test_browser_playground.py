@@ -19,6 +19,14 @@ def test_playground_in_voila(voila_server, open_page, artifacts):
     t0 = time.perf_counter()
     page, errors = open_page(voila_server + "/voila/render/playground.ipynb")
     usable = time.perf_counter() - t0
+    # the first view draws no plotly figure (the prevalence bars are HTML), so plotly.js (4.8 MB) is not loaded with the page
+    assert page.locator(".fhai-fed-bars tr").count() == 4
+    assert page.evaluate("() => !(window._JUPYTERLAB || {})['jupyterlab-plotly']")
+    page.select_option(".fhai-preview-view select", "age")  # a feature's distribution: plotly loads and draws it
+    page.wait_for_selector(".fhai-fed-preview .scatterlayer .trace", timeout=60_000)
+    assert page.evaluate("() => !!window._JUPYTERLAB['jupyterlab-plotly']") and page.locator(".fhai-fed-bars tr").count() == 0
+    page.select_option(".fhai-preview-view select", "prevalence")
+    page.wait_for_selector(".fhai-fed-bars tr", timeout=30_000)
     # change the number of sites: Heart Disease has four hospitals; keyboard the slider down to three
     handle = page.locator(".fhai-sites .noUi-handle")
     handle.focus(); handle.press("ArrowLeft")
