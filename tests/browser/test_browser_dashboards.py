@@ -27,3 +27,24 @@ def test_why_federate_in_voila(voila_server, open_page, artifacts):
     assert "Done" in page.inner_text(".fhai-why-status")
     page.screenshot(path=str(artifacts / "voila_why_federate.png"), full_page=True)
     assert "Traceback" not in page.inner_text("body") and not errors, errors
+
+def test_clinical_statistics_in_the_playground(voila_server, open_page, artifacts):
+    "The folded statistics section: a federated logistic regression with its forest plot, then Kaplan-Meier curves and a log-rank test."
+    page, errors = open_page(voila_server + "/voila/render/playground.ipynb")
+    page.get_by_text("7. Clinical statistics").click()
+    page.wait_for_selector(".fhai-stats-fit", timeout=60_000)
+    page.click(".fhai-stats-fit")
+    page.wait_for_selector(".fhai-stats-table table tbody tr", timeout=120_000)
+    terms = page.eval_on_selector_all(".fhai-stats-table table tbody tr th", "els => els.map(e => e.innerText.trim())")
+    assert "Intercept" in terms and len(terms) >= 3, terms
+    assert "odds ratio" in page.inner_text(".fhai-stats-table").lower()
+    page.wait_for_selector(".fhai-stats-forest .scatterlayer .trace", timeout=60_000)
+    page.get_by_text("Survival", exact=True).click()
+    page.click(".fhai-stats-km-fit")
+    page.wait_for_selector(".fhai-stats-logrank table tbody tr", timeout=120_000)
+    page.wait_for_selector(".fhai-stats-km .scatterlayer .trace", timeout=60_000)
+    msg = page.inner_text(".fhai-stats-km-message")
+    assert "Log-rank test across the sites" in msg and "p = " in msg, msg
+    assert page.locator(".fhai-stats-logrank table tbody tr").count() == 6  # TCGA-BRCA's six regions, observed and expected events
+    page.screenshot(path=str(artifacts / "voila_statistics.png"), full_page=True)
+    assert "Traceback" not in page.inner_text("body") and not errors, errors
