@@ -1,4 +1,4 @@
-"""Odds and rate ratios with confidence intervals, a forest plot, Kaplan-Meier curves per site and pooled and a log-rank test, each fitted from site aggregates at the press of a button; every refusal of a site's disclosure rules shown as a message.
+"""Odds and rate ratios with confidence intervals, a forest plot, Kaplan-Meier curves per site and pooled and a log-rank test, hazard ratios from a Cox model, each fitted from site aggregates at the press of a button; every refusal of a site's disclosure rules shown as a message.
 
 Docs: https://example.org/fhai_nb/stats_panel.html.md"""
 
@@ -16,9 +16,9 @@ from .panels import _cls, _note, _esc, _scroll, _STYLE, _wide, figure_widget
 from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
-__all__ = ['REGRESSION_DATA', 'SURVIVAL_DATA', 'FAMILY_LABELS', 'RESOLUTIONS', 'load_dataset', 'outcome_families',
-           'RegressionState', 'SurvivalState', 'coefficient_html', 'RegressionPanel', 'SurvivalPanel',
-           'StatisticsPanel']
+__all__ = ['REGRESSION_DATA', 'SURVIVAL_DATA', 'FAMILY_LABELS', 'RESOLUTIONS', 'COX_BASELINES', 'COX_DEFAULTS', 'load_dataset',
+           'outcome_families', 'RegressionState', 'SurvivalState', 'CoxState', 'coefficient_html', 'RegressionPanel',
+           'SurvivalPanel', 'CoxPanel', 'StatisticsPanel']
 
 # %% ../nbs/13d_stats_panel.ipynb #b2412a66
 REGRESSION_DATA = {"heart": "Heart Disease (UCI, 4 hospitals)"}
@@ -200,6 +200,77 @@ def fit(self: SurvivalState) -> SurvivalState:
     self.version += 1
     return self
 
+# %% ../nbs/13d_stats_panel.ipynb #84636f46
+COX_BASELINES = {"site": "Per site (stratified: no times leave a site)", "shared": "Shared (sites release event times and risk sets)"}
+COX_DEFAULTS = {"tcga_brca": ("age_at_index", "ajcc_pathologic_stage_Stage IIIC", "prior_malignancy_yes")}  # a first Fit with a story
+
+class CoxState(T.HasTraits):
+    "A federated Cox model to fit: dataset, covariates and baseline; `fit()` fills `table` or `message`."
+    dataset = T.Enum(list(SURVIVAL_DATA), default_value="tcga_brca")
+    covariates = T.Tuple()
+    baseline = T.Enum(list(COX_BASELINES), default_value="site")
+    table = T.Instance(pd.DataFrame, allow_none=True)  # the hazard-ratio table of the last fit (None: no fit, or refused)
+    message = T.Unicode("")  # what the last fit said: a summary, or why it was refused
+    error = T.Bool(False)  # the last fit was refused
+    fitted = T.Bool(False)  # a fit was asked for: later changes refit
+    version = T.Int(0)  # bumped after every change
+
+    def __init__(self,
+                 federation=None,  # a Federation with meta time/event columns, instead of the bundled dataset
+                 **kw):  # traits (covariates, baseline, ...)
+        self._fed, self.model = federation, None
+        super().__init__(**kw)
+        if not self.covariates: self.covariates = self.default_covariates()
+
+    @property
+    def federation(self):
+        "The federation fitted on (loaded on first use)."
+        if self._fed is None: self._fed = load_dataset(self.dataset)
+        return self._fed
+
+    def options(self) -> list:
+        "The covariates a Cox model can use (the schema's features)."
+        return [f.name for f in self.federation.schema.features]
+
+    def default_covariates(self) -> tuple:
+        "The dataset's preset covariates, or the first three features."
+        return tuple(c for c in COX_DEFAULTS.get(self.dataset, ()) if c in self.options()) or tuple(self.options()[:3])
+
+    @T.observe("dataset")
+    def _new_data(self, change):
+        self._fed, self.model, self.table = None, None, None
+        self.covariates = self.default_covariates()  # its observer refits (after the first fit) or marks the change
+
+    @T.observe("covariates", "baseline")
+    def _on_choice(self, change):
+        if self.fitted: self.fit()
+        else: self.version += 1
+
+# %% ../nbs/13d_stats_panel.ipynb #db7a35af
+@patch
+def fit(self: CoxState) -> CoxState:
+    "Fit the federated Cox model now; a refusal becomes `message` (and `error`), never an exception."
+    from fhai_nb.survival import FederatedCoxPH
+    self.fitted = True
+    try:
+        fed = self.federation
+        time, event = fed.meta.get("time"), fed.meta.get("event", fed.schema.target)
+        if not time: raise FhaiError("this federation names no time column (meta['time']); a Cox model needs one")
+        if not self.covariates: raise FhaiError("choose at least one covariate")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = FederatedCoxPH(time, event, list(self.covariates), strata="site" if self.baseline == "site" else None,
+                               ties="efron").fit(fed)
+        self.model, self.table, self.error = m, m.table_, False
+        how = "a baseline hazard per site" if self.baseline == "site" else "one baseline hazard on the sites' exact event times"
+        self.message = (f"Cox model on {len(m.sites_)} sites, {m.nobs_} rows, {m.n_events_} events, {how}; partial "
+                        f"log-likelihood {m.log_likelihood_:.2f}, {'converged' if m.converged_ else 'NOT converged'} in "
+                        f"{m.n_iter_} Newton steps." + "".join(f" Note: {w.message}" for w in caught))
+    except Exception as e:
+        self.model, self.table, self.error, self.message = None, None, True, _message(e)
+    self.version += 1
+    return self
+
 # %% ../nbs/13d_stats_panel.ipynb #7fe28246
 _TABLE_COLS = ("coef", "std err", "P>|z|")
 
@@ -299,15 +370,52 @@ class SurvivalPanel(W.VBox):
             _plot_slot(self.curves, "stats-km", 420).figure = plot_km(s.km, band="ci" if s.km.attrs.get("exact") else "bound")
         self.curves.layout.display = None if s.km is not None else "none"
 
+# %% ../nbs/13d_stats_panel.ipynb #e6e21556
+class CoxPanel(W.VBox):
+    "Controls, hazard-ratio table and forest plot for a `CoxState`."
+    def __init__(self,
+                 state: CoxState | None = None,  # the state shown (default: TCGA-BRCA, a baseline per site)
+                 plots: bool = True,  # draw the forest plot
+                ):
+        self.state = s = state or CoxState()
+        self.plots = plots
+        self.dataset = _cls(W.Dropdown(description="Data", options=[(v, k) for k, v in SURVIVAL_DATA.items()], value=s.dataset,
+                                       style=_STYLE, layout=_wide()), "stats-cox-dataset")
+        self.baseline = _cls(W.Dropdown(description="Baseline", options=[(v, k) for k, v in COX_BASELINES.items()], value=s.baseline,
+                                        style=_STYLE, layout=_wide()), "stats-cox-baseline")
+        self.covariates = _cls(W.SelectMultiple(description="Covariates", options=s.options(), value=s.covariates, rows=8,
+                                                style=_STYLE, layout=_wide()), "stats-cox-covariates")
+        for w, k in ((self.dataset, "dataset"), (self.baseline, "baseline"), (self.covariates, "covariates")): W.link((s, k), (w, "value"))
+        self.fit_button = _cls(W.Button(description="Fit", button_style="primary", icon="calculator"), "stats-cox-fit")
+        self.message, self.table = _cls(W.HTML(), "stats-cox-message"), _cls(W.HTML(), "stats-cox-table")
+        self.forest = _cls(W.VBox(), "stats-cox-forest-box")
+        self.fit_button.on_click(lambda _: s.fit())
+        s.observe(lambda _: self.redraw(), "version")
+        super().__init__([self.dataset, self.baseline, self.covariates, self.fit_button, self.message, self.table, self.forest])
+        _cls(self, "stats-cox")
+
+    def redraw(self) -> None:
+        "Show the state: covariate choices, message, table and forest plot."
+        s = self.state
+        if list(self.covariates.options) != s.options(): self.covariates.options = s.options()
+        self.message.value = _note(_esc(s.message), "error" if s.error else "ok")
+        self.table.value = coefficient_html(s.table)
+        if self.plots and s.table is not None:
+            from fhai_nb.glm import plot_forest
+            _plot_slot(self.forest, "stats-cox-forest", 300).figure = plot_forest(s.table, title="Hazard ratios (Cox, Efron ties)")
+        self.forest.layout.display = None if s.table is not None else "none"
+
 # %% ../nbs/13d_stats_panel.ipynb #4a851775
 class StatisticsPanel(W.Tab):
-    "Regression and survival panels in two tabs."
+    "Regression, survival curves and the Cox model in three tabs."
     def __init__(self,
                  regression: RegressionState | None = None,  # the regression state (default: Heart Disease)
                  survival: SurvivalState | None = None,  # the survival state (default: TCGA-BRCA)
                  plots: bool = True,  # draw the plots
+                 cox: CoxState | None = None,  # the Cox model's state (default: TCGA-BRCA, a baseline per site)
                 ):
         self.regression_panel = RegressionPanel(regression, plots)
         self.survival_panel = SurvivalPanel(survival, plots)
-        super().__init__([self.regression_panel, self.survival_panel], titles=("Regression", "Survival"))
+        self.cox_panel = CoxPanel(cox, plots)
+        super().__init__([self.regression_panel, self.survival_panel, self.cox_panel], titles=("Regression", "Survival", "Cox model"))
         _cls(self, "stats-panel")

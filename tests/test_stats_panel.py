@@ -2,12 +2,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+import traitlets
 from fhai_nb.core import FhaiError
 from fhai_nb.data import load_heart_disease
 from fhai_nb.glm import FederatedGLM
 from fhai_nb.survival import federated_km, federated_logrank
-from fhai_nb.stats_panel import (RegressionState, SurvivalState, RegressionPanel, SurvivalPanel, StatisticsPanel, coefficient_html,
-                                 load_dataset, outcome_families)
+from fhai_nb.stats_panel import (RegressionState, SurvivalState, CoxState, RegressionPanel, SurvivalPanel, CoxPanel, StatisticsPanel,
+                                 coefficient_html, load_dataset, outcome_families)
 
 @pytest.fixture(scope="module")
 def heart(): return load_heart_disease()
@@ -85,11 +86,27 @@ def test_survival_refusal_in_panel(heart):
     p.fit_button.click()
     assert p.state.error and "time column" in p.message.value and p.table.value == "" and "Traceback" not in p.message.value
 
+def test_cox_state_and_panel_refusals(heart):
+    p = CoxPanel(CoxState(heart), plots=False)  # Heart Disease has no time column
+    assert p.state.table is None and p.message.value == ""  # nothing fitted before the button
+    p.fit_button.click()
+    assert p.state.error and "time column" in p.message.value and p.table.value == "" and "Traceback" not in p.message.value
+    s = CoxState(covariates=("age_at_index", "no_such_column")).fit()  # the panel offers only real columns; the state refuses others
+    assert s.error and s.table is None and "no_such_column" in s.message
+    s = CoxState(covariates=("age_at_index",), baseline="shared").fit()
+    assert s.error and "min_at_risk" in s.message and "strata='site'" in s.message  # the refusal names the way out
+    s.baseline = "site"  # after the first fit a change refits
+    assert not s.error and list(s.table.index) == ["age_at_index"] and s.model.n_events_ == 119
+    with pytest.raises(traitlets.TraitError, match="baseline"): CoxState(baseline="pooled")  # not a choice
+
 def test_statistics_panel_and_plots():
     st = StatisticsPanel()
-    assert st.titles == ("Regression", "Survival")
+    assert st.titles == ("Regression", "Survival", "Cox model")
     st.regression_panel.fit_button.click()
     st.survival_panel.fit_button.click()
+    st.cox_panel.fit_button.click()
+    cox = st.cox_panel.forest.children[0]
+    assert "fhai-stats-cox-forest" in cox._dom_classes and list(cox.figure.data[0].y) == list(st.cox_panel.state.covariates)[::-1]
     forest, km = st.regression_panel.forest.children[0], st.survival_panel.curves.children[0]
     assert "fhai-stats-forest" in forest._dom_classes and "fhai-stats-km" in km._dom_classes
     assert len(forest.figure.data) == 1 and len(km.figure.data) >= 1 + len(st.survival_panel.state.federation.site_names)

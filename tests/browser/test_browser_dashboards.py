@@ -29,7 +29,7 @@ def test_why_federate_in_voila(voila_server, open_page, artifacts):
     assert "Traceback" not in page.inner_text("body") and not errors, errors
 
 def test_clinical_statistics_in_the_playground(voila_server, open_page, artifacts):
-    "The folded statistics section: a federated logistic regression with its forest plot, then Kaplan-Meier curves and a log-rank test."
+    "The folded statistics section: a federated logistic regression with its forest plot, Kaplan-Meier curves and a log-rank test, a Cox model."
     page, errors = open_page(voila_server + "/voila/render/playground.ipynb")
     page.get_by_text("7. Clinical statistics").click()
     page.wait_for_selector(".fhai-stats-fit", timeout=60_000)
@@ -46,5 +46,11 @@ def test_clinical_statistics_in_the_playground(voila_server, open_page, artifact
     msg = page.inner_text(".fhai-stats-km-message")
     assert "Log-rank test across the sites" in msg and "p = " in msg, msg
     assert page.locator(".fhai-stats-logrank table tbody tr").count() == 6  # TCGA-BRCA's six regions, observed and expected events
+    page.get_by_text("Cox model", exact=True).click()
+    page.click(".fhai-stats-cox-fit")
+    page.wait_for_selector(".fhai-stats-cox-table table tbody tr", timeout=120_000)
+    assert "hazard ratio" in page.inner_text(".fhai-stats-cox-table")
+    page.wait_for_selector(".fhai-stats-cox-forest .scatterlayer .trace", timeout=60_000)
+    assert "a baseline hazard per site" in page.inner_text(".fhai-stats-cox-message")
     page.screenshot(path=str(artifacts / "voila_statistics.png"), full_page=True)
     assert "Traceback" not in page.inner_text("body") and not errors, errors
