@@ -12,7 +12,7 @@ import traitlets as T
 import ipywidgets as W
 from .core import FhaiError
 from .widgets import _message
-from .panels import _cls, _note, _esc, _scroll, _STYLE, _wide, figure_widget
+from .panels import _cls, _link, _dropdown, _note, _esc, _scroll, _STYLE, _wide, figure_widget
 from fastcore.basics import patch  # methods are added to their classes in the cells after them, one idea a cell
 
 # %% auto #0
@@ -345,13 +345,9 @@ class SurvivalPanel(W.VBox):
                 ):
         self.state = s = state or SurvivalState()
         self.plots = plots
-        self.dataset = _cls(W.Dropdown(description="Data", options=[(v, k) for k, v in SURVIVAL_DATA.items()], value=s.dataset,
-                                       style=_STYLE, layout=_wide()), "stats-km-dataset")
-        self.resolution = _cls(W.Dropdown(description="Time grid", options=[(v, k) for k, v in RESOLUTIONS.items()], value=s.resolution,
-                                          style=_STYLE, layout=_wide()), "stats-resolution")
-        self.group = _cls(W.Dropdown(description="Compare", options=[("the sites", "")] + [(g, g) for g in s.groups()], value=s.group,
-                                     style=_STYLE, layout=_wide()), "stats-group")
-        for w, k in ((self.dataset, "dataset"), (self.resolution, "resolution"), (self.group, "group")): W.link((s, k), (w, "value"))
+        self.dataset = _link(s, "dataset", _dropdown("Data", SURVIVAL_DATA), "stats-km-dataset")
+        self.resolution = _link(s, "resolution", _dropdown("Time grid", RESOLUTIONS), "stats-resolution")
+        self.group = _link(s, "group", _dropdown("Compare", {"": "the sites", **{g: g for g in s.groups()}}), "stats-group")
         self.fit_button = _cls(W.Button(description="Estimate", button_style="primary", icon="line-chart"), "stats-km-fit")
         self.message, self.table = _cls(W.HTML(), "stats-km-message"), _cls(W.HTML(), "stats-logrank")
         self.curves = _cls(W.VBox(), "stats-km-box")
@@ -379,13 +375,10 @@ class CoxPanel(W.VBox):
                 ):
         self.state = s = state or CoxState()
         self.plots = plots
-        self.dataset = _cls(W.Dropdown(description="Data", options=[(v, k) for k, v in SURVIVAL_DATA.items()], value=s.dataset,
-                                       style=_STYLE, layout=_wide()), "stats-cox-dataset")
-        self.baseline = _cls(W.Dropdown(description="Baseline", options=[(v, k) for k, v in COX_BASELINES.items()], value=s.baseline,
-                                        style=_STYLE, layout=_wide()), "stats-cox-baseline")
-        self.covariates = _cls(W.SelectMultiple(description="Covariates", options=s.options(), value=s.covariates, rows=8,
-                                                style=_STYLE, layout=_wide()), "stats-cox-covariates")
-        for w, k in ((self.dataset, "dataset"), (self.baseline, "baseline"), (self.covariates, "covariates")): W.link((s, k), (w, "value"))
+        self.dataset = _link(s, "dataset", _dropdown("Data", SURVIVAL_DATA), "stats-cox-dataset")
+        self.baseline = _link(s, "baseline", _dropdown("Baseline", COX_BASELINES), "stats-cox-baseline")
+        self.covariates = _link(s, "covariates", W.SelectMultiple(description="Covariates", options=s.options(), rows=8, style=_STYLE,
+                                                                 layout=_wide()), "stats-cox-covariates")
         self.fit_button = _cls(W.Button(description="Fit", button_style="primary", icon="calculator"), "stats-cox-fit")
         self.message, self.table = _cls(W.HTML(), "stats-cox-message"), _cls(W.HTML(), "stats-cox-table")
         self.forest = _cls(W.VBox(), "stats-cox-forest-box")
