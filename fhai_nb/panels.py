@@ -220,7 +220,9 @@ def _preview_figure(fed: Federation, view: str):
 # %% ../nbs/13b_panels.ipynb #4d8f2cec
 PRIVACY_NOTE = ("<b>Privacy</b>: without protection each hospital's update reaches the coordinator exactly, and updates leak "
                 "patients. <i>Client-level DP</i> clips each hospital's update and adds Gaussian noise, with epsilon accounted by "
-                "Opacus (smaller epsilon: stronger guarantee, noisier model). <i>Secure aggregation</i> masks the updates so the "
+                "Opacus (smaller epsilon: stronger guarantee, noisier model). <i>Record-level DP</i> (DP-SGD) clips each patient's "
+                "gradient inside every site and adds noise there: it protects each patient, and each site spends its own epsilon. "
+                "<i>Secure aggregation</i> masks the updates so the "
                 "coordinator sees only their sum, but adds no noise.")
 
 class TrainingPanel(W.VBox):
@@ -273,10 +275,11 @@ class TrainingPanel(W.VBox):
         for tr in ("mu", "server_lr", "trim_beta", "krum_f"): _show(getattr(self, tr), tr in used)
         _show(self.hidden, s.model == "mlp"); _show(self.attack, s.byzantine > 0)
         _show(self.local_epochs, s.local_mode == "epochs"); _show(self.local_steps, s.local_mode == "steps")
-        dp = s.privacy == "client_dp"
-        for w in (self.privacy_calibration, self.delta, self.clip_norm, self.dp_noise): _show(w, dp)
+        dp, client = s.privacy in ("client_dp", "record_dp"), s.privacy == "client_dp"
+        for w in (self.privacy_calibration, self.delta, self.clip_norm): _show(w, dp)
+        _show(self.dp_noise, client)
         _show(self.noise_multiplier, dp and s.dp_calibration == "noise"); _show(self.target_epsilon, dp and s.dp_calibration == "epsilon")
-        _show(self.secagg_threshold, s.privacy == "secagg" or (dp and s.dp_noise == "distributed"))
+        _show(self.secagg_threshold, s.privacy == "secagg" or (client and s.dp_noise == "distributed"))
 
 # %% ../nbs/13b_panels.ipynb #eb566dfc
 @patch
@@ -387,10 +390,10 @@ class PrivacyPanel(W.VBox):
         r, cfg = self.experiment.run, self.experiment.config
         e = r.epsilon()
         if e.empty:
-            private = r.status != "idle" and cfg is not None and cfg.training.get("transforms")
+            private = r.status != "idle" and cfg is not None and (cfg.training.get("transforms") or cfg.training.get("dp") is not None)
             self.message.value = _note("No epsilon yet: the first round's ledger rows will show here." if private and r.status == "running" else
                                        "This run adds no differential privacy: no epsilon bounds what its updates reveal." if r.status != "idle" else
-                                       "Choose client-level DP under <b>2. Training &gt; Privacy</b>; epsilon per site shows here as it is spent.")
+                                       "Choose client-level or record-level DP under <b>2. Training &gt; Privacy</b>; epsilon per site shows here as it is spent.")
             self.table.value = self.rounds.value = ""
             return
         last = e.groupby("site", sort=False).last().reset_index()
@@ -399,7 +402,8 @@ class PrivacyPanel(W.VBox):
         body = "".join(f"<tr data-site='{_esc(x.site)}' data-epsilon='{x.epsilon:.6g}'><td>{_esc(x.site)}</td><td>{x.epsilon:.3f}</td>"
                        f"<td>{x.delta:.0e}</td><td>{int(n[x.site])}</td><td>{_esc(x.level)}</td></tr>" for x in last.itertuples())
         self.message.value = _note(f"<b>Privacy spent</b> after round {int(e['round'].max())}"
-                                   + (": client-level DP protects each site's whole contribution with the same epsilon" if (last.level == "site").all() else ""))
+                                   + (": client-level DP protects each site's whole contribution with the same epsilon" if (last.level == "site").all() else
+                                      ": record-level DP protects each patient inside a site; a smaller site spends more" if (last.level == "record").all() else ""))
         self.table.value = f"<table class='fhai-privacy-table'>{head}{body}</table>"
         per = e.groupby("round")["epsilon"].max()
         lines = [f"<span data-round='{k}'>{k}: {v:.3g}</span>" for k, v in per.tail(10).items()]

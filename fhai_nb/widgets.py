@@ -223,7 +223,8 @@ STRATEGY_PARAMS = {"fedprox": {"mu": "mu"}, "fedadam": {"server_lr": "server_lr"
                    "fedadagrad": {"server_lr": "server_lr"}, "scaffold": {"server_lr": "server_lr"},
                    "trimmed_mean": {"trim_beta": "beta"}, "krum": {"krum_f": "f"}}
 ATTACKS = {"sign_flip": "Sign flipping", "label_flip": "Label flipping", "scale": "Scaled update", "random": "Random update"}
-PRIVACY = {"none": "None", "client_dp": "Client-level DP", "secagg": "Secure aggregation"}
+PRIVACY = {"none": "None", "client_dp": "Client-level DP", "record_dp": "Record-level DP (DP-SGD)", "secagg": "Secure aggregation"}
+_PRIVACY_SHORT = {"client_dp": "client-level DP", "record_dp": "record-level DP", "secagg": "secure aggregation"}  # in method names
 
 class TrainingState(T.HasTraits):
     "How to train: model, strategy and its hyperparameters, rounds, local work and simulated faults."
@@ -239,19 +240,19 @@ class TrainingState(T.HasTraits):
     local_mode = T.Enum(["epochs", "steps"], default_value="epochs")
     local_epochs = T.Int(1)
     local_steps = T.Int(10)
-    batch_size = T.Int(32)
+    batch_size = T.Int(32)  # with record-level DP: the expected batch of Poisson sampling
     lr = T.Float(0.05)
     optimizer = T.Enum(["sgd", "adam"], default_value="sgd")
     dropout = T.Float(0.0)
     byzantine = T.Float(0.0)  # share of the sites that are Byzantine
     attack = T.Enum(list(ATTACKS), default_value="sign_flip")
     seed = T.Int(0)
-    privacy = T.Enum(list(PRIVACY), default_value="none")  # none, client-level DP (DPFedAvg) or secure aggregation
+    privacy = T.Enum(list(PRIVACY), default_value="none")  # none, client-level DP (DPFedAvg), record-level DP (DP-SGD) or secure aggregation
     dp_calibration = T.Enum(["noise", "epsilon"], default_value="noise")  # give the noise multiplier, or a target epsilon
     noise_multiplier = T.Float(1.0)  # sigma: noise std on the sum = sigma x clip norm
     target_epsilon = T.Float(5.0)  # epsilon to spend over the run's rounds (then Opacus picks sigma)
     delta = T.Float(1e-5)  # delta of the (epsilon, delta) guarantee
-    clip_norm = T.Float(1.0)  # largest L2 norm of a site's update
+    clip_norm = T.Float(1.0)  # largest L2 norm of a site's update (client DP) or of one row's gradient (record DP)
     dp_noise = T.Enum(["central", "distributed"], default_value="central")  # who adds the noise (distributed: under secure aggregation)
     secagg_threshold = T.Int(2)  # sites that must survive a round for secure aggregation to finish it
 
@@ -271,7 +272,8 @@ def config_entries(self: TrainingState) -> dict:
     else: training["local_epochs"] = self.local_epochs
     training.update(batch_size=self.batch_size, lr=self.lr)
     if self.optimizer != "sgd": training["optimizer"] = self.optimizer
-    if self.privacy != "none": training["transforms"] = self.transforms()
+    if self.privacy in ("client_dp", "secagg"): training["transforms"] = self.transforms()
+    if self.privacy == "record_dp": training.update(batch_size=None, dp=self.dp_sgd())  # DP-SGD samples its own batches
     faults = None
     if self.dropout or self.byzantine:
         faults = {"dropout": self.dropout} if self.dropout else {}
@@ -298,7 +300,7 @@ def transforms(self: TrainingState) -> list[dict]:
     "The privacy choice as `RunConfig` transform entries (an empty list for none)."
     sa = {"name": "secure_aggregation", "threshold": self.secagg_threshold}
     if self.privacy == "secagg": return [sa]
-    if self.privacy == "none": return []
+    if self.privacy in ("none", "record_dp"): return []  # DP-SGD is part of local training, not a transform
     dp = {"name": "dp_fedavg"}
     dp.update({"noise_multiplier": self.noise_multiplier} if self.dp_calibration == "noise" else {"target_epsilon": self.target_epsilon})
     dp.update(clip_norm=self.clip_norm, delta=self.delta)
@@ -311,7 +313,15 @@ def privacy_label(self: TrainingState) -> str:
     if self.privacy == "none": return "none"
     if self.privacy == "secagg": return f"secure aggregation (t={self.secagg_threshold})"
     cal = f"sigma {self.noise_multiplier:g}" if self.dp_calibration == "noise" else f"target eps {self.target_epsilon:g}"
+    if self.privacy == "record_dp": return f"record DP ({cal}, C {self.clip_norm:g}, B {self.batch_size})"
     return f"client DP ({cal}, C {self.clip_norm:g}, {self.dp_noise})"
+
+@patch
+def dp_sgd(self: TrainingState) -> dict:
+    "Record-level DP-SGD as `RunConfig`'s training.dp entry (`fhai_nb.dp.DPSGD` options)."
+    d = dict(max_grad_norm=self.clip_norm, expected_batch_size=self.batch_size, delta=self.delta)
+    d.update({"noise_multiplier": self.noise_multiplier} if self.dp_calibration == "noise" else {"target_epsilon": self.target_epsilon})
+    return d
 
 # %% ../nbs/13_widgets.ipynb #a1327c14
 @patch
@@ -320,7 +330,16 @@ def privacy_summary(self: TrainingState) -> str:
     if self.privacy == "none": return "No privacy protection: every site sends its exact update, and no epsilon bounds what it reveals."
     from fhai_nb.runs import RunConfig
     cfg = RunConfig(**self.config_entries())
-    tf = cfg._training()["transforms"]  # builds and checks the transforms (and the strategy they need) without data
+    t = cfg._training()  # builds and checks the transforms (and the strategy they need) or DP-SGD, without data
+    if self.privacy == "record_dp":
+        sigma = (f"noise multiplier {t['dp'].noise_multiplier:g}" if self.dp_calibration == "noise" else
+                 f"the noise each site needs to reach epsilon {self.target_epsilon:g} after {self.rounds} rounds")
+        return (f"Record-level DP-SGD: at every site each step samples each patient's row with probability {self.batch_size}/n "
+                f"(n: the site's rows), clips each row's gradient to norm {self.clip_norm:g} and adds Gaussian noise ({sigma}). "
+                f"It protects each patient inside a site (delta {self.delta:g}); each site spends its own epsilon, more at a small site, "
+                "shown per site as the run goes. The updates reach the coordinator exactly: pair it with secure aggregation "
+                "in code to hide them.")
+    tf = t["transforms"]
     if self.privacy == "secagg":
         return (f"Secure aggregation: the coordinator learns only the sum of the updates (a round needs {self.secagg_threshold} "
                 "surviving sites). No noise is added, so there is no epsilon: the sum itself can still leak.")
@@ -446,8 +465,8 @@ class Experiment(T.HasTraits):
             self.session.test_sizes = {s.name: int(s.n_test) for s in fed}
             self.inspector.begin(available=_engine_accepts("server_view"))
         recipe, evaluate, strategy = self.training.baseline_recipe(), self.evaluate, self.training.strategy
-        privacy = "" if self.training.privacy == "none" else ", " + PRIVACY[self.training.privacy].lower().replace("dp", "DP")
-        tap = bool(config.training.get("transforms"))  # privacy transforms write ledger rows: show them as they come
+        privacy = "" if self.training.privacy == "none" else ", " + _PRIVACY_SHORT[self.training.privacy]
+        tap = bool(config.training.get("transforms")) or config.training.get("dp") is not None  # ledger rows: shown as they come
         def job(emit, should_stop):
             hooks = _server_view_hook(emit)  # {} when this engine does not report the server's view
             base = list(clf.transforms)

@@ -57,6 +57,38 @@ def test_target_epsilon_and_distributed_noise_under_secure_aggregation():
     assert 7.9 < ex.run.spent().max() <= 8.0
     assert set(ex.run.ledger.mechanism) == {"dp_fedavg", "secure_aggregation"}
 
+def test_record_level_dp_sgd_in_the_playground():
+    "Record-level DP: DP-SGD inside every site, its own epsilon per site (more at a small site), the run equal to its code."
+    ex = Experiment(training=TrainingState(rounds=3, privacy="record_dp", noise_multiplier=1.2, clip_norm=0.5, batch_size=16), mode="sync")
+    tp, pp = TrainingPanel(ex.training), PrivacyPanel(ex)
+    assert tp.clip_norm.layout.display is None and tp.noise_multiplier.layout.display is None
+    assert tp.dp_noise.layout.display == "none" and tp.secagg_threshold.layout.display == "none"  # client-level choices only
+    assert "Record-level DP-SGD" in tp.privacy_summary.value and "16/n" in tp.privacy_summary.value
+    assert ex.start() and ex.run.status == "done", ex.run.message
+    tr = ex.config.training
+    assert tr["batch_size"] is None and tr["dp"]["expected_batch_size"] == 16 and "transforms" not in tr
+    led = ex.model.history_.ledger
+    assert set(led.mechanism) == {"dp_sgd"} and set(led.level) == {"record"} and len(led) == 3 * len(HD)
+    spent = ex.run.spent()
+    assert list(spent.index) == HD and spent.idxmax() == "switzerland"  # the smallest site: highest sampling rate
+    final = led[led["round"] == 3].set_index("site").epsilon
+    pd.testing.assert_series_equal(spent, final.rename("epsilon"), check_names=False)
+    assert "record-level DP protects each patient" in pp.message.value
+    row = ex.session.table().iloc[-1]
+    assert row.privacy == "record DP (sigma 1.2, C 0.5, B 16)" and row.epsilon == pytest.approx(spent.max(), abs=1e-4)
+    assert ex.session.comparison is not None
+    assert "federated (FedAvg, record-level DP)" in set(ex.session.comparison.method)
+    code = CodePanel(ex.federation, ex.training).show()
+    assert "dp=DPSGD(max_grad_norm=0.5, expected_batch_size=16" in code
+    ns = {}; exec(code, ns)
+    pd.testing.assert_frame_equal(ns["history"].ledger, ex.model.history_.ledger)
+
+def test_record_level_dp_with_a_target_epsilon():
+    ex = _experiment(privacy="record_dp", dp_calibration="epsilon", target_epsilon=6.0)
+    assert ex.start() and ex.run.status == "done", ex.run.message
+    spent = ex.run.spent()
+    assert (spent <= 6.0 + 1e-9).all() and (spent > 5.0).all()  # each site's noise is calibrated to its own sampling rate
+
 def test_secure_aggregation_alone_has_no_epsilon():
     ex = _experiment(privacy="secagg", secagg_threshold=3)
     pp = PrivacyPanel(ex)
@@ -65,17 +97,20 @@ def test_secure_aggregation_alone_has_no_epsilon():
     assert ex.session.table().epsilon.iloc[-1] == math.inf
     assert "no differential privacy" in pp.message.value
 
-@pytest.mark.parametrize("settings, message", [
+_BAD_DP = [
     (dict(clip_norm=0.0), "clip norm must be a positive number"),
     (dict(clip_norm=-1.0), "clip norm must be a positive number"),
     (dict(delta=0.0), "delta must be in (0, 1)"),
     (dict(delta=1.5), "delta must be in (0, 1)"),
     (dict(noise_multiplier=-1.0), "noise_multiplier must be a non-negative number"),
     (dict(dp_calibration="epsilon", target_epsilon=0.0), "target_epsilon must be a positive number"),
-    (dict(strategy="fedmedian"), "use strategy 'fedavg' or 'fedprox'"),
-])
-def test_bad_privacy_input_is_a_message_not_a_traceback(settings, message):
-    ex = _experiment(privacy="client_dp", **settings)
+]
+
+@pytest.mark.parametrize("privacy, settings, message",
+                         [("client_dp", *b) for b in _BAD_DP] + [("client_dp", dict(strategy="fedmedian"), "use strategy 'fedavg' or 'fedprox'")]
+                         + [("record_dp", *b) for b in _BAD_DP])
+def test_bad_privacy_input_is_a_message_not_a_traceback(privacy, settings, message):
+    ex = _experiment(privacy=privacy, **settings)
     tp, rp = TrainingPanel(ex.training), RunPanel(ex)
     assert message in tp.privacy_summary.value and "#9c1c1c" in tp.privacy_summary.value  # shown before Run, in red
     rp.run_button.click()
