@@ -238,8 +238,9 @@ class CoxState(T.HasTraits):
 
     @T.observe("dataset")
     def _new_data(self, change):
-        self._fed, self.model, self.table = None, None, None
+        self._fed, self.model, self.table, old = None, None, None, self.covariates
         self.covariates = self.default_covariates()  # its observer refits (after the first fit) or marks the change
+        if self.covariates == old: self._on_choice(change)  # the same preset: no change event, so refit or mark it here
 
     @T.observe("covariates", "baseline")
     def _on_choice(self, change):
@@ -377,8 +378,11 @@ class CoxPanel(W.VBox):
         self.plots = plots
         self.dataset = _link(s, "dataset", _dropdown("Data", SURVIVAL_DATA), "stats-cox-dataset")
         self.baseline = _link(s, "baseline", _dropdown("Baseline", COX_BASELINES), "stats-cox-baseline")
-        self.covariates = _link(s, "covariates", W.SelectMultiple(description="Covariates", options=s.options(), rows=8, style=_STYLE,
-                                                                 layout=_wide()), "stats-cox-covariates")
+        self.covariates = _cls(W.SelectMultiple(description="Covariates", options=s.options(), value=s.covariates, rows=8, style=_STYLE,
+                                                layout=_wide()), "stats-cox-covariates")
+        # not W.link: a new dataset's covariates must meet the new options, so the options are set first (`_show_covariates`)
+        self.covariates.observe(lambda c: setattr(s, "covariates", tuple(c["new"])), "value")
+        s.observe(lambda c: self._show_covariates(), "covariates")
         self.fit_button = _cls(W.Button(description="Fit", button_style="primary", icon="calculator"), "stats-cox-fit")
         self.message, self.table = _cls(W.HTML(), "stats-cox-message"), _cls(W.HTML(), "stats-cox-table")
         self.forest = _cls(W.VBox(), "stats-cox-forest-box")
@@ -390,13 +394,19 @@ class CoxPanel(W.VBox):
     def redraw(self) -> None:
         "Show the state: covariate choices, message, table and forest plot."
         s = self.state
-        if list(self.covariates.options) != s.options(): self.covariates.options = s.options()
+        self._show_covariates()
         self.message.value = _note(_esc(s.message), "error" if s.error else "ok")
         self.table.value = coefficient_html(s.table)
         if self.plots and s.table is not None:
             from fhai_nb.glm import plot_forest
             _plot_slot(self.forest, "stats-cox-forest", 300).figure = plot_forest(s.table, title="Hazard ratios (Cox, Efron ties)")
         self.forest.layout.display = None if s.table is not None else "none"
+
+    def _show_covariates(self) -> None:
+        "The state's covariates in the picker: the dataset's options first, then the choice."
+        s = self.state
+        if list(self.covariates.options) != s.options(): self.covariates.options = s.options()
+        self.covariates.value = s.covariates
 
 # %% ../nbs/13d_stats_panel.ipynb #4a851775
 class StatisticsPanel(W.Tab):

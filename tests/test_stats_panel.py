@@ -99,6 +99,17 @@ def test_cox_state_and_panel_refusals(heart):
     assert not s.error and list(s.table.index) == ["age_at_index"] and s.model.n_events_ == 119
     with pytest.raises(traitlets.TraitError, match="baseline"): CoxState(baseline="pooled")  # not a choice
 
+def test_cox_reloading_the_dataset_resets_the_fit_and_the_picker():
+    p = CoxPanel(plots=False)
+    p.fit_button.click()
+    s, v = p.state, p.state.version
+    p.covariates.value = ("age_at_index",)
+    assert s.covariates == ("age_at_index",) and list(s.table.index) == ["age_at_index"]
+    s._new_data({"name": "dataset"})  # what choosing a dataset does: its preset covariates, refitted
+    assert s.covariates == p.covariates.value == s.default_covariates() and list(s.table.index) == list(s.default_covariates())
+    s._new_data({"name": "dataset"})  # the same preset again: still refitted, not left without a table
+    assert s.table is not None and s.version > v + 2
+
 def test_statistics_panel_and_plots():
     st = StatisticsPanel()
     assert st.titles == ("Regression", "Survival", "Cox model")
